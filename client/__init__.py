@@ -1,0 +1,1 @@
+"""Madoguchi counter client: PySide6 desktop application."""

@@ -1,0 +1,1 @@
+"""Madoguchi server: Litestar application, database, jobs and CLI."""

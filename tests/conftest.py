@@ -1,0 +1,137 @@
+"""Fixtures shared by every test package.
+
+- ``pg_url``: the PostgreSQL test database. Without ``MADOGUCHI_TEST_PG_URL`` the PostgreSQL tests
+  skip on a developer's machine, but with ``MADOGUCHI_REQUIRE_PG=1`` (CI, ``./quickstart test``) an
+  unreachable database is a failure, never a skip.
+- ``live_server``: a real ``madoguchi-server`` process on a free port with its own SQLite file,
+  seeded with the demo municipality and users (``madoguchi-server demo seed``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEMO_LG_CODE = "082309"
+DEMO_CLERK = ("demo", "madoguchi-demo")
+DEMO_SUPERVISOR = ("demo-admin", "madoguchi-demo")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    url = os.environ.get("MADOGUCHI_TEST_PG_URL")
+    required = os.environ.get("MADOGUCHI_REQUIRE_PG") == "1"
+    if not url:
+        if required:
+            pytest.fail("MADOGUCHI_TEST_PG_URL is not set but MADOGUCHI_REQUIRE_PG=1")
+        pytest.skip("PostgreSQL not configured (set MADOGUCHI_TEST_PG_URL)")
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("select 1")
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if required:
+            pytest.fail(f"PostgreSQL unreachable at {url}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    data_dir: Path
+    lg_code: str = DEMO_LG_CODE
+    clerk: tuple[str, str] = DEMO_CLERK
+    supervisor: tuple[str, str] = DEMO_SUPERVISOR
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def start(self) -> None:
+        """(Re)start the server process on the same port and database."""
+        self.stop()
+        port = self.url.rsplit(":", 1)[1]
+        self.process = _spawn(self.env, int(port))
+        _wait_healthy(self.url, self.process)
+
+
+def _server_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "server", *args]
+
+
+def _spawn(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        _server_cmd("run", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"server exited with {proc.returncode}: {err[-3000:]}")
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not become healthy in 60 s")
+
+
+def start_live_server(data_dir: Path) -> LiveServer:
+    """Migrate, seed and start a server in ``data_dir``; the caller stops it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        {
+            "MADOGUCHI_DATA_DIR": str(data_dir),
+            "MADOGUCHI_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'madoguchi.db'}",
+            "MADOGUCHI_DEMO": "1",
+        }
+    )
+    subprocess.run(_server_cmd("db", "upgrade"), env=env, check=True, capture_output=True)
+    subprocess.run(_server_cmd("demo", "seed"), env=env, check=True, capture_output=True)
+    port = free_port()
+    proc = _spawn(env, port)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url, proc)
+    return LiveServer(url=url, process=proc, env=env, data_dir=data_dir)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_live_server(tmp_path / "server")
+    try:
+        yield server
+    finally:
+        server.stop()
