@@ -1,0 +1,1 @@
+"""Schemas of the data folders (``form_templates/``, ``device_profiles/``) as pydantic models."""
