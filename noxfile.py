@@ -1,6 +1,6 @@
 """Nox sessions. Run inside the project's .venv (``./quickstart test`` calls them with --no-venv).
 
-    nox --no-venv -s lint typecheck data_schemas migrations tests_sqlite tests_postgres ui
+nox --no-venv -s lint typecheck data_schemas migrations tests_sqlite tests_postgres ui
 """
 
 from __future__ import annotations
