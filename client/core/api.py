@@ -1,0 +1,135 @@
+"""HTTP client for the server's REST contract (:mod:`shared.api`), Qt-free and synchronous.
+
+It runs in worker threads (never on the UI thread). Every failure becomes a class of the one error
+hierarchy (:mod:`shared.errors`) carrying the server's Japanese ``message``; a network failure is
+:class:`~shared.errors.ServiceUnavailable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
+from shared.errors import (
+    AccountLocked,
+    AuthenticationFailed,
+    AuthenticationRequired,
+    Conflict,
+    InvalidInput,
+    MadoguchiError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceUnavailable,
+)
+
+API_PREFIX = "/api/v1"
+
+_BY_STATUS: dict[int, type[MadoguchiError]] = {
+    401: AuthenticationRequired,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    422: InvalidInput,
+    423: AccountLocked,
+}
+
+
+def error_from_response(response: httpx.Response) -> MadoguchiError:
+    """The :mod:`shared.errors` instance for an error answer, with the server's Japanese message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    status = response.status_code
+    code = str(body.get("code") or "")
+    if status == 401 and code == AuthenticationFailed.code:
+        cls: type[MadoguchiError] = AuthenticationFailed
+    elif status >= 500:
+        cls = ServiceUnavailable
+    else:
+        cls = _BY_STATUS.get(status, MadoguchiError)
+    message = body.get("message") if isinstance(body.get("message"), str) else None
+    details = body.get("details") if isinstance(body.get("details"), list) else None
+    return cls(message, code=code or None, field=body.get("field"), details=details)
+
+
+def transport_error_message(exc: Exception) -> str:
+    """Japanese text for a network failure (no personal data: only the exception class)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "サーバーの応答がありません（タイムアウト）。ネットワークを確認してください。"
+    return "サーバーに接続できません。ネットワークとサーバーの状態を確認してください。"
+
+
+class ApiClient:
+    """One server, one optional bearer token. Thread-safe for sequential use per thread."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- low level ---------------------------------------------------------------------------
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, token: str | None = None
+    ) -> httpx.Response:
+        """Send one request and return the raw answer; network failures raise ServiceUnavailable."""
+        headers = {}
+        bearer = token if token is not None else self.token
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        try:
+            return self._http.request(method, f"{API_PREFIX}{path}", json=json, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(transport_error_message(exc)) from exc
+
+    def _ok(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        return Health.model_validate(self._ok(self.request("GET", "/health")))
+
+    def login(self, request: LoginRequest) -> LoginResponse:
+        """Log in; on success the client keeps the token for later calls."""
+        answer = LoginResponse.model_validate(
+            self._ok(self.request("POST", "/auth/login", json=request.model_dump(mode="json")))
+        )
+        self.token = answer.token
+        return answer
+
+    def logout(self) -> None:
+        self._ok(self.request("POST", "/auth/logout"))
+        self.token = None
+
+    def me(self) -> UserInfo:
+        return UserInfo.model_validate(self._ok(self.request("GET", "/auth/me")))
+
+    def create_reception(self, body: ReceptionCreate) -> ReceptionRead:
+        """POST a reception; idempotent on ``client_key`` (a resend answers the stored one)."""
+        data = self._ok(self.request("POST", "/receptions", json=body.model_dump(mode="json")))
+        return ReceptionRead.model_validate(data)
+
+    def get_reception(self, reception_id: UUID | str) -> ReceptionRead:
+        return ReceptionRead.model_validate(self._ok(self.request("GET", f"/receptions/{reception_id}")))

@@ -1,0 +1,1 @@
+"""OCR pipeline (next issue); for now the engine plugins."""

@@ -1,0 +1,1 @@
+"""OCR engines: base contract, registry, fake."""

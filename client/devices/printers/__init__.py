@@ -1,0 +1,1 @@
+"""Printers (プリンター): print finished PDF documents."""

@@ -1,0 +1,1 @@
+"""Scanners (スキャナー): produce page images for OCR."""
