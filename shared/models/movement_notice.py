@@ -16,7 +16,9 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.codes.countries import find_country
 from shared.codes.relationship import normalize_relationship
+from shared.codes.residence_status import find_status
 from shared.errors import InvalidInput, invalid
 from shared.text.checkdigit import normalize_lg_code, normalize_my_number, normalize_resident_code
 from shared.text.normalize import is_katakana, normalize_stored, to_fullwidth_katakana, to_halfwidth_alnum
@@ -159,7 +161,22 @@ def _country(value: str | None) -> str | None:
     v = to_halfwidth_alnum(value).strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", v):
         raise invalid("nationality.format", "国籍・地域はISO 3166の2文字コードで指定してください。")
+    if find_country(v) is None:
+        raise invalid("nationality.unknown", "国籍・地域のコードが一覧にありません。")
     return v
+
+
+def _residence_status(value: str | None) -> str | None:
+    """在留資格 from the code table (shared.codes.residence_status), stored as its Japanese name."""
+    if value is None or not value.strip():
+        return None
+    status = find_status(value)
+    if status is None:
+        raise invalid(
+            "residence_status.unknown",
+            "在留資格が一覧にありません。在留カードの表記どおりに入力してください。",
+        )
+    return status.name_ja
 
 
 StoredText = Annotated[str, AfterValidator(_stored)]
@@ -172,6 +189,7 @@ LgCode = Annotated[str | None, AfterValidator(_lg_code)]
 Relationship = Annotated[str, AfterValidator(_relationship)]
 ResidenceCardNumber = Annotated[str | None, AfterValidator(_residence_card_number)]
 CountryCode = Annotated[str | None, AfterValidator(_country)]
+ResidenceStatusName = Annotated[str | None, AfterValidator(_residence_status)]
 
 _TEXT = {"max_length": 200}
 
@@ -244,7 +262,11 @@ class Person(_Model):
     register_head: OptionalText = Field(None, description="筆頭者", max_length=100)
     nationality: CountryCode = Field(None, description="国籍・地域 (ISO 3166 alpha-2)")
     residence_category: ResidenceCategory | None = Field(None, description="法第30条の45に規定する区分")
-    residence_status: OptionalText = Field(None, description="在留資格 (コード表 shared.codes)", max_length=60)
+    residence_status: ResidenceStatusName = Field(
+        None,
+        description="在留資格 (shared.codes.residence_status の名称; 略さず在留カードの表記)",
+        max_length=60,
+    )
     period_of_stay: OptionalText = Field(None, description="在留期間 (例: 3年)", max_length=30)
     stay_expiry_date: date | None = Field(None, description="在留期間の満了の日")
     residence_card_number: ResidenceCardNumber = Field(None, description="在留カード等の番号")
@@ -264,6 +286,7 @@ class Person(_Model):
                 raise invalid(
                     "person.residence_category_required", "法第30条の45に規定する区分を選んでください。"
                 )
+            self._check_status_against_category()
         else:
             if not self.family_name:
                 raise invalid("person.family_name_required", "氏を入力してください。")
@@ -276,6 +299,24 @@ class Person(_Model):
         if self.stay_expiry_date and self.stay_expiry_date < self.birth_date:
             raise invalid("person.stay_expiry_before_birth", "在留期間の満了の日が生年月日より前です。")
         return self
+
+    def _check_status_against_category(self) -> None:
+        if self.residence_status is None:
+            return
+        status = find_status(self.residence_status)
+        if status is None:  # pragma: no cover - the field validator already rejected it
+            return
+        if self.residence_category is ResidenceCategory.special_permanent and not status.is_special_permanent:
+            raise invalid(
+                "person.status_not_special_permanent",
+                "特別永住者の在留資格欄は「特別永住者」としてください。",
+            )
+        if self.residence_category is ResidenceCategory.mid_long_term and not status.mid_long_term:
+            raise invalid(
+                "person.status_not_mid_long_term",
+                "在留資格「{status}」の方は中長期在留者ではありません。区分と在留資格を確認してください。",
+                status=status.name_ja,
+            )
 
     def display_name(self) -> str:
         """The name as the form prints it (氏　名, or the romaji name for foreign residents)."""
