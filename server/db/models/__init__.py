@@ -1,0 +1,39 @@
+"""All ORM models, one table per private module. Import models from here.
+
+Tables with an ``lg_code`` column are municipal: on PostgreSQL they are under row-level security
+(see ``MUNICIPAL_TABLES`` and the initial migration).
+"""
+
+from server.db.models._audit_event import AuditEvent
+from server.db.models._auth_session import AuthSession
+from server.db.models._base import Base, UTCDateTime, utcnow
+from server.db.models._group import Group
+from server.db.models._group_permission import GroupPermission
+from server.db.models._municipality import Municipality
+from server.db.models._network_allowance import NetworkAllowance
+from server.db.models._reception import Reception
+from server.db.models._reception_person import ReceptionPerson
+from server.db.models._user import User
+from server.db.models._user_group import UserGroup
+
+#: Tables under row-level security on PostgreSQL: every table with lg_code except the registry.
+MUNICIPAL_TABLES: tuple[str, ...] = tuple(
+    t.name for t in Base.metadata.sorted_tables if "lg_code" in t.c and t.name != "municipalities"
+)
+
+__all__ = [
+    "MUNICIPAL_TABLES",
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "Group",
+    "GroupPermission",
+    "Municipality",
+    "NetworkAllowance",
+    "Reception",
+    "ReceptionPerson",
+    "UTCDateTime",
+    "User",
+    "UserGroup",
+    "utcnow",
+]

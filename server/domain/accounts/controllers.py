@@ -1,0 +1,57 @@
+"""HTTP routes of the accounts domain: login, logout, who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from server.config import Settings
+from server.db.engine import Database
+from server.deps import optional_key_ring
+from server.domain.accounts import services
+from server.domain.accounts.access import LOGGED_IN, PUBLIC
+from server.domain.accounts.guards import request_client_ip
+from server.domain.accounts.services import Principal
+from shared.api import LoginRequest, LoginResponse, UserInfo
+
+
+def user_info(p: Principal) -> UserInfo:
+    return UserInfo(
+        id=p.user_id,
+        lg_code=p.lg_code,
+        username=p.username,
+        display_name=p.display_name,
+        permissions=sorted(p.permissions),
+        groups=list(p.groups),
+    )
+
+
+@post("/api/v1/auth/login", opt=PUBLIC, status_code=HTTP_200_OK, tags=["auth"], summary="ログイン")
+async def login(
+    data: LoginRequest, request: Request[Any, Any, Any], db: Database, settings: Settings
+) -> LoginResponse:
+    """Log in with password (and TOTP when set up); answers an opaque bearer token."""
+    result = await services.login(
+        db, settings, optional_key_ring(request.app.state), data, request_client_ip(request)
+    )
+    return LoginResponse(token=result.token, expires_at=result.expires_at, user=user_info(result.principal))
+
+
+@post(
+    "/api/v1/auth/logout", opt=LOGGED_IN, status_code=HTTP_204_NO_CONTENT, tags=["auth"], summary="ログアウト"
+)
+async def logout(principal: Principal, db: Database) -> None:
+    """Revoke the current token."""
+    async with db.tenant(principal.lg_code) as session:
+        await services.logout(session, principal)
+
+
+@get("/api/v1/auth/me", opt=LOGGED_IN, tags=["auth"], summary="ログイン中の利用者")
+async def me(principal: Principal) -> UserInfo:
+    """The logged-in user with groups and permissions."""
+    return user_info(principal)
+
+
+route_handlers = [login, logout, me]

@@ -1,0 +1,44 @@
+"""Client address (behind trusted proxies) and the LGWAN / allow-list checks."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_ip(value: str | None) -> IPAddress | None:
+    if not value:
+        return None
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def in_networks(ip: str | None, networks: Iterable[str]) -> bool:
+    """True if ``ip`` is inside one of the CIDRs; a missing or unparsable address is outside."""
+    addr = parse_ip(ip)
+    if addr is None:
+        return False
+    for cidr in networks:
+        try:
+            if addr in ipaddress.ip_network(cidr, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_ip(peer: str | None, headers: Mapping[str, str], trusted_proxies: Iterable[str]) -> str | None:
+    """The client address: the peer, or the right-most untrusted ``X-Forwarded-For`` entry when
+    the peer is a trusted proxy."""
+    trusted = list(trusted_proxies)
+    if not trusted or not in_networks(peer, trusted):
+        return peer
+    forwarded = [p.strip() for p in headers.get("x-forwarded-for", "").split(",") if p.strip()]
+    for hop in reversed(forwarded):
+        if not in_networks(hop, trusted):
+            return hop if parse_ip(hop) else None
+    return peer

@@ -1,0 +1,157 @@
+"""The one function that writes the audit log, and the verification of its hash chain.
+
+Events are named ``<object>_<action>_<outcome>`` (``reception_create_success``,
+``auth_login_failure`` …). Each municipality has its own chain: ``seq`` counts 1, 2, 3 … and
+``row_hash = SHA-256(prev_hash + canonical JSON of the row)``. Changing, deleting or reordering
+a row breaks the chain at that sequence number, which :func:`verify` reports.
+``details`` must never hold personal data (names, 個人番号, birth dates): ids and codes only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it and from where (a logged-in user, an unknown login name, or the system)."""
+
+    user_id: uuid.UUID | None = None
+    username: str | None = None
+    terminal_id: str | None = None
+    client_ip: str | None = None
+
+
+SYSTEM = Actor(username="system")
+
+
+def _canonical(event: Mapping[str, Any]) -> str:
+    return json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _hashed_fields(row: AuditEvent) -> dict[str, Any]:
+    return {
+        "lg_code": row.lg_code,
+        "seq": row.seq,
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "user_id": str(row.user_id) if row.user_id else None,
+        "username": row.username,
+        "terminal_id": row.terminal_id,
+        "client_ip": row.client_ip,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "outcome": row.outcome,
+        "my_number_shown": bool(row.my_number_shown),
+        "details": row.details or {},
+    }
+
+
+def compute_hash(prev_hash: str, row: AuditEvent) -> str:
+    """The chain hash of ``row`` following ``prev_hash``."""
+    return hashlib.sha256((prev_hash + _canonical(_hashed_fields(row))).encode()).hexdigest()
+
+
+def _outcome_of(action: str) -> str:
+    tail = action.rsplit("_", 1)[-1]
+    return tail if tail in {"success", "failure", "denied"} else "success"
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    lg_code: str,
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | uuid.UUID | None = None,
+    my_number_shown: bool = False,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to ``lg_code``'s chain in the caller's (tenant-bound) transaction."""
+    if session.bind.dialect.name == "postgresql":
+        # Serialise appends per municipality so that two requests never take the same seq.
+        await session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"audit:{lg_code}"}
+        )
+    last = (
+        await session.execute(
+            sa.select(AuditEvent.seq, AuditEvent.row_hash)
+            .where(AuditEvent.lg_code == lg_code)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    now = datetime.now(UTC)
+    row = AuditEvent(
+        id=uuid.uuid4(),
+        lg_code=lg_code,
+        seq=seq,
+        occurred_at=now,
+        user_id=actor.user_id,
+        username=actor.username,
+        terminal_id=actor.terminal_id,
+        client_ip=actor.client_ip,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        outcome=_outcome_of(action),
+        my_number_shown=my_number_shown,
+        details=dict(details or {}),
+        prev_hash=prev,
+    )
+    row.row_hash = compute_hash(prev, row)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Result of verifying one municipality's chain."""
+
+    lg_code: str
+    count: int
+    broken_at: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+async def verify_chain(session: AsyncSession, lg_code: str) -> ChainReport:
+    """Walk ``lg_code``'s chain in order; report the first sequence number that does not fit."""
+    rows = (
+        (
+            await session.execute(
+                sa.select(AuditEvent).where(AuditEvent.lg_code == lg_code).order_by(AuditEvent.seq)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    prev = GENESIS
+    for expected, row in enumerate(rows, start=1):
+        if row.seq != expected:
+            return ChainReport(lg_code, len(rows), expected, "連番が欠けています (削除または並べ替え)")
+        if row.prev_hash != prev:
+            return ChainReport(lg_code, len(rows), row.seq, "直前のイベントとつながっていません")
+        if compute_hash(prev, row) != row.row_hash:
+            return ChainReport(lg_code, len(rows), row.seq, "内容が書き換えられています")
+        prev = row.row_hash
+    return ChainReport(lg_code, len(rows))
