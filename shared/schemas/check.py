@@ -126,7 +126,8 @@ def iter_data_files(paths: Iterable[Path]) -> Iterable[Path]:
             yield root
             continue
         for p in sorted(root.rglob("*")):
-            if p.is_file() and p.suffix in DATA_SUFFIXES and not any(s.startswith(".") for s in p.parts):
+            hidden = any(s.startswith(".") for s in p.relative_to(root).parts)
+            if p.is_file() and p.suffix in DATA_SUFFIXES and not hidden:
                 yield p
 
 

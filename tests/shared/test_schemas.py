@@ -241,3 +241,12 @@ def test_model_paths(path: str, ok: bool) -> None:
     """Template paths are checked against the 異動届 model's fields."""
     reason = check_model_path(MovementNotice, path)
     assert (reason is None) == ok, reason
+
+
+def test_checker_under_a_hidden_parent_folder(tmp_path: Path) -> None:
+    """Files are found even when the checkout lies below a dot-folder; dot-files inside are skipped."""
+    root = tmp_path / ".cache" / "checkout"
+    write(root, "device_profiles/scanners/fake.yaml", DEVICE)
+    write(root, "device_profiles/scanners/.draft/broken.yaml", {"id": 1})
+    report = check_paths([root / "device_profiles"])
+    assert (report.checked, report.ok) == (1, True)
