@@ -38,7 +38,9 @@ def load_station(station_dir: Path, station_id: str) -> StationProfile:
     """Read and validate ``<station_dir>/<station_id>.yaml``."""
     path = station_dir / f"{station_id}.yaml"
     if not path.is_file():
-        raise InvalidInput(f"端末プロファイル「{station_id}」が見つかりません（{path}）。", code="station.unknown")
+        raise InvalidInput(
+            f"端末プロファイル「{station_id}」が見つかりません（{path}）。", code="station.unknown"
+        )
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return StationProfile.model_validate(data)
 
@@ -74,7 +76,9 @@ def build_devices(profile: StationProfile) -> Devices:
         card_reader=card_reader_registry.create(profile.card_reader, **s.get("card_reader", {})),
         ocr_engine=ocr_registry.create(profile.ocr_engine, **s.get("ocr_engine", {})),
         biometric=(
-            biometric_registry.create(profile.biometric, **s.get("biometric", {})) if profile.biometric else None
+            biometric_registry.create(profile.biometric, **s.get("biometric", {}))
+            if profile.biometric
+            else None
         ),
     )
 

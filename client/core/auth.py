@@ -144,4 +144,6 @@ def login(
         )
     )
     store.save(TokenStore.account(api.base_url, answer.user.lg_code, answer.user.username), answer.token)
-    return Session(server_url=api.base_url, token=answer.token, expires_at=answer.expires_at, user=answer.user)
+    return Session(
+        server_url=api.base_url, token=answer.token, expires_at=answer.expires_at, user=answer.user
+    )

@@ -104,7 +104,15 @@ class Outbox:
                     "delivered_at": str,
                 },
                 pk="id",
-                not_null={"client_key", "kind", "payload", "state", "attempts", "created_at", "next_attempt_at"},
+                not_null={
+                    "client_key",
+                    "kind",
+                    "payload",
+                    "state",
+                    "attempts",
+                    "created_at",
+                    "next_attempt_at",
+                },
                 defaults={"attempts": 0},
                 if_not_exists=True,
             )
@@ -117,7 +125,9 @@ class Outbox:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def enqueue(self, kind: str, payload: dict[str, Any], client_key: str | uuid.UUID | None = None) -> OutboxItem:
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], client_key: str | uuid.UUID | None = None
+    ) -> OutboxItem:
         """Store a submission durably (committed before return) and give it back as a row."""
         key = str(client_key or uuid.uuid4())
         row = {

@@ -91,7 +91,9 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-def _parse_dates(obj: dict[str, Any], names: tuple[str, ...], prefix: str, errors: list[FieldError]) -> set[str]:
+def _parse_dates(
+    obj: dict[str, Any], names: tuple[str, ...], prefix: str, errors: list[FieldError]
+) -> set[str]:
     bad: set[str] = set()
     for name in names:
         raw = obj.get(name)

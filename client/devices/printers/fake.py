@@ -42,4 +42,6 @@ class FakePrinter(Printer):
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             return CheckResult(False, f"出力フォルダーを作成できません: {self.folder}")
-        return CheckResult(True, f"テスト用プリンターです（出力先: {self.folder}）。", {"folder": str(self.folder)})
+        return CheckResult(
+            True, f"テスト用プリンターです（出力先: {self.folder}）。", {"folder": str(self.folder)}
+        )

@@ -10,8 +10,13 @@ from shared.plugins import CheckResult
 from .base import ScannedPage, Scanner
 from .registry import registry
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
-               ".tiff": "image/tiff"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
 
 
 @registry.register
@@ -36,8 +41,11 @@ class FakeScanner(Scanner):
 
     def check(self) -> CheckResult:
         if self.folder is None:
-            return CheckResult(True, "テスト用スキャナーです（画像フォルダー未設定のため空の結果を返します）。")
+            return CheckResult(
+                True, "テスト用スキャナーです（画像フォルダー未設定のため空の結果を返します）。"
+            )
         if not self.folder.is_dir():
             return CheckResult(False, f"画像フォルダーが見つかりません: {self.folder}")
-        return CheckResult(True, f"テスト用スキャナーです（画像 {len(self._images())} 件）。",
-                           {"folder": str(self.folder)})
+        return CheckResult(
+            True, f"テスト用スキャナーです（画像 {len(self._images())} 件）。", {"folder": str(self.folder)}
+        )

@@ -1,0 +1,1 @@
+"""Counter (窓口) mode screens."""

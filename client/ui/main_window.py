@@ -1,0 +1,198 @@
+"""Main window: mode switch (as station profile and permissions allow), status bar, menus."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
+
+from client.app.context import AppContext
+from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
+from client.core.outbox import OutboxItem
+from client.core.reception import submit_reception
+from client.core.sync import SyncEvent
+from shared.api import StationMode
+from shared.models.movement_notice import MovementNotice
+
+from .bridge import SyncBridge
+from .counter.move_in import MoveInForm
+from .kiosk.panel import KioskPanel
+from .login import LoginDialog
+from .settings_dialog import SettingsDialog
+from .supervisor.panel import SupervisorPanel
+from .worker import error_text, run_in_background
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(f"Madoguchi — {ctx.station.label}")
+        self.resize(1100, 900)
+        self.pages: dict[StationMode, QWidget] = {}
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.counter: MoveInForm | None = None
+        self.last_key: str | None = None
+
+        toolbar = QToolBar("モード")
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel("モード: "))
+        self.mode_box = QComboBox()
+        self.mode_box.currentIndexChanged.connect(self._mode_changed)
+        toolbar.addWidget(self.mode_box)
+        self.addToolBar(toolbar)
+
+        menu = self.menuBar().addMenu("ファイル")
+        settings_action = QAction("設定…", self)
+        settings_action.triggered.connect(self.open_settings)
+        logout_action = QAction("ログアウト", self)
+        logout_action.triggered.connect(self.logout)
+        quit_action = QAction("終了", self)
+        quit_action.triggered.connect(self.close)
+        for action in (settings_action, logout_action, quit_action):
+            menu.addAction(action)
+
+        self.user_label = QLabel()
+        self.outbox_label = QLabel()
+        self.keyring_label = QLabel("" if ctx.tokens.persistent else MEMORY_ONLY_NOTICE)
+        self.keyring_label.setStyleSheet("color: #8a5300;")
+        status = self.statusBar()
+        status.addWidget(self.user_label)
+        status.addWidget(self.keyring_label, 1)
+        status.addPermanentWidget(self.outbox_label)
+
+        self.bridge = SyncBridge(ctx.worker, self)
+        self.bridge.sync_event.connect(self._on_sync_event)
+        self.refresh_session()
+        self._update_outbox_label()
+
+    # -- session and modes -------------------------------------------------------------------
+
+    def refresh_session(self) -> None:
+        """Rebuild the mode list after login/logout."""
+        session = self.ctx.session
+        self.user_label.setText(
+            f"{session.user.display_name}（{session.user.username}）" if session else "ログインしていません"
+        )
+        modes = self.ctx.allowed_modes()
+        self.mode_box.blockSignals(True)
+        self.mode_box.clear()
+        for mode in modes:
+            self.mode_box.addItem(MODE_LABELS[mode], mode.value)
+        self.mode_box.blockSignals(False)
+        if not modes:
+            self.stack.addWidget(
+                placeholder := QLabel("この端末で使えるモードの権限がありません。管理者に連絡してください。")
+            )
+            self.stack.setCurrentWidget(placeholder)
+            return
+        wanted = self.ctx.settings.mode or self.ctx.station.default_mode.value
+        idx = self.mode_box.findData(wanted)
+        self.mode_box.setCurrentIndex(max(idx, 0))
+        self._mode_changed(self.mode_box.currentIndex())
+
+    @Slot(int)
+    def _mode_changed(self, index: int) -> None:
+        value = self.mode_box.itemData(index)
+        if value is None:
+            return
+        mode = StationMode(value)
+        page = self.pages.get(mode)
+        if page is None:
+            page = self._make_page(mode)
+            self.pages[mode] = page
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        if mode is StationMode.kiosk and self.ctx.station.full_screen:
+            self.showFullScreen()
+        elif self.isFullScreen():
+            self.showNormal()
+
+    def _make_page(self, mode: StationMode) -> QWidget:
+        if mode is StationMode.counter:
+            self.counter = MoveInForm()
+            self.counter.submitted.connect(self.enqueue_notice)
+            return self.counter
+        if mode is StationMode.supervisor:
+            return SupervisorPanel(self.ctx)
+        return KioskPanel()
+
+    # -- submitting --------------------------------------------------------------------------
+
+    @Slot(object)
+    def enqueue_notice(self, notice: MovementNotice) -> None:
+        """Write the notice to the outbox on a worker thread, then wake the sync worker."""
+        assert self.counter is not None
+        self.counter.submit_button.setEnabled(False)
+        run_in_background(
+            submit_reception,
+            self.ctx.outbox,
+            notice,
+            terminal_id=self.ctx.settings.terminal_id,
+            opened_at=self.counter.opened_at,
+            on_result=self._enqueued,
+            on_error=self._enqueue_failed,
+        )
+
+    def _enqueued(self, item: OutboxItem) -> None:
+        assert self.counter is not None
+        self.counter.submit_button.setEnabled(True)
+        self.last_key = item.client_key
+        self.counter.clear()
+        self.counter.show_last(item)
+        self.ctx.worker.wake()
+        self._update_outbox_label()
+
+    def _enqueue_failed(self, exc: BaseException) -> None:
+        assert self.counter is not None
+        self.counter.submit_button.setEnabled(True)
+        self.counter.form_error.show_messages([f"保存できませんでした: {error_text(exc)}"])
+
+    # -- sync events -------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_sync_event(self, event: SyncEvent) -> None:
+        self._show_stats(event.stats.pending, event.stats.failed)
+        if event.kind == "auth_required":
+            self.statusBar().showMessage("ログインの有効期限が切れました。再度ログインしてください。", 10000)
+            self.relogin()
+            return
+        if event.item is not None and self.counter is not None and event.item.client_key == self.last_key:
+            self.counter.show_last(event.item)
+        if event.kind == "failed" and event.item is not None:
+            self.statusBar().showMessage(f"送信できませんでした: {event.item.last_error}", 15000)
+
+    def _update_outbox_label(self) -> None:
+        run_in_background(
+            self.ctx.outbox.stats,
+            on_result=lambda s: self._show_stats(s.pending, s.failed),
+            on_error=lambda e: None,
+        )
+
+    def _show_stats(self, pending: int, failed: int) -> None:
+        text = f"送信待ち {pending}件"
+        if failed:
+            text += f"　送信失敗 {failed}件"
+        self.outbox_label.setText(text)
+
+    # -- menus -------------------------------------------------------------------------------
+
+    def relogin(self) -> None:
+        dialog = LoginDialog(self.ctx, self)
+        if dialog.exec():
+            self.refresh_session()
+
+    def logout(self) -> None:
+        run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)
+
+    def _after_logout(self) -> None:
+        self.refresh_session()
+        self.relogin()
+
+    def open_settings(self) -> None:
+        SettingsDialog(self.ctx.settings, self).exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.worker.stop(timeout=2)
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Supervisor (管理者) mode screens."""
