@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from server.config import Settings
@@ -30,7 +32,10 @@ def user_info(p: Principal) -> UserInfo:
 
 @post("/api/v1/auth/login", opt=PUBLIC, status_code=HTTP_200_OK, tags=["auth"], summary="ログイン")
 async def login(
-    data: LoginRequest, request: Request[Any, Any, Any], db: Database, settings: Settings
+    data: JSONBody[LoginRequest],
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
 ) -> LoginResponse:
     """Log in with password (and TOTP when set up); answers an opaque bearer token."""
     result = await services.login(
@@ -42,14 +47,14 @@ async def login(
 @post(
     "/api/v1/auth/logout", opt=LOGGED_IN, status_code=HTTP_204_NO_CONTENT, tags=["auth"], summary="ログアウト"
 )
-async def logout(principal: Principal, db: Database) -> None:
+async def logout(principal: NamedDependency[Principal], db: NamedDependency[Database]) -> None:
     """Revoke the current token."""
     async with db.tenant(principal.lg_code) as session:
         await services.logout(session, principal)
 
 
 @get("/api/v1/auth/me", opt=LOGGED_IN, tags=["auth"], summary="ログイン中の利用者")
-async def me(principal: Principal) -> UserInfo:
+async def me(principal: NamedDependency[Principal]) -> UserInfo:
     """The logged-in user with groups and permissions."""
     return user_info(principal)
 

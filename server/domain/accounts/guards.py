@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -41,9 +42,9 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return token.strip()
 
 
-def provide_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The logged-in user, set by :func:`access_guard` (dependency ``principal``)."""
-    principal = connection.state.get("principal")
+    principal = request.state.get("principal")
     if principal is None:
         raise AuthenticationRequired()
     return principal  # type: ignore[no-any-return]

@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.crypto import KeyRing
@@ -19,7 +21,9 @@ from shared.permissions import Permission
 
 
 def _keys_for(
-    request: Request[Any, Any, Any], principal: Principal, data: ReceptionCreate | None = None
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    data: ReceptionCreate | None = None,
 ) -> KeyRing | None:
     needed = principal.has(Permission.my_number_view) or (
         data is not None and any(p.my_number for p in data.notice.persons)
@@ -36,7 +40,10 @@ def _keys_for(
     responses={},
 )
 async def create_reception(
-    data: ReceptionCreate, request: Request[Any, Any, Any], principal: Principal, db: Database
+    data: JSONBody[ReceptionCreate],
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
 ) -> Response[ReceptionRead]:
     """Store a reception; the same client_key again answers 200 with the stored one."""
     read, created = await services.create(db, _keys_for(request, principal, data), principal, data)
@@ -50,7 +57,10 @@ async def create_reception(
     summary="受付の照会",
 )
 async def get_reception(
-    reception_id: UUID, request: Request[Any, Any, Any], principal: Principal, db: Database
+    reception_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
 ) -> ReceptionRead:
     """One reception; 個人番号 only with my_number.view."""
     return await services.read(db, _keys_for(request, principal), principal, reception_id)

@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import sqlalchemy as sa
 from litestar import Response, get
+from litestar.di import NamedDependency
 
 from server.db.engine import Database
 from server.domain.accounts.access import PUBLIC
@@ -23,7 +24,7 @@ def _version() -> str:
 
 
 @get("/api/v1/health", opt=PUBLIC, tags=["system"], summary="稼働確認")
-async def health(db: Database) -> Response[Health]:
+async def health(db: NamedDependency[Database]) -> Response[Health]:
     """ok when the database answers; 503 and ``degraded`` when it does not."""
     try:
         async with db.unbound() as session:
