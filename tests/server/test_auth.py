@@ -36,6 +36,14 @@ async def _add_user(
     return pyotp.parse_uri(uri).secret if uri else None
 
 
+def _wrong_code(secret: str) -> str:
+    """A six-digit code that is not valid now nor in the neighbouring time steps."""
+    totp = pyotp.TOTP(secret)
+    now = datetime.now(UTC).timestamp()
+    near = {totp.at(now + d) for d in (-30, 0, 30)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
+
+
 async def _actions(api: Api) -> list[str]:
     async with api.db.tenant(DEMO_LG_CODE) as session:
         return list((await session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.seq))).scalars())
