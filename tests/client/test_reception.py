@@ -9,7 +9,7 @@ import pytest
 from client.core.outbox import Outbox, State
 from client.core.reception import RECEPTION_KIND, NoticeInvalid, build_notice, submit_reception, wareki_hint
 from shared.api import ReceptionCreate
-from tests.client.conftest import move_in_form
+from tests.client.forms import move_in_form
 
 
 def test_valid_form_builds_notice_with_wareki_dates() -> None:

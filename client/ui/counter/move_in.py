@@ -107,7 +107,7 @@ class PersonBox(QGroupBox):
             caption = QLabel(labels[name])
             caption.setBuddy(self.fields[name].editor)
             grid.addWidget(caption, row, col, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.fields[name], row, col + 1)
+            grid.addWidget(self.fields[name], row, col + 1, Qt.AlignmentFlag.AlignTop)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.remove_button = QPushButton("この異動者を削除")
@@ -160,27 +160,30 @@ class MoveInForm(QWidget):
         self.fields["notifier.name"] = line_field("届出人の氏名")
         self.fields["notifier.standing"] = combo_field(STANDINGS)
         self.fields["notifier.phone"] = line_field("例: 0296-43-2111", max_length=20)
-        for row, (name, label) in enumerate(
-            [
-                ("notified_on", "届出日"),
-                ("moved_on", "異動日"),
-                ("notifier.name", "届出人"),
-                ("notifier.standing", "届出人の資格"),
-                ("notifier.phone", "連絡先電話番号"),
-            ]
-        ):
+        placement = {
+            "notified_on": ("届出日", 0, 0),
+            "moved_on": ("異動日", 0, 2),
+            "notifier.name": ("届出人", 1, 0),
+            "notifier.standing": ("届出人の資格", 1, 2),
+            "notifier.phone": ("連絡先電話番号", 2, 0),
+        }
+        for name, (label, row, col) in placement.items():
             caption = QLabel(label)
             caption.setBuddy(self.fields[name].editor)
-            grid.addWidget(caption, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.fields[name], row, 1)
+            grid.addWidget(caption, row, col, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(self.fields[name], row, col + 1, Qt.AlignmentFlag.AlignTop)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         self.body_layout.addWidget(head)
 
         self.new_address = AddressBox("新住所")
         self.old_address = AddressBox("従前の住所")
+        addresses = QHBoxLayout()
         for prefix, box in (("new_address", self.new_address), ("old_address", self.old_address)):
             for part, field in box.fields.items():
                 self.fields[f"{prefix}.{part}"] = field
-            self.body_layout.addWidget(box)
+            addresses.addWidget(box)
+        self.body_layout.addLayout(addresses)
 
         self.persons_group = QGroupBox("異動者")
         self.persons_layout = QVBoxLayout(self.persons_group)
@@ -205,7 +208,7 @@ class MoveInForm(QWidget):
         outer.addLayout(buttons)
 
         self.last_reception = QLabel("")
-        self.last_reception.setStyleSheet("font-size: 13pt;")
+        self.last_reception.setStyleSheet("font-size: 14pt; font-weight: bold;")
         self.last_reception.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.last_reception)
 

@@ -132,17 +132,17 @@ class AddressBox(QGroupBox):
         self.fields: dict[str, Field] = {}
         grid = QGridLayout(self)
         self.error = ErrorLabel(self)
-        grid.addWidget(self.error, 0, 0, 1, 4)
-        for i, (name, label, placeholder) in enumerate(ADDRESS_PARTS):
+        grid.addWidget(self.error, 0, 0, 1, 2)
+        for row, (name, label, placeholder) in enumerate(ADDRESS_PARTS, start=1):
             field = line_field(placeholder, max_length=200 if name == "building" else 100)
-            row, col = 1 + i // 2, (i % 2) * 2
+            if name == "postal_code":
+                field.editor.setMaximumWidth(160)
             caption = QLabel(label)
             caption.setBuddy(field.editor)
-            grid.addWidget(caption, row, col, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(field, row, col + 1)
+            grid.addWidget(caption, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(field, row, 1)
             self.fields[name] = field
         grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 2)
 
     def values(self) -> dict[str, str]:
         return {name: f.text() for name, f in self.fields.items()}

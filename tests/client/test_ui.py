@@ -1,0 +1,242 @@
+"""Offscreen Qt tests of the client with a live server: login, 転入 by keyboard, delivery, errors."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from itertools import groupby
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from client.app.context import AppContext, build_context
+from client.app.main import create_application
+from client.app.settings import ClientSettings
+from client.app.wiring import load_station
+from client.core.outbox import State
+from client.ui.counter.move_in import MoveInForm
+from client.ui.kiosk.panel import KioskPanel
+from client.ui.login import LoginDialog
+from client.ui.main_window import MainWindow
+from client.ui.supervisor.panel import SupervisorPanel
+from client.ui.worker import wait_for_background
+from tests.client.forms import VALID_MY_NUMBER, VALID_RESIDENT_CODE
+from tests.conftest import LiveServer, start_live_server
+
+pytestmark = pytest.mark.ui
+
+#: Screenshots for a human to look at (default the system temp dir, i.e. /tmp/madoguchi_counter*.png).
+SHOTS = Path(os.environ.get("MADOGUCHI_SCREENSHOT_DIR", tempfile.gettempdir()))
+SCREENSHOT = SHOTS / "madoguchi_counter.png"
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for this module (no test here stops it); overrides the per-test fixture."""
+    srv = start_live_server(tmp_path_factory.mktemp("ui") / "server")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def ctx(client_settings: ClientSettings, live_server: LiveServer) -> Iterator[AppContext]:
+    create_application()
+    settings = client_settings.model_copy(
+        update={"server_url": live_server.url, "sync_poll_interval_s": 0.2, "sync_backoff_base_s": 0.2}
+    )
+    context = build_context(settings)
+    context.worker.start()
+    try:
+        yield context
+    finally:
+        wait_for_background(5000)
+        context.close()
+
+
+def login_by_keyboard(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    dialog = LoginDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    assert dialog.lg_code.text() == "082309"
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.username, timeout=5000)
+    qtbot.keyClicks(dialog.username, live_server.clerk[0])
+    qtbot.keyClick(dialog.username, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is dialog.password
+    qtbot.keyClicks(dialog.password, live_server.clerk[1])
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.session is not None, timeout=15000)
+    assert ctx.session is not None and ctx.session.user.username == "demo"
+
+
+def show_active(qtbot: QtBot, window: QWidget) -> None:
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+
+
+def type_text(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """ASCII as key clicks; Japanese as the IME's committed text (QTest cannot click non-ASCII keys)."""
+    target = widget.lineEdit() if isinstance(widget, QComboBox) and widget.isEditable() else widget
+    for ascii_run, chunk in ((k, "".join(g)) for k, g in groupby(text, key=str.isascii)):
+        if ascii_run:
+            qtbot.keyClicks(target, chunk)
+        else:
+            event = QInputMethodEvent()
+            event.setCommitString(chunk)
+            QApplication.sendEvent(target, event)
+
+
+def type_into(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """Type ``text`` into the focused widget, then Tab to the next field."""
+    if text:
+        if isinstance(widget, QComboBox) and not widget.isEditable():
+            qtbot.keyClick(widget, Qt.Key.Key_Down)
+        else:
+            type_text(qtbot, widget, text)
+    qtbot.keyClick(widget, Qt.Key.Key_Tab)
+
+
+def fill_form_by_keyboard(qtbot: QtBot, form: MoveInForm, my_number: str) -> None:
+    """Fill the form field after field with Tab, checking that Tab goes in form order."""
+    values = {
+        "notified_on": "",  # keep today's default
+        "moved_on": "R6.4.1",
+        "notifier.name": "試験　太郎",
+        "notifier.standing": "",
+        "notifier.phone": "0296-43-2111",
+        "new_address.postal_code": "3040067",
+        "new_address.prefecture": "茨城県",
+        "new_address.municipality": "下妻市",
+        "new_address.town": "本城町二丁目",
+        "new_address.block_number": "22番地",
+        "new_address.building": "",
+        "old_address.postal_code": "1000001",
+        "old_address.prefecture": "東京都",
+        "old_address.municipality": "千代田区",
+        "old_address.town": "千代田",
+        "old_address.block_number": "1番1号",
+        "old_address.building": "",
+        "persons.0.family_name": "試験",
+        "persons.0.given_name": "太郎",
+        "persons.0.family_name_kana": "シケン",
+        "persons.0.given_name_kana": "タロウ",
+        "persons.0.birth_date": "昭和55年4月1日",
+        "persons.0.sex": "男",
+        "persons.0.relationship": "世帯主",
+        "persons.0.resident_code": VALID_RESIDENT_CODE,
+        "persons.0.my_number": my_number,
+    }
+    form.fields["notified_on"].editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.fields["notified_on"].editor, timeout=5000)
+    for name, text in values.items():
+        editor = form.fields[name].editor
+        assert QApplication.focusWidget() is editor, f"Tab order broken before {name}"
+        type_into(qtbot, editor, text)
+
+
+def test_login_fill_submit_and_see_reception_number(
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer
+) -> None:
+    """Log in by keyboard, fill the 転入 form by keyboard, Ctrl+Enter; the 受付番号 appears once delivered."""
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    form = window.counter
+    assert form is not None and window.stack.currentWidget() is form
+    fill_form_by_keyboard(qtbot, form, VALID_MY_NUMBER)
+    assert form.fields["persons.0.birth_date"].hint is not None
+    assert form.fields["persons.0.birth_date"].hint.text() == "昭和55年4月1日（1980-04-01）"
+    form.grab().save(str(SCREENSHOT))
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "受付番号" in form.last_reception.text(), timeout=20000)
+    item = ctx.outbox.items()[0]
+    assert item.state == State.delivered and item.reception_number in form.last_reception.text()
+    assert item.reception_number.startswith(date.today().strftime("%Y%m%d"))
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)
+    assert form.fields["persons.0.family_name"].text() == ""  # cleared for the next resident
+    window.grab().save(str(SHOTS / "madoguchi_counter_delivered.png"))
+
+
+def test_bad_my_number_shows_error_beside_field_and_keeps_input(
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer
+) -> None:
+    """A wrong 個人番号 check digit shows the Japanese error under that field; nothing typed is lost."""
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    form = window.counter
+    assert form is not None
+    fill_form_by_keyboard(qtbot, form, "123456789012")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    field = form.fields["persons.0.my_number"]
+    assert field.error.isVisible()
+    assert field.error.text() == "個人番号の検査用数字が一致しません。番号を確認してください。"
+    assert field.text() == "123456789012"
+    assert form.fields["persons.0.family_name"].text() == "試験"
+    assert form.fields["new_address.town"].text() == "本城町二丁目"
+    assert not form.fields["persons.0.family_name"].error.isVisible()
+    assert QApplication.focusWidget() is field.editor
+    assert ctx.outbox.stats().pending == 0 and ctx.outbox.items() == []
+    form.grab().save(str(SHOTS / "madoguchi_counter_error.png"))
+
+
+def test_modes_follow_station_and_permissions(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """The clerk on a counter station gets only 窓口; the supervisor on a supervisor station gets both."""
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert [window.mode_box.itemText(i) for i in range(window.mode_box.count())] == ["窓口"]
+    user, password = live_server.supervisor
+    ctx.station = load_station(ctx.settings.station_dir, "supervisor")
+    ctx.login(live_server.lg_code, user, password)
+    window.refresh_session()
+    assert [window.mode_box.itemText(i) for i in range(window.mode_box.count())] == ["管理者", "窓口"]
+    assert isinstance(window.stack.currentWidget(), SupervisorPanel)
+
+
+def test_supervisor_panel_shows_plugin_checks(qtbot: QtBot, ctx: AppContext) -> None:
+    """The supervisor placeholder lists each device plugin with its check() result."""
+    panel = SupervisorPanel(ctx)
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.plugin_table.rowCount() == 4, timeout=5000)
+    texts = [panel.plugin_table.item(r, 2).text() for r in range(4)]
+    assert texts == ["正常"] * 4
+    assert "テスト用" in panel.plugin_table.item(0, 1).text()
+
+
+def test_kiosk_toggles_language(qtbot: QtBot) -> None:
+    """The kiosk placeholder switches between Japanese and English."""
+    kiosk = KioskPanel()
+    qtbot.addWidget(kiosk)
+    assert kiosk.title.text() == "ようこそ"
+    qtbot.mouseClick(kiosk.toggle, Qt.MouseButton.LeftButton)
+    assert kiosk.title.text() == "Welcome" and kiosk.toggle.text() == "日本語"
+
+
+def test_login_failure_shows_japanese_message(qtbot: QtBot, ctx: AppContext) -> None:
+    """A wrong password shows the server's Japanese message and clears only the password."""
+    dialog = LoginDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.username, "demo")
+    qtbot.keyClicks(dialog.password, "wrong-password")
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.login_button.isEnabled() and dialog.error.isVisible(), timeout=15000)
+    assert "パスワード" in dialog.error.text() and dialog.session is None
+    assert dialog.username.text() == "demo" and dialog.password.text() == ""
+    assert isinstance(dialog.password, QLineEdit)
