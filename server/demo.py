@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -78,8 +79,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Start the demo (see module docstring)."""
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the server child on TERM as on Ctrl-C
     data_dir = Path("var/demo").resolve()
     env = _env(data_dir)
     print(f"デモ環境を準備しています ({data_dir}) …")
