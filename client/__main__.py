@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from client.app.settings import ClientSettings, load_settings
 from shared.api import StationMode
 
 
@@ -21,20 +22,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console script entry point."""
-    from client.app.main import run
-    from client.app.settings import load_settings
-
-    args = parse_args(argv)
-    station = args.station or (args.mode if args.mode else None)
+def settings_from_args(args: argparse.Namespace) -> ClientSettings:
+    """Settings with the command-line options on top of environment, settings.json and defaults."""
     settings = load_settings(
         server_url=args.server_url,
         lg_code=args.lg_code,
         data_dir=args.data_dir,
-        station=station,
+        station=args.station,
         mode=args.mode,
     )
+    if args.mode and "station" not in settings.model_fields_set:
+        # No station configured anywhere: the station profile of the same name as the mode.
+        settings = settings.model_copy(update={"station": args.mode})
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console script entry point."""
+    from client.app.main import run
+
+    settings = settings_from_args(parse_args(argv))
     return run(settings)
 
 

@@ -168,8 +168,11 @@ class SyncWorker:
             if self._auth_blocked:
                 return RunSummary(auth_required=True)
             delivered = failed = retried = 0
+            due = self.outbox.due(now)
+            if not due:
+                return RunSummary()
             with ApiClient(self.server_url, timeout=self._timeout) as api:
-                for item in self.outbox.due(now):
+                for item in due:
                     if self._stop.is_set():
                         break
                     outcome = self._send(api, item)

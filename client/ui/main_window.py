@@ -89,6 +89,11 @@ class MainWindow(QMainWindow):
             return
         wanted = self.ctx.settings.mode or self.ctx.station.default_mode.value
         idx = self.mode_box.findData(wanted)
+        if idx < 0 and self.ctx.settings.mode:
+            self.statusBar().showMessage(
+                f"指定されたモード（{self.ctx.settings.mode}）はこの端末または利用者の権限では使えません。",
+                15000,
+            )
         self.mode_box.setCurrentIndex(max(idx, 0))
         self._mode_changed(self.mode_box.currentIndex())
 

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+from client.app.context import build_context
+from client.app.settings import ClientSettings
 from client.core.api import ApiClient
 from client.core.auth import TokenStore, login
 from client.core.outbox import Outbox, State
 from client.core.reception import build_notice, submit_reception
 from client.core.sync import Backoff, SyncEvent, SyncWorker
-from shared.api import ReceptionCreate
+from shared.api import ReceptionCreate, StationMode
 from tests.client.forms import move_in_form
 from tests.conftest import LiveServer, start_live_server
 
@@ -182,3 +184,46 @@ def test_server_down_retries_then_delivers_once(live_server: LiveServer, outbox:
     with ApiClient(live_server.url, token=token) as api:
         again = api.create_reception(ReceptionCreate.model_validate(done.payload))
     assert str(again.id) == done.response["id"]
+
+
+def test_context_restores_session_from_keyring(server: LiveServer, client_settings: ClientSettings) -> None:
+    """After login the token kept in the keyring lets a restarted client resume; logout forgets it."""
+    settings = client_settings.model_copy(update={"server_url": server.url})
+    first = build_context(settings)
+    try:
+        user, password = server.clerk
+        first.login(server.lg_code, user, password)
+        assert first.tokens.persistent
+    finally:
+        first.close()
+    second = build_context(settings)
+    try:
+        restored = second.restore_session()
+        assert restored is not None and restored.user.username == "demo"
+        assert second.allowed_modes() == [StationMode.counter]
+        second.logout()
+    finally:
+        second.close()
+    third = build_context(settings)
+    try:
+        assert third.restore_session() is None
+    finally:
+        third.close()
+
+
+def test_context_background_worker_delivers(server: LiveServer, client_settings: ClientSettings) -> None:
+    """The wired context's background sync thread delivers what the reception workflow enqueued."""
+    settings = client_settings.model_copy(update={"server_url": server.url, "sync_poll_interval_s": 0.2})
+    ctx = build_context(settings)
+    try:
+        user, password = server.clerk
+        ctx.login(server.lg_code, user, password)
+        ctx.worker.start()
+        item = submit_reception(ctx.outbox, build_notice(move_in_form()), terminal_id=settings.terminal_id)
+        ctx.worker.wake()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and ctx.outbox.get(item.id).state != State.delivered:  # type: ignore[union-attr]
+            time.sleep(0.05)
+        assert ctx.outbox.get(item.id).reception_number  # type: ignore[union-attr]
+    finally:
+        ctx.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -13,20 +14,22 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from client.app.context import AppContext, build_context
-from client.app.main import create_application
+from client.app.main import create_application, run
 from client.app.settings import ClientSettings
 from client.app.wiring import load_station
+from client.core.auth import MEMORY_ONLY_NOTICE, TokenStore
 from client.core.outbox import State
 from client.ui.counter.move_in import MoveInForm
 from client.ui.kiosk.panel import KioskPanel
 from client.ui.login import LoginDialog
 from client.ui.main_window import MainWindow
+from client.ui.settings_dialog import SettingsDialog
 from client.ui.supervisor.panel import SupervisorPanel
 from client.ui.worker import wait_for_background
 from tests.client.forms import VALID_MY_NUMBER, VALID_RESIDENT_CODE
@@ -240,3 +243,55 @@ def test_login_failure_shows_japanese_message(qtbot: QtBot, ctx: AppContext) -> 
     assert "パスワード" in dialog.error.text() and dialog.session is None
     assert dialog.username.text() == "demo" and dialog.password.text() == ""
     assert isinstance(dialog.password, QLineEdit)
+
+
+def test_memory_only_token_is_announced(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """Without a usable keyring the status bar says in Japanese that the login is kept in memory only."""
+    ctx.tokens = TokenStore(use_keyring=False)
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert window.keyring_label.text() == MEMORY_ONLY_NOTICE
+    assert window.outbox_label.text() in ("", "送信待ち 0件")
+
+
+def test_kiosk_station_runs_full_screen(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """On the kiosk station a user with mode.kiosk gets the kiosk page, full screen."""
+    ctx.station = load_station(ctx.settings.station_dir, "kiosk")
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert isinstance(window.stack.currentWidget(), KioskPanel)
+    assert window.isFullScreen()
+
+
+def test_settings_dialog_saves_json(qtbot: QtBot, client_settings: ClientSettings) -> None:
+    """The settings dialog validates and writes settings.json in the data directory."""
+    dialog = SettingsDialog(client_settings)
+    qtbot.addWidget(dialog)
+    dialog.edits["request_timeout_s"].setText("abc")
+    dialog.save()
+    assert not dialog.error.isHidden() and "タイムアウト" in dialog.error.text()
+    dialog.edits["request_timeout_s"].setText("7.5")
+    dialog.edits["server_url"].setText("https://madoguchi.example.lg.jp")
+    dialog.save()
+    saved = json.loads((client_settings.data_dir / "settings.json").read_text(encoding="utf-8"))
+    assert saved["server_url"] == "https://madoguchi.example.lg.jp" and saved["request_timeout_s"] == 7.5
+
+
+def test_run_shows_login_and_cancel_exits(qtbot: QtBot, client_settings: ClientSettings) -> None:
+    """The composition root starts, shows the login dialog first, and cancelling it exits with 0."""
+    create_application()
+    seen: list[str] = []
+
+    def cancel_login() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(50, cancel_login)
+            return
+        seen.append(dialog.windowTitle())
+        dialog.reject()  # type: ignore[attr-defined]
+
+    QTimer.singleShot(50, cancel_login)
+    assert run(client_settings) == 0
+    assert seen == ["ログイン — Madoguchi"]
