@@ -34,6 +34,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         self.counter: MoveInForm | None = None
         self.last_key: str | None = None
+        self._relogin_open = False
 
         toolbar = QToolBar("モード")
         toolbar.setMovable(False)
@@ -184,9 +185,16 @@ class MainWindow(QMainWindow):
     # -- menus -------------------------------------------------------------------------------
 
     def relogin(self) -> None:
-        dialog = LoginDialog(self.ctx, self)
-        if dialog.exec():
-            self.refresh_session()
+        """Ask for the password again (one dialog at a time); sending resumes after success."""
+        if self._relogin_open:
+            return
+        self._relogin_open = True
+        try:
+            dialog = LoginDialog(self.ctx, self)
+            if dialog.exec():
+                self.refresh_session()
+        finally:
+            self._relogin_open = False
 
     def logout(self) -> None:
         run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)

@@ -213,9 +213,12 @@ def test_modes_follow_station_and_permissions(qtbot: QtBot, ctx: AppContext, liv
 
 
 def test_supervisor_panel_shows_plugin_checks(qtbot: QtBot, ctx: AppContext) -> None:
-    """The supervisor placeholder lists each device plugin with its check() result."""
+    """The supervisor placeholder lists the outbox rows and each device plugin's check() result."""
+    ctx.outbox.enqueue("reception.create", {"client_key": "x"})
     panel = SupervisorPanel(ctx)
     qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.outbox_table.rowCount() == 1, timeout=5000)
+    assert panel.outbox_table.item(0, 2).text() == "送信待ち"
     qtbot.waitUntil(lambda: panel.plugin_table.rowCount() == 4, timeout=5000)
     texts = [panel.plugin_table.item(r, 2).text() for r in range(4)]
     assert texts == ["正常"] * 4
@@ -295,3 +298,43 @@ def test_run_shows_login_and_cancel_exits(qtbot: QtBot, client_settings: ClientS
     QTimer.singleShot(50, cancel_login)
     assert run(client_settings) == 0
     assert seen == ["ログイン — Madoguchi"]
+
+
+def test_add_and_remove_persons_keeps_tab_order(qtbot: QtBot) -> None:
+    """Adding a person appends its fields to the Tab order; removing renumbers; the last cannot go."""
+    create_application()
+    form = MoveInForm()
+    qtbot.addWidget(form)
+    form.show()
+    assert not form.persons[0].remove_button.isEnabled()
+    form.persons[0].fields["family_name"].set_text("一人目")
+    second = form.add_person()
+    second.fields["family_name"].set_text("二人目")
+    assert second.title() == "異動者 2" and "persons.1.my_number" in form.fields
+    order = form.focus_order()
+    assert order.index(form.fields["persons.0.my_number"].editor) < order.index(
+        second.fields["family_name"].editor
+    )
+    assert form.fields["persons.0.my_number"].editor.nextInFocusChain() is form.persons[0].remove_button
+    form.remove_person(form.persons[0])
+    assert len(form.persons) == 1 and form.persons[0].title() == "異動者 1"
+    assert (
+        form.fields["persons.0.family_name"].text() == "二人目" and "persons.1.family_name" not in form.fields
+    )
+    assert not form.persons[0].remove_button.isEnabled()
+
+
+def test_enter_moves_to_next_field(qtbot: QtBot) -> None:
+    """Enter in a field moves on like Tab (paper-form habit); it never submits half a form."""
+    create_application()
+    form = MoveInForm()
+    qtbot.addWidget(form)
+    show_active(qtbot, form)
+    submitted: list[object] = []
+    form.submitted.connect(submitted.append)
+    family = form.fields["persons.0.family_name"].editor
+    family.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is family, timeout=5000)
+    qtbot.keyClick(family, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is form.fields["persons.0.given_name"].editor
+    assert submitted == []

@@ -144,12 +144,12 @@ class MoveInForm(QWidget):
         self.form_error = ErrorLabel(self)
         outer.addWidget(self.form_error)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
         body = QWidget()
         self.body_layout = QVBoxLayout(body)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.scroll, 1)
 
         # 届出日・異動日・届出人
         head = QGroupBox("届出")
@@ -316,6 +316,7 @@ class MoveInForm(QWidget):
         self.form_error.show_messages(rest)
         first = next((f for n, f in self.fields.items() if n in errors), None)
         if first is not None:
+            self.scroll.ensureWidgetVisible(first)
             first.editor.setFocus()
 
     def submit(self) -> MovementNotice | None:
