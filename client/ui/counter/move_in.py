@@ -144,12 +144,12 @@ class MoveInForm(QWidget):
         self.form_error = ErrorLabel(self)
         outer.addWidget(self.form_error)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
         body = QWidget()
         self.body_layout = QVBoxLayout(body)
-        self.scroll.setWidget(body)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(body)
+        outer.addWidget(self.scroll_area, 1)
 
         # 届出日・異動日・届出人
         head = QGroupBox("届出")
@@ -316,7 +316,7 @@ class MoveInForm(QWidget):
         self.form_error.show_messages(rest)
         first = next((f for n, f in self.fields.items() if n in errors), None)
         if first is not None:
-            self.scroll.ensureWidgetVisible(first)
+            self.scroll_area.ensureWidgetVisible(first)
             first.editor.setFocus()
 
     def submit(self) -> MovementNotice | None:
