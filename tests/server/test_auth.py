@@ -177,3 +177,20 @@ async def test_forwarded_for_only_from_trusted_proxy(make_api: Callable[..., Api
         assert (await api.login(*DEMO_CLERK, client=spoofed)).status_code == 403
     finally:
         await api.close()
+
+
+async def test_totp_code_used_once(api: Api) -> None:
+    """The same TOTP code cannot log in twice (replay)."""
+    secret = await _add_user(api, "totp-once", [Permission.reception_read], totp=True)
+    assert secret
+    code = pyotp.TOTP(secret).now()
+    assert (await api.login("totp-once", "password-123", totp_code=code)).status_code == 200
+    r = await api.login("totp-once", "password-123", totp_code=code)
+    assert (r.status_code, r.json()["code"]) == (401, "auth.totp_invalid")
+
+
+async def test_token_refused_from_outside(api: Api) -> None:
+    """A token obtained inside LGWAN is refused when used from an outside address."""
+    headers = await api.headers()
+    r = await api.client(OUTSIDE_IP).get("/api/v1/auth/me", headers=headers)
+    assert (r.status_code, r.json()["code"]) == (403, "auth.network_denied")

@@ -30,6 +30,10 @@ class User(UUIDPrimaryKey, Base):
     """TOTP secret encrypted with the key ring; NULL when the second factor is not set up."""
     totp_key_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=True, comment="暗号鍵ID")
     """Id of the key that encrypted ``totp_secret``."""
+    totp_last_step: Mapped[int | None] = mapped_column(
+        sa.BigInteger, nullable=True, comment="最後に使われたTOTPの時間ステップ"
+    )
+    """Time step (Unix time // 30) of the last accepted code: a code is accepted only once."""
     failed_logins: Mapped[int] = mapped_column(default=0, comment="連続ログイン失敗回数")
     """Failed logins in a row; reset by a successful login or a lockout."""
     locked_until: Mapped[datetime | None] = mapped_column(nullable=True, comment="ロック解除日時")

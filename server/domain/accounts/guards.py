@@ -66,7 +66,13 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     terminal = connection.headers.get("x-terminal-id") or None
     db = connection.app.state.db
     async with db.tenant(lg_code) as session:
-        principal = await authenticate(session, token, terminal_id=terminal, client_ip=ip)
+        principal = await authenticate(
+            session,
+            token,
+            terminal_id=terminal,
+            client_ip=ip,
+            lgwan_networks=connection.app.state.settings.lgwan_networks,
+        )
     connection.state.principal = principal
     if isinstance(access, Permission) and not principal.has(access):
         async with db.tenant(lg_code) as session:

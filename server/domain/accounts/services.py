@@ -9,6 +9,7 @@ error.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import secrets
 import uuid
@@ -233,6 +234,34 @@ async def user_permissions(session: AsyncSession, user: User) -> tuple[frozenset
 # ---------------------------------------------------------------- login
 
 
+def _totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (±1 for clock drift) at which ``code`` is valid, or None."""
+    totp = pyotp.TOTP(secret)
+    current = int(now.timestamp()) // totp.interval
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _network_allowed(
+    client_ip: str | None, lgwan: list[str], allowances: Iterable[str], has_totp: bool
+) -> bool:
+    """Inside LGWAN: yes. Outside: only from an allowed network and only with the second factor."""
+    return in_networks(client_ip, lgwan) or (has_totp and in_networks(client_ip, allowances))
+
+
+async def _allowances(session: AsyncSession, lg_code: str) -> list[str]:
+    query = sa.select(NetworkAllowance.cidr).where(NetworkAllowance.lg_code == lg_code)
+    return list((await session.execute(query)).scalars())
+
+
+NETWORK_DENIED = (
+    "このネットワークからはログインできません。LGWAN内の端末か、許可されたネットワークから"
+    "二要素認証でログインしてください。"
+)
+
+
 @dataclass(frozen=True)
 class LoginResult:
     token: str
@@ -308,19 +337,10 @@ async def _login_bound(
     if not await anyio.to_thread.run_sync(verify_password, user.password_hash, req.password):
         return await refuse(AuthenticationFailed(), "password", count=True)
 
-    if not in_networks(client_ip, settings.lgwan_networks):
-        cidrs = (
-            await session.execute(sa.select(NetworkAllowance.cidr).where(NetworkAllowance.lg_code == lg_code))
-        ).scalars()
-        if not (user.has_totp and in_networks(client_ip, cidrs)):
-            return await refuse(
-                PermissionDenied(
-                    "このネットワークからはログインできません。LGWAN内の端末か、許可されたネットワークから"
-                    "二要素認証でログインしてください。",
-                    code="auth.network_denied",
-                ),
-                "network",
-            )
+    if not in_networks(client_ip, settings.lgwan_networks) and not _network_allowed(
+        client_ip, settings.lgwan_networks, await _allowances(session, lg_code), user.has_totp
+    ):
+        return await refuse(PermissionDenied(NETWORK_DENIED, code="auth.network_denied"), "network")
 
     if user.has_totp:
         if not req.totp_code:
@@ -332,12 +352,15 @@ async def _login_bound(
             return await refuse(AuthenticationFailed(), "keys_unavailable")
         assert user.totp_secret is not None and user.totp_key_id is not None
         secret = keys.decrypt(user.totp_secret, user.totp_key_id, _totp_aad(user.id))
-        if not pyotp.TOTP(secret).verify(req.totp_code.strip(), valid_window=1):
+        step = _totp_step(secret, req.totp_code.strip(), now)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
             return await refuse(
                 AuthenticationFailed("二要素認証のコードが正しくありません。", code="auth.totp_invalid"),
                 "totp_invalid",
                 count=True,
             )
+
+        user.totp_last_step = step
 
     user.failed_logins = 0
     user.locked_until = None
@@ -388,9 +411,18 @@ def tenant_of_token(token: str) -> str:
 
 
 async def authenticate(
-    session: AsyncSession, token: str, *, terminal_id: str | None, client_ip: str | None
+    session: AsyncSession,
+    token: str,
+    *,
+    terminal_id: str | None,
+    client_ip: str | None,
+    lgwan_networks: list[str],
 ) -> Principal:
-    """The principal of a valid token, in a session bound to the token's municipality."""
+    """The principal of a valid token, in a session bound to the token's municipality.
+
+    The network rule of login holds for every request: a token taken outside LGWAN works only
+    from an allowed network and only for a user with the second factor.
+    """
     lg_code = tenant_of_token(token)
     auth = (
         await session.execute(
@@ -413,6 +445,10 @@ async def authenticate(
     user = await session.get(User, auth.user_id)
     if user is None or not user.is_active or user.lg_code != lg_code:
         raise AuthenticationRequired()
+    if not in_networks(client_ip, lgwan_networks) and not _network_allowed(
+        client_ip, lgwan_networks, await _allowances(session, lg_code), user.has_totp
+    ):
+        raise PermissionDenied(NETWORK_DENIED, code="auth.network_denied")
     perms, groups = await user_permissions(session, user)
     return Principal(
         user_id=user.id,

@@ -94,6 +94,7 @@ def _create_tables() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False, comment='argon2id ハッシュ'),
     sa.Column('totp_secret', sa.LargeBinary(), nullable=True, comment='TOTP秘密鍵 (AES-GCM暗号文)'),
     sa.Column('totp_key_id', sa.String(length=40), nullable=True, comment='暗号鍵ID'),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True, comment='最後に使われたTOTPの時間ステップ'),
     sa.Column('failed_logins', sa.Integer(), nullable=False, comment='連続ログイン失敗回数'),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True, comment='ロック解除日時'),
     sa.Column('is_active', sa.Boolean(), nullable=False, comment='有効'),
