@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-#: Verified against for unknown users so that the answer takes as long as for known ones.
-_DUMMY_HASH = _hasher.hash("madoguchi-dummy-password")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against for unknown users so that the answer takes as long as for known ones."""
+    return _hasher.hash("madoguchi-dummy-password")
 
 
 def hash_password(password: str) -> str:
@@ -17,6 +23,6 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; with ``None`` runs a dummy check and returns False."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -1,5 +1,16 @@
 """Receptions domain (窓口受付): submitted 住民異動届 with 受付番号, idempotent on client_key."""
 
-from server.domain.receptions.controllers import route_handlers
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["route_handlers"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on demand: the CLI uses this domain's services without loading Litestar.
+    if name == "route_handlers":
+        from server.domain.receptions.controllers import route_handlers
+
+        return route_handlers
+    raise AttributeError(name)
