@@ -103,6 +103,26 @@ def db_check() -> None:
     click.echo("モデルと移行は一致しています。")
 
 
+@db.command("grant")
+def db_grant() -> None:
+    """PostgreSQL: アプリケーション用ロール (MADOGUCHI_DB_APP_ROLE) に権限を付与する。"""
+    from server.db.grants import grant_app_role
+
+    async def body(settings: Settings) -> None:
+        async def inner(database: Any) -> None:
+            async with database.engine.begin() as conn:
+                await grant_app_role(conn, settings.db_app_role)
+
+        await _with_db(settings, inner)
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        click.echo("SQLite ではロールの権限付与は不要です。")
+        return
+    _run(body)
+    click.echo(f"ロール {settings.db_app_role} に権限を付与しました。")
+
+
 @main.group()
 def municipality() -> None:
     """団体 (市区町村) の登録。"""

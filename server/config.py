@@ -29,7 +29,9 @@ class Settings(BaseSettings):
 
     database_url: str = ""
     """SQLAlchemy async URL. Empty: ``sqlite+aiosqlite:///<data_dir>/madoguchi.db``.
-    PostgreSQL: ``postgresql+psycopg://user@host/db`` (row-level security per municipality)."""
+    PostgreSQL: ``postgresql+psycopg://user@host/db`` (row-level security per municipality). The
+    server should connect as ``db_app_role``; migrations run as the owner. A superuser would bypass
+    row-level security."""
 
     db_app_role: str = "madoguchi_app"
     """PostgreSQL: the login role the application connects as (not the owner, not a superuser).

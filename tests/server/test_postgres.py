@@ -202,3 +202,29 @@ async def test_audit_chain_verifies_on_postgres(pg: PgDatabase, pg_api: Api) -> 
     async with pg_api.db.tenant(DEMO_LG_CODE) as session:
         report = await verify_chain(session, DEMO_LG_CODE)
     assert report.ok and report.count > 0
+
+
+async def test_db_grant_for_a_role_created_later(pg: PgDatabase) -> None:
+    """grant_app_role gives a role created after the migration exactly the app privileges."""
+    from server.db.engine import make_engine
+    from server.db.grants import grant_app_role
+
+    role = f"madoguchi_late_{secrets.token_hex(3)}"
+    with psycopg.connect(_libpq(pg.owner_url), autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        engine = make_engine(pg.owner_url)
+        async with engine.begin() as conn:
+            await grant_app_role(conn, role)
+        await engine.dispose()
+        late_url = make_url(pg.app_url).set(username=role).render_as_string(hide_password=False)
+        with psycopg.connect(_libpq(late_url)) as conn:
+            with conn.transaction():
+                conn.execute("SELECT set_config('madoguchi.lg_code', %s, true)", (DEMO_LG_CODE,))
+                assert conn.execute("SELECT count(*) FROM users").fetchone()[0] > 0  # type: ignore[index]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute("DELETE FROM audit_events")
+    finally:
+        with psycopg.connect(_libpq(pg.owner_url), autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
