@@ -1,6 +1,6 @@
 """``madoguchi`` / ``python -m client``: start a counter, supervisor or kiosk terminal.
 
-python -m client --mode counter --server http://127.0.0.1:8000 --lg-code 082309
+python -m client --mode counter --server http://127.0.0.1:8000 --lg-code 082104
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from shared.permissions import Permission
 
 T = TypeVar("T")
 
-DEMO_LG_CODE = "082309"
+DEMO_LG_CODE = "082104"
 DEMO_NAME = "下妻市"
 DEMO_PASSWORD = "madoguchi-demo"  # noqa: S105 - published demo credentials, demo mode only
 COUNTER_PERMISSIONS = [
@@ -314,7 +314,7 @@ def demo() -> None:
 
 @demo.command("seed")
 def demo_seed() -> None:
-    """デモ用の団体 (082309 下妻市)、グループ、利用者を登録する (何度実行しても同じ)。"""
+    """デモ用の団体 (082104 下妻市)、グループ、利用者を登録する (何度実行しても同じ)。"""
     settings = get_settings()
     if not settings.demo:
         click.echo("デモデータは MADOGUCHI_DEMO=1 のときだけ登録できます。", err=True)

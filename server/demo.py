@@ -1,6 +1,6 @@
 """``madoguchi-demo``: the README's one command. A demo server on this machine, and the client.
 
-Steps: data folder ``./var/demo`` in demo mode → migrate → seed (082309 下妻市, users demo and
+Steps: data folder ``./var/demo`` in demo mode → migrate → seed (082104 下妻市, users demo and
 demo-admin) → start the server on http://127.0.0.1:8765 → start the counter client if there is a
 display and the client is installed; otherwise print the address and the demo credentials and
 keep the server running until Ctrl-C.
@@ -21,7 +21,7 @@ from pathlib import Path
 HOST = "127.0.0.1"
 PORT = 8765
 URL = f"http://{HOST}:{PORT}"
-LG_CODE = "082309"
+LG_CODE = "082104"
 
 
 def _env(data_dir: Path) -> dict[str, str]:

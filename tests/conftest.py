@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-DEMO_LG_CODE = "082309"
+DEMO_LG_CODE = "082104"
 DEMO_CLERK = ("demo", "madoguchi-demo")
 DEMO_SUPERVISOR = ("demo-admin", "madoguchi-demo")
 

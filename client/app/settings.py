@@ -59,7 +59,7 @@ class ClientSettings(BaseSettings):
     server_url: str = "http://127.0.0.1:8000"
     """サーバーのURL（例: https://madoguchi.example.lg.jp）。"""
 
-    lg_code: str = "082309"
+    lg_code: str = "082104"
     """この端末が属する自治体の全国地方公共団体コード（6桁）。ログイン画面の初期値。"""
 
     terminal_id: str = Field(default_factory=socket.gethostname)

@@ -13,14 +13,14 @@ def test_mode_selects_station_of_same_name(tmp_path: Path, monkeypatch: pytest.M
     """--mode kiosk without a configured station uses the kiosk station profile."""
     monkeypatch.delenv("MADOGUCHI_CLIENT_STATION", raising=False)
     args = parse_args(
-        ["--mode", "kiosk", "--server", "http://s:1", "--lg-code", "082309", "--data-dir", str(tmp_path)]
+        ["--mode", "kiosk", "--server", "http://s:1", "--lg-code", "082104", "--data-dir", str(tmp_path)]
     )
     s = settings_from_args(args)
     assert (s.station, s.mode, s.server_url, s.lg_code, s.data_dir) == (
         "kiosk",
         "kiosk",
         "http://s:1",
-        "082309",
+        "082104",
         tmp_path,
     )
 

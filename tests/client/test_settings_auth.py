@@ -48,7 +48,7 @@ def test_token_store_uses_keyring() -> None:
     """With a usable backend the token is written to the keyring under service 'madoguchi'."""
     store = TokenStore()
     assert store.persistent
-    account = TokenStore.account("http://x/", "082309", "demo")
+    account = TokenStore.account("http://x/", "082104", "demo")
     store.save(account, "tok-1")
     assert keyring.get_password(KEYRING_SERVICE, account) == "tok-1"
     assert TokenStore().load(account) == "tok-1"
@@ -74,7 +74,7 @@ def test_allowed_modes_need_station_and_permission() -> None:
     """A mode is offered only when the station profile lists it and the user holds mode.<name>."""
     user = UserInfo(
         id="61c7178c-8581-4917-8d12-7de876251740",  # type: ignore[arg-type]
-        lg_code="082309",
+        lg_code="082104",
         username="demo",
         display_name="デモ",
         permissions=["mode.counter", "mode.kiosk"],

@@ -123,7 +123,7 @@ def test_lost_response_resend_gives_same_reception(server: LiveServer, outbox: O
 
 def test_401_stops_sending_until_resume(server: LiveServer, outbox: Outbox) -> None:
     """With a rejected token the worker stops (row untouched) and sends after resume with a new token."""
-    tokens = {"current": "082309.not-a-valid-token"}
+    tokens = {"current": "082104.not-a-valid-token"}
     worker = SyncWorker(outbox, server.url, lambda: tokens["current"], backoff=FAST)
     events: list[SyncEvent] = []
     worker.subscribe(events.append)

@@ -73,7 +73,7 @@ def login_by_keyboard(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) ->
     dialog.show()
     dialog.activateWindow()
     qtbot.waitActive(dialog)
-    assert dialog.lg_code.text() == "082309"
+    assert dialog.lg_code.text() == "082104"
     qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.username, timeout=5000)
     qtbot.keyClicks(dialog.username, live_server.clerk[0])
     qtbot.keyClick(dialog.username, Qt.Key.Key_Tab)

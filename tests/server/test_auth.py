@@ -104,7 +104,7 @@ async def test_no_token_and_bad_token(api: Api) -> None:
     """Without or with a made-up token a protected route answers 401 in Japanese."""
     r = await api.http.get("/api/v1/auth/me")
     assert (r.status_code, r.json()["code"]) == (401, "auth.required")
-    r = await api.http.get("/api/v1/auth/me", headers={"Authorization": "Bearer 082309.nonsense"})
+    r = await api.http.get("/api/v1/auth/me", headers={"Authorization": "Bearer 082104.nonsense"})
     assert r.status_code == 401
     r = await api.http.get("/api/v1/auth/me", headers={"Authorization": "Bearer garbage"})
     assert r.status_code == 401

@@ -74,7 +74,7 @@ def test_accounts_commands(seeded: Path) -> None:
             "group",
             "create",
             "--lg-code",
-            "082309",
+            "082104",
             "--name",
             "照会",
             "--permission",
@@ -87,7 +87,7 @@ def test_accounts_commands(seeded: Path) -> None:
         "user",
         "create",
         "--lg-code",
-        "082309",
+        "082104",
         "--username",
         "remote",
         "--display-name",
@@ -100,12 +100,12 @@ def test_accounts_commands(seeded: Path) -> None:
     )
     assert created.returncode == 0, created.stderr
     assert "otpauth://totp/" in created.stdout
-    assert cli(seeded, "network", "allow", "--lg-code", "082309", "--cidr", "203.0.113.0/24").returncode == 0
+    assert cli(seeded, "network", "allow", "--lg-code", "082104", "--cidr", "203.0.113.0/24").returncode == 0
 
 
 def test_unknown_permission_refused(seeded: Path) -> None:
     """Granting a permission name that does not exist fails with a Japanese message."""
-    result = cli(seeded, "group", "create", "--lg-code", "082309", "--name", "x", "--permission", "root")
+    result = cli(seeded, "group", "create", "--lg-code", "082104", "--name", "x", "--permission", "root")
     assert result.returncode == 1
     assert "権限" in result.stderr
 
@@ -137,4 +137,4 @@ def test_verify_names_broken_sequence(seeded: Path, tmp_path: Path) -> None:
         conn.execute("UPDATE audit_events SET details='{}' WHERE seq=2")
     result = cli(folder, "audit", "verify")
     assert result.returncode == 1
-    assert "082309" in result.stderr and "連番 2" in result.stderr
+    assert "082104" in result.stderr and "連番 2" in result.stderr

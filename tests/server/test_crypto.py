@@ -37,9 +37,9 @@ def test_aad_binds_ciphertext_to_its_row(tmp_path: Path) -> None:
     """A ciphertext copied to another row (other AAD) does not decrypt."""
     generate_key_file(tmp_path / "keys.json")
     ring = load_key_ring(tmp_path / "keys.json")
-    blob, key_id = ring.encrypt(VALID_MY_NUMBER, "my_number:082309:a:0")
+    blob, key_id = ring.encrypt(VALID_MY_NUMBER, "my_number:082104:a:0")
     with pytest.raises(InvalidTag):
-        ring.decrypt(blob, key_id, "my_number:082309:b:0")
+        ring.decrypt(blob, key_id, "my_number:082104:b:0")
 
 
 def test_search_hash_is_keyed(tmp_path: Path) -> None:
