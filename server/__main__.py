@@ -285,6 +285,8 @@ def audit_verify() -> None:
             )
             sys.exit(1)
     total = sum(r.count for r in reports)
+    for report in reports:
+        click.echo(f"  団体 {report.lg_code}: {report.count} 件、最新ハッシュ {report.head_hash}")
     click.echo(f"操作ログを検証しました: {len(reports)} 団体、{total} 件、改ざんはありません。")
 
 

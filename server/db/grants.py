@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.db.models import MUNICIPAL_TABLES
 from shared.errors import NotFound
 
+#: Tables whose rows the application role may never delete (their grants are spelled out above).
+APPEND_ONLY_TABLES = ("audit_events", "audit_heads")
+
 
 def grant_statements(quoted_role: str) -> list[str]:
     statements = [
@@ -20,11 +23,14 @@ def grant_statements(quoted_role: str) -> list[str]:
         f"GRANT SELECT ON municipalities TO {quoted_role}",
         f"GRANT SELECT, INSERT ON audit_events TO {quoted_role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {quoted_role}",
+        # The chain's head moves forward on every event but is never removed.
+        f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {quoted_role}",
+        f"REVOKE DELETE, TRUNCATE ON audit_heads FROM {quoted_role}",
     ]
     statements += [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {quoted_role}"
         for table in MUNICIPAL_TABLES
-        if table != "audit_events"
+        if table not in APPEND_ONLY_TABLES
     ]
     return statements
 

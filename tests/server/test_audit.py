@@ -79,11 +79,33 @@ async def test_reordered_rows_detected(api: Api) -> None:
     assert (report.ok, report.broken_at) == (False, 5)
 
 
-async def test_deleted_tail_lowers_count(api: Api) -> None:
-    """Deleting the newest row leaves a valid prefix; the reported count drops (operators compare it)."""
+async def test_deleted_tail_detected(api: Api) -> None:
+    """Deleting the newest rows leaves a valid prefix, but the chain's head still names the lost tail."""
     await _fill(api)
-    before = (await _verify(api)).count
+    before = await _verify(api)
+    assert before.ok
     with _raw(api) as conn:
         conn.execute("DELETE FROM audit_events WHERE seq=(SELECT max(seq) FROM audit_events)")
     after = await _verify(api)
-    assert after.ok and after.count == before - 1
+    assert (after.ok, after.broken_at) == (False, before.count)
+    assert "末尾" in after.reason
+
+
+async def test_head_only_moves_forward(api: Api) -> None:
+    """The database refuses to move the chain's head backwards or to delete it."""
+    await _fill(api, 1)
+    for statement in ("UPDATE audit_heads SET seq = seq - 1", "DELETE FROM audit_heads"):
+        with pytest.raises(DBAPIError, match="forward"):
+            async with api.db.tenant(DEMO_LG_CODE) as session:
+                await session.execute(sa.text(statement))
+
+
+async def test_report_names_head_hash(api: Api) -> None:
+    """verify reports the newest event's hash, which operators can keep outside the database."""
+    await _fill(api, 1)
+    report = await _verify(api)
+    async with api.db.tenant(DEMO_LG_CODE) as session:
+        newest = (
+            await session.execute(sa.text("SELECT row_hash FROM audit_events ORDER BY seq DESC LIMIT 1"))
+        ).scalar_one()
+    assert report.head_hash == newest

@@ -182,7 +182,11 @@ async def test_rls_isolation(pg: PgDatabase, pg_api: Api) -> None:
 def test_app_role_cannot_change_audit(pg: PgDatabase) -> None:
     """The app role may not UPDATE or DELETE audit rows (no privilege, and the trigger refuses)."""
     with psycopg.connect(_libpq(pg.app_url)) as conn:
-        for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
+        for statement in (
+            "UPDATE audit_events SET action = 'x'",
+            "DELETE FROM audit_events",
+            "DELETE FROM audit_heads",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute("SELECT set_config('madoguchi.lg_code', %s, true)", (DEMO_LG_CODE,))
                 conn.execute(statement)
@@ -192,6 +196,12 @@ def test_app_role_cannot_change_audit(pg: PgDatabase) -> None:
         conn.transaction(),
     ):
         conn.execute("UPDATE audit_events SET action = 'x'")
+    with (
+        psycopg.connect(_libpq(pg.owner_url)) as conn,
+        pytest.raises(psycopg.errors.RaiseException, match="forward"),
+        conn.transaction(),
+    ):
+        conn.execute("UPDATE audit_heads SET seq = seq - 1")
 
 
 async def test_audit_chain_verifies_on_postgres(pg: PgDatabase, pg_api: Api) -> None:

@@ -5,6 +5,7 @@ Tables with an ``lg_code`` column are municipal: on PostgreSQL they are under ro
 """
 
 from server.db.models._audit_event import AuditEvent
+from server.db.models._audit_head import AuditHead
 from server.db.models._auth_session import AuthSession
 from server.db.models._base import Base, UTCDateTime, utcnow
 from server.db.models._group import Group
@@ -24,6 +25,7 @@ MUNICIPAL_TABLES: tuple[str, ...] = tuple(
 __all__ = [
     "MUNICIPAL_TABLES",
     "AuditEvent",
+    "AuditHead",
     "AuthSession",
     "Base",
     "Group",

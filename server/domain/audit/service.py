@@ -3,7 +3,9 @@
 Events are named ``<object>_<action>_<outcome>`` (``reception_create_success``,
 ``auth_login_failure`` …). Each municipality has its own chain: ``seq`` counts 1, 2, 3 … and
 ``row_hash = SHA-256(prev_hash + canonical JSON of the row)``. Changing, deleting or reordering
-a row breaks the chain at that sequence number, which :func:`verify` reports.
+a row breaks the chain at that sequence number, which :func:`verify_chain` reports. The chain's
+head (``audit_heads``) is moved forward in the same transaction, so deleting the newest events —
+which would leave a valid prefix — is reported too.
 ``details`` must never hold personal data (names, 個人番号, birth dates): ids and codes only.
 """
 
@@ -20,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import AuditEvent
+from server.db.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 
@@ -117,7 +119,26 @@ async def record(
     row.row_hash = compute_hash(prev, row)
     session.add(row)
     await session.flush()
+    await _move_head(session, lg_code, seq, row.row_hash, now)
     return row
+
+
+async def _move_head(session: AsyncSession, lg_code: str, seq: int, row_hash: str, at: datetime) -> None:
+    """Upsert the chain's head; the database refuses to move it backwards."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(AuditHead).values(lg_code=lg_code, seq=seq, row_hash=row_hash, updated_at=at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[AuditHead.lg_code],
+        set_={
+            "seq": stmt.excluded.seq,
+            "row_hash": stmt.excluded.row_hash,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    await session.execute(stmt)
 
 
 @dataclass(frozen=True)
@@ -128,6 +149,8 @@ class ChainReport:
     count: int
     broken_at: int | None = None
     reason: str = ""
+    #: ``row_hash`` of the newest event: record it outside the database to anchor the chain.
+    head_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -135,23 +158,30 @@ class ChainReport:
 
 
 async def verify_chain(session: AsyncSession, lg_code: str) -> ChainReport:
-    """Walk ``lg_code``'s chain in order; report the first sequence number that does not fit."""
-    rows = (
-        (
-            await session.execute(
-                sa.select(AuditEvent).where(AuditEvent.lg_code == lg_code).order_by(AuditEvent.seq)
-            )
-        )
-        .scalars()
-        .all()
+    """Walk ``lg_code``'s chain in order; report the first sequence number that does not fit.
+
+    Rows are streamed, so a chain of millions of events needs little memory.
+    """
+    result = await session.stream_scalars(
+        sa.select(AuditEvent).where(AuditEvent.lg_code == lg_code).order_by(AuditEvent.seq)
     )
     prev = GENESIS
-    for expected, row in enumerate(rows, start=1):
-        if row.seq != expected:
-            return ChainReport(lg_code, len(rows), expected, "連番が欠けています (削除または並べ替え)")
+    count = 0
+    async for row in result:
+        count += 1
+        if row.seq != count:
+            return ChainReport(lg_code, count, count, "連番が欠けています (削除または並べ替え)")
         if row.prev_hash != prev:
-            return ChainReport(lg_code, len(rows), row.seq, "直前のイベントとつながっていません")
+            return ChainReport(lg_code, count, row.seq, "直前のイベントとつながっていません")
         if compute_hash(prev, row) != row.row_hash:
-            return ChainReport(lg_code, len(rows), row.seq, "内容が書き換えられています")
+            return ChainReport(lg_code, count, row.seq, "内容が書き換えられています")
         prev = row.row_hash
-    return ChainReport(lg_code, len(rows))
+    head = await session.get(AuditHead, lg_code)
+    if head is None:
+        if count:
+            return ChainReport(lg_code, count, count, "チェーンの先頭記録 (audit_heads) がありません")
+    elif head.seq != count or head.row_hash != prev:
+        return ChainReport(
+            lg_code, count, count + 1, f"末尾のイベントが削除されています (記録上の最新は連番 {head.seq})"
+        )
+    return ChainReport(lg_code, count, head_hash=prev)
