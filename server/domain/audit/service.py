@@ -125,18 +125,14 @@ async def record(
 
 async def _move_head(session: AsyncSession, lg_code: str, seq: int, row_hash: str, at: datetime) -> None:
     """Upsert the chain's head; the database refuses to move it backwards."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(AuditHead).values(lg_code=lg_code, seq=seq, row_hash=row_hash, updated_at=at)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    values = {"lg_code": lg_code, "seq": seq, "row_hash": row_hash, "updated_at": at}
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(AuditHead).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[AuditHead.lg_code],
-        set_={
-            "seq": stmt.excluded.seq,
-            "row_hash": stmt.excluded.row_hash,
-            "updated_at": stmt.excluded.updated_at,
-        },
+        set_={k: stmt.excluded[k] for k in ("seq", "row_hash", "updated_at")},
     )
     await session.execute(stmt)
 
