@@ -10,315 +10,38 @@ Coordinates: OCR boxes in pixels of the template's reference image; print positi
 from the top-left corner of the paper. These are first versions that later issues will extend.
 """
 
-from __future__ import annotations
-
-from datetime import date
-from enum import StrEnum
-from typing import Literal, Self
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from shared.errors import invalid
-from shared.models.movement_notice import MovementNotice
-from shared.schemas.paths import check_model_path
-from shared.text.checkdigit import lg_code_check_digit
-
-SLUG = r"^[a-z0-9][a-z0-9_-]*$"
-FIELD_NAME = r"^[a-z_][a-z0-9_]*$"
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-#: The data models a template or layout can point into, by the name used in the files.
-DATA_MODELS: dict[str, type[BaseModel]] = {"movement_notice": MovementNotice}
-
-
-def _check_path(data_model: str, path: str) -> None:
-    reason = check_model_path(DATA_MODELS[data_model], path)
-    if reason is not None:
-        raise invalid("template.bad_path", reason)
-
-
-# --- OCR templates -----------------------------------------------------------------------------
-
-
-class DocumentType(StrEnum):
-    """The documents the counter reads."""
-
-    move_out_certificate = "move_out_certificate"  # 転出証明書
-    move_out_certificate_equivalent = "move_out_certificate_equivalent"  # 転出証明書に準ずる証明書
-    residence_card = "residence_card"  # 在留カード
-    special_permanent_resident_certificate = "special_permanent_resident_certificate"  # 特別永住者証明書
-    my_number_card = "my_number_card"  # マイナンバーカード (表面)
-    drivers_license = "drivers_license"  # 運転免許証
-    koseki_certificate = "koseki_certificate"  # 戸籍全部事項証明書
-    fuhyo_copy = "fuhyo_copy"  # 戸籍の附票の写し
-    movement_notice = "movement_notice"  # 住民異動届 (handwritten)
-
-
-class ZoneType(StrEnum):
-    """How a zone's text is interpreted and validated after reading."""
-
-    text = "text"
-    name = "name"  # 氏名
-    kana = "kana"  # フリガナ
-    address = "address"
-    date = "date"  # 和暦 or 西暦 (shared.text.wareki.parse_date)
-    digits = "digits"
-    my_number = "my_number"
-    resident_code = "resident_code"
-    postal_code = "postal_code"
-    residence_card_number = "residence_card_number"
-    sex = "sex"
-    relationship = "relationship"  # 続柄
-    nationality = "nationality"
-    residence_status = "residence_status"
-    checkbox = "checkbox"  # marked or not
-    image = "image"  # kept as an image (photo, seal), not read
-
-
-class Box(_Data):
-    """A rectangle in pixels of the reference image (origin top-left)."""
-
-    x: int = Field(ge=0)
-    y: int = Field(ge=0)
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-
-
-class ReferenceImage(_Data):
-    """The size of the image the boxes were measured on; scans are aligned to it first."""
-
-    width: int = Field(gt=0, description="px")
-    height: int = Field(gt=0, description="px")
-    dpi: int = Field(300, gt=0, le=1200)
-
-
-class Anchor(_Data):
-    """A feature used to align a scan to the reference image (a printed title, a corner mark)."""
-
-    name: str = Field(pattern=FIELD_NAME)
-    kind: Literal["text", "mark"] = "text"
-    box: Box
-    text: str | None = Field(None, description="the printed text expected in the box (kind=text)")
-
-    @model_validator(mode="after")
-    def _text_for_text(self) -> Self:
-        if self.kind == "text" and not self.text:
-            raise invalid("template.anchor_text_required", "文字のアンカーには text を指定してください。")
-        return self
-
-
-class ReadingSettings(_Data):
-    """How the OCR engine reads one zone."""
-
-    language: Literal["jpn", "jpn_vert", "eng", "digits"] = "jpn"
-    psm: int | None = Field(None, ge=0, le=13, description="Tesseract page segmentation mode")
-    whitelist: str | None = Field(None, description="characters allowed in the result")
-    vertical: bool = False
-    multiline: bool = False
-    preprocess: list[Literal["grayscale", "binarize", "denoise", "deskew", "remove_lines", "invert"]] = Field(
-        default_factory=list
-    )
-    min_confidence: float = Field(0.6, ge=0, le=1, description="below this the field is marked for review")
-
-
-class Zone(_Data):
-    """One field on the document."""
-
-    field: str = Field(pattern=FIELD_NAME, description="field name, unique in the template")
-    label: str | None = Field(None, description="表示名 (項目名)")
-    type: ZoneType = ZoneType.text
-    box: Box
-    reading: ReadingSettings = Field(default_factory=ReadingSettings)
-    required: bool = False
-
-
-class OcrTemplate(_Data):
-    """``form_templates/ocr/<doc_type>/<issuer>/<version>.yaml``."""
-
-    doc_type: DocumentType = Field(description="= the folder <doc_type>")
-    issuer: str = Field(
-        pattern=r"^(\d{6}|[a-z][a-z0-9_-]*)$",
-        description="= the folder <issuer>: 6-digit 全国地方公共団体コード, or a slug for national issuers",
-    )
-    version: str = Field(pattern=SLUG, description="layout version = the file name")
-    label: str = Field(description="表示名")
-    valid_from: date = Field(description="first issue date this layout applies to")
-    valid_to: date | None = Field(None, description="last issue date (None: still in use)")
-    synthetic: bool = Field(False, description="made from synthetic samples, not a real issued document")
-    reference: ReferenceImage
-    anchors: list[Anchor] = Field(default_factory=list)
-    zones: list[Zone] = Field(min_length=1)
-    data_model: Literal["movement_notice"] = "movement_notice"
-    mapping: dict[str, str] = Field(
-        default_factory=dict, description="zone field → path in the data model (persons[].family_name)"
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.issuer.isdigit() and lg_code_check_digit(self.issuer[:5]) != int(self.issuer[5]):
-            raise invalid(
-                "template.issuer_check_digit", "発行元の地方公共団体コードの検査数字が一致しません。"
-            )
-        if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise invalid("template.valid_range", "valid_to が valid_from より前です。")
-        names = [z.field for z in self.zones]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise invalid(
-                "template.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes)
-            )
-        for zone in self.zones:
-            b = zone.box
-            if b.x + b.width > self.reference.width or b.y + b.height > self.reference.height:
-                raise invalid(
-                    "template.box_outside",
-                    "項目「{field}」の枠が基準画像の外にはみ出しています。",
-                    field=zone.field,
-                )
-        for name, path in self.mapping.items():
-            if name not in names:
-                raise invalid(
-                    "template.mapping_unknown_field", "対応付けの「{field}」は項目にありません。", field=name
-                )
-            _check_path(self.data_model, path)
-        return self
-
-
-# --- print layouts -----------------------------------------------------------------------------
-
-PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210, 297), "A3": (297, 420), "B5": (182, 257)}
-
-
-class Font(_Data):
-    family: str = Field("IPAmj明朝", description="every printed form uses IPAmj明朝 (DESIGN §3)")
-    size_pt: float = Field(10.5, gt=0, le=72)
-
-
-class PrintField(_Data):
-    """One printed item: a value from the data (``source``) or a fixed ``text``."""
-
-    name: str = Field(pattern=FIELD_NAME)
-    source: str | None = Field(None, description="path in the data model (persons[0].family_name)")
-    text: str | None = Field(None, description="fixed text printed as is")
-    x_mm: float = Field(ge=0)
-    y_mm: float = Field(ge=0)
-    width_mm: float = Field(gt=0)
-    height_mm: float = Field(gt=0)
-    font_size_pt: float | None = Field(None, gt=0, le=72)
-    align: Literal["left", "center", "right"] = "left"
-    vertical: bool = False
-    format: Literal["text", "wareki", "date", "digits", "checkbox"] = "text"
-    shrink_to_fit: bool = True
-
-    @model_validator(mode="after")
-    def _one_of(self) -> Self:
-        if (self.source is None) == (self.text is None):
-            raise invalid("layout.source_or_text", "source と text のどちらか一方だけを指定してください。")
-        return self
-
-
-class PrintLayout(_Data):
-    """``form_templates/print/<id>.yaml``."""
-
-    id: str = Field(pattern=SLUG, description="= the file name")
-    label: str = Field(description="帳票名")
-    example: bool = Field(False, description="a first example, not a form in use")
-    paper: Literal["A4", "A3", "B5"] = "A4"
-    orientation: Literal["portrait", "landscape"] = "portrait"
-    font: Font = Field(default_factory=Font)
-    data_model: Literal["movement_notice"] = "movement_notice"
-    fields: list[PrintField] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        w, h = PAPER_MM[self.paper]
-        if self.orientation == "landscape":
-            w, h = h, w
-        names = [f.name for f in self.fields]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise invalid("layout.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes))
-        for f in self.fields:
-            if f.x_mm + f.width_mm > w or f.y_mm + f.height_mm > h:
-                raise invalid(
-                    "layout.outside_paper", "項目「{field}」が用紙の外にはみ出しています。", field=f.name
-                )
-            if f.source is not None:
-                _check_path(self.data_model, f.source)
-        return self
-
-
-# --- online procedures (eforms) ----------------------------------------------------------------
-
-
-class EformFieldType(StrEnum):
-    text = "text"
-    textarea = "textarea"
-    number = "number"
-    date = "date"
-    email = "email"
-    tel = "tel"
-    postal_code = "postal_code"
-    address = "address"
-    select = "select"
-    radio = "radio"
-    checkbox = "checkbox"
-    file = "file"
-
-
-class Option(_Data):
-    value: str = Field(min_length=1)
-    label: str = Field(min_length=1)
-
-
-class EformField(_Data):
-    name: str = Field(pattern=FIELD_NAME)
-    label: str = Field(min_length=1)
-    type: EformFieldType
-    required: bool = False
-    help: str | None = None
-    options: list[Option] = Field(default_factory=list, description="for select / radio / checkbox")
-    max_length: int | None = Field(None, gt=0)
-    min: float | None = None
-    max: float | None = None
-
-    @model_validator(mode="after")
-    def _options(self) -> Self:
-        needs = self.type in (EformFieldType.select, EformFieldType.radio)
-        if needs and not self.options:
-            raise invalid(
-                "eform.options_required",
-                "選択肢の項目「{field}」に options を指定してください。",
-                field=self.name,
-            )
-        if self.options and self.type not in (
-            EformFieldType.select,
-            EformFieldType.radio,
-            EformFieldType.checkbox,
-        ):
-            raise invalid(
-                "eform.options_not_allowed", "項目「{field}」には options は指定できません。", field=self.name
-            )
-        return self
-
-
-class EformProcedure(_Data):
-    """``form_templates/eforms/<slug>.yaml``: a first version of an online procedure form."""
-
-    slug: str = Field(pattern=SLUG, description="= the file name; the procedure's URL part")
-    title: str = Field(min_length=1, description="手続名")
-    description: str = Field("", description="説明 (shown above the form)")
-    example: bool = Field(False, description="a first example, not a procedure in use")
-    fields: list[EformField] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique(self) -> Self:
-        names = [f.name for f in self.fields]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise invalid("eform.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes))
-        return self
+from shared.schemas._common import DATA_MODELS, FIELD_NAME, SLUG
+from shared.schemas.eform import EformField, EformFieldType, EformProcedure, Option
+from shared.schemas.ocr_template import (
+    Anchor,
+    Box,
+    DocumentType,
+    OcrTemplate,
+    ReadingSettings,
+    ReferenceImage,
+    Zone,
+    ZoneType,
+)
+from shared.schemas.print_layout import PAPER_MM, Font, PrintField, PrintLayout
+
+__all__ = [
+    "DATA_MODELS",
+    "FIELD_NAME",
+    "PAPER_MM",
+    "SLUG",
+    "Anchor",
+    "Box",
+    "DocumentType",
+    "EformField",
+    "EformFieldType",
+    "EformProcedure",
+    "Font",
+    "OcrTemplate",
+    "Option",
+    "PrintField",
+    "PrintLayout",
+    "ReadingSettings",
+    "ReferenceImage",
+    "Zone",
+    "ZoneType",
+]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from server.db.migration_ops import tenant_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -73,18 +75,7 @@ def _postgresql() -> None:
         "CREATE TRIGGER audit_heads_no_truncate BEFORE TRUNCATE ON audit_heads "
         "FOR EACH STATEMENT EXECUTE FUNCTION madoguchi_audit_head_forward_only()"
     )
-    op.execute("ALTER TABLE audit_heads ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE audit_heads FORCE ROW LEVEL SECURITY")
-    op.execute(
-        "CREATE POLICY audit_heads_tenant ON audit_heads "
-        "USING (lg_code = current_setting('madoguchi.lg_code', true)) "
-        "WITH CHECK (lg_code = current_setting('madoguchi.lg_code', true))"
-    )
-    config = op.get_context().config
-    role = config.attributes.get("app_role") if config is not None else None
-    if role and op.get_bind().execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar():
-        quoted = op.get_bind().dialect.identifier_preparer.quote(role)
-        op.execute(f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {quoted}")
+    tenant_table("audit_heads", privileges="SELECT, INSERT, UPDATE")
 
 
 def upgrade() -> None:
