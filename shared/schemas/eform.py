@@ -1,29 +1,68 @@
-"""Schema of ``form_templates/eforms/<slug>.yaml`` (online procedure definitions)."""
+"""Schema of ``form_templates/eforms/<slug>.yaml`` (online procedure definitions).
+
+A procedure is data: the portal renders it, the server validates every submission against it.
+Rules (``visible_if``, ``required_if``) are JSON Logic objects over the form's values
+(``{"==": [{"var": "purpose"}, "other"]}``); inside a repeating group ``var`` names the group's own
+fields first, then the form's. The server always evaluates them itself; the browser only mirrors
+them to hide fields early.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from shared.errors import invalid
 from shared.schemas._common import FIELD_NAME, SLUG, _Data
 
+#: Largest per-file limit a procedure may set (spec 002 6(2)②: whole MB up to 10).
+MAX_FILE_MB = 10
+#: Aggregate limit of all attachments of one application (spec 002: 100 MB per application).
+AGGREGATE_MB = 100
+
 
 class EformFieldType(StrEnum):
     text = "text"
     textarea = "textarea"
+    kana = "kana"  # フリガナ: full-width katakana after normalisation
     number = "number"
-    date = "date"
+    date = "date"  # with ``wareki: true`` entered as 元号 + 年月日
     email = "email"
     tel = "tel"
-    postal_code = "postal_code"
+    postal_code = "postal_code"  # ``address_field`` names the field it fills
     address = "address"
     select = "select"
     radio = "radio"
     checkbox = "checkbox"
+    my_number = "my_number"  # 個人番号: check digit, encrypted at rest
+    corporate_number = "corporate_number"  # 法人番号: 13 digits with check digit
     file = "file"
+    group = "group"  # repeating group of ``fields`` up to ``max_repeat``
+    heading = "heading"  # text only, no input
+
+
+class ApplicantType(StrEnum):
+    individual = "individual"  # 個人
+    corporation = "corporation"  # 法人
+    group = "group"  # 団体
+
+
+class PaymentMode(StrEnum):
+    none = "none"
+    prepayment = "prepayment"  # 事前決済: amount fixed at submission
+    postpayment = "postpayment"  # 事後決済: staff set the amount later
+
+
+class MailEvent(StrEnum):
+    submitted = "submitted"
+    withdrawn = "withdrawn"
+    reviewed = "reviewed"
+    rejected = "rejected"
+    completed = "completed"
+    payment_requested = "payment_requested"
+    refunded = "refunded"
 
 
 class Option(_Data):
@@ -31,19 +70,31 @@ class Option(_Data):
     label: str = Field(min_length=1)
 
 
+Rule = dict[str, Any]
+
+_CHOICE = (EformFieldType.select, EformFieldType.radio, EformFieldType.checkbox)
+
+
 class EformField(_Data):
     name: str = Field(pattern=FIELD_NAME)
     label: str = Field(min_length=1)
     type: EformFieldType
     required: bool = False
-    help: str | None = None
+    help: str | None = Field(None, description="補足説明 shown under the label")
     options: list[Option] = Field(default_factory=list, description="for select / radio / checkbox")
     max_length: int | None = Field(None, gt=0)
     min: float | None = None
     max: float | None = None
+    wareki: bool = Field(False, description="date: entered as 元号 + 年月日")
+    address_field: str | None = Field(None, description="postal_code: the address field it fills")
+    visible_if: Rule | None = Field(None, description="JSON Logic: shown (and validated) only if true")
+    required_if: Rule | None = Field(None, description="JSON Logic: required when true")
+    fields: list[EformField] = Field(default_factory=list, description="group: the repeated fields")
+    max_repeat: int | None = Field(None, ge=1, le=50, description="group: most repeats allowed")
+    min_repeat: int = Field(0, ge=0, description="group: repeats shown at first / required")
 
     @model_validator(mode="after")
-    def _options(self) -> Self:
+    def _shape(self) -> Self:
         needs = self.type in (EformFieldType.select, EformFieldType.radio)
         if needs and not self.options:
             raise invalid(
@@ -51,30 +102,89 @@ class EformField(_Data):
                 "選択肢の項目「{field}」に options を指定してください。",
                 field=self.name,
             )
-        if self.options and self.type not in (
-            EformFieldType.select,
-            EformFieldType.radio,
-            EformFieldType.checkbox,
-        ):
+        if self.options and self.type not in _CHOICE:
             raise invalid(
                 "eform.options_not_allowed", "項目「{field}」には options は指定できません。", field=self.name
             )
+        if self.type == EformFieldType.group:
+            if not self.fields or self.max_repeat is None:
+                raise invalid(
+                    "eform.group_shape",
+                    "繰り返し要素「{field}」には fields と max_repeat を指定してください。",
+                    field=self.name,
+                )
+            if any(f.type == EformFieldType.group for f in self.fields):
+                raise invalid("eform.group_nested", "繰り返し要素は入れ子にできません: {field}", field=self.name)
+            if self.min_repeat > self.max_repeat:
+                raise invalid(
+                    "eform.group_min", "min_repeat が max_repeat を超えています: {field}", field=self.name
+                )
+        elif self.fields:
+            raise invalid("eform.fields_not_allowed", "項目「{field}」には fields は指定できません。", field=self.name)
         return self
 
 
+class MailText(_Data):
+    """A mail's subject and body. Placeholders: {title} {reference} {status} {amount} {url} {name}."""
+
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class Uploads(_Data):
+    extensions: list[str] = Field(
+        default_factory=lambda: ["pdf", "jpg", "jpeg", "png"], description="allowed extensions, lower case"
+    )
+    max_file_mb: int = Field(10, ge=1, le=MAX_FILE_MB, description="per-file limit, whole MB up to 10")
+
+
+class Payment(_Data):
+    mode: PaymentMode = PaymentMode.none
+    amount: int | None = Field(None, ge=0, description="prepayment: fixed fee in yen")
+    amount_per: str | None = Field(None, description="prepayment: number field multiplying the amount")
+
+
 class EformProcedure(_Data):
-    """``form_templates/eforms/<slug>.yaml``: a first version of an online procedure form."""
+    """``form_templates/eforms/<slug>.yaml``: an online procedure (form plus guide page)."""
 
     slug: str = Field(pattern=SLUG, description="= the file name; the procedure's URL part")
     title: str = Field(min_length=1, description="手続名")
-    description: str = Field("", description="説明 (shown above the form)")
+    description: str = Field("", description="制度の概要説明 (shown above the form)")
     example: bool = Field(False, description="a first example, not a procedure in use")
+    category: str = Field("その他", description="分類 of the procedure guide")
+    keywords: list[str] = Field(default_factory=list, description="extra search words")
+    bring: list[str] = Field(default_factory=list, description="what to prepare / 必要なもの")
+    fee: str | None = Field(None, description="手数料, as shown")
+    contact: str | None = Field(None, description="問い合わせ先")
+    homepage: str | None = Field(None, description="制度掲載ホームページの URL")
+    applicant_types: list[ApplicantType] = Field(default_factory=lambda: [ApplicantType.individual])
+    guest_allowed: bool = Field(True, description="メール認証だけで申請できる (アカウント不要)")
+    jpki_required: bool = Field(False, description="公的個人認証の電子署名が必要")
+    uploads: Uploads = Field(default_factory=Uploads)
+    payment: Payment = Field(default_factory=Payment)
+    mails: dict[MailEvent, MailText] = Field(default_factory=dict, description="mail texts per event")
     fields: list[EformField] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
-        names = [f.name for f in self.fields]
+        names = [f.name for f in self.fields] + [f"{g.name}.{c.name}" for g in self.fields for c in g.fields]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise invalid("eform.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes))
+        top = {f.name: f for f in self.fields}
+        for f in self.fields:
+            if f.address_field is not None and (
+                f.address_field not in top or top[f.address_field].type != EformFieldType.address
+            ):
+                raise invalid(
+                    "eform.address_field",
+                    "郵便番号の項目「{field}」の address_field は住所の項目を指定してください。",
+                    field=f.name,
+                )
+        if self.payment.amount_per is not None and self.payment.amount_per not in top:
+            raise invalid("eform.amount_per", "payment.amount_per の項目がありません。")
         return self
+
+    def field(self, name: str) -> EformField | None:
+        """The top-level field called ``name``."""
+        return next((f for f in self.fields if f.name == name), None)
