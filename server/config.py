@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +69,62 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """Python logging level of the server."""
 
+    # -- records: archive, retention, backups (issue 5) -----------------------------------------
+
+    blob_store: str = "filesystem"
+    """Where archived documents are stored: ``filesystem`` (``blob_dir``), ``s3`` (S3-compatible
+    object storage) or ``memory`` (tests only)."""
+
+    blob_dir: Path | None = None
+    """Folder of the ``filesystem`` blob store. Empty: ``<data_dir>/blobs``."""
+
+    s3_endpoint_url: str = ""
+    """``s3`` blob store: endpoint of an S3-compatible service (MinIO, Ceph …); empty for AWS."""
+
+    s3_bucket: str = ""
+    """``s3`` blob store: bucket name."""
+
+    s3_prefix: str = ""
+    """``s3`` blob store: key prefix inside the bucket (several deployments can share one)."""
+
+    s3_region: str = ""
+    """``s3`` blob store: region name (empty: the client's default)."""
+
+    s3_access_key_id: str = ""
+    """``s3`` blob store: access key id (empty: boto3's usual credential chain)."""
+
+    s3_secret_access_key: SecretStr | None = None
+    """``s3`` blob store: secret access key."""
+
+    attachment_max_bytes: int = Field(default=20_000_000, ge=1024)
+    """Largest attachment (scan, 委任状, PDF) accepted in bytes."""
+
+    attachment_max_reception_bytes: int = Field(default=100_000_000, ge=1024)
+    """Largest total size of all attachments of one reception in bytes."""
+
+    attachment_max_pages: int = Field(default=50, ge=1)
+    """Most pages (PDF pages or TIFF frames) one attachment may have."""
+
+    attachment_max_pixels: int = Field(default=60_000_000, ge=1)
+    """Most pixels per image page (width × height); larger images are refused as decompression
+    bombs before they are decoded. 60 M px is A3 at 600 dpi with room to spare."""
+
+    retention_years: int = Field(default=5, ge=1)
+    """Years a reception and its documents are kept after the 受付日 before the purge job may
+    delete them. The legal minimum (住基法施行令 34条4項) is 1 year; 3–5 is usual."""
+
+    retention_years_by_municipality: dict[str, int] = Field(default_factory=dict)
+    """Per-municipality retention (JSON ``{"082104": 3}``) overriding ``retention_years``."""
+
+    backup_dir: Path | None = None
+    """Folder of the backups (one sub-folder per generation). Empty: ``<data_dir>/backups``."""
+
+    backup_generations: int = Field(default=7, ge=1)
+    """How many verified backups are kept; older ones are removed after a new one is verified."""
+
+    search_page_size_max: int = Field(default=200, ge=1)
+    """Largest page of reception search results."""
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
@@ -80,6 +136,25 @@ class Settings(BaseSettings):
         if self.key_file is None:
             self.key_file = self.data_dir / "keys.json"
         return self
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> Settings:
+        for lg_code, years in self.retention_years_by_municipality.items():
+            if years < 1:
+                raise ValueError(f"retention for {lg_code} must be at least 1 year (legal minimum)")
+        return self
+
+    def retention_for(self, lg_code: str) -> int:
+        """Retention in years for ``lg_code``."""
+        return self.retention_years_by_municipality.get(lg_code, self.retention_years)
+
+    @property
+    def blob_path(self) -> Path:
+        return self.blob_dir if self.blob_dir is not None else self.data_dir / "blobs"
+
+    @property
+    def backup_path(self) -> Path:
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
     @property
     def is_sqlite(self) -> bool:

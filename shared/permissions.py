@@ -19,6 +19,8 @@ class Permission(StrEnum):
     mode_counter = "mode.counter"  # 窓口モードの利用
     mode_supervisor = "mode.supervisor"  # 管理者モードの利用
     mode_kiosk = "mode.kiosk"  # キオスクモードの利用
+    record_search = "record.search"  # 受付の検索 (全職員の受付)
+    record_purge = "record.purge"  # 保存期限を過ぎた記録の削除
 
     @property
     def label(self) -> str:
@@ -36,4 +38,6 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.mode_counter: "窓口モードの利用",
     Permission.mode_supervisor: "管理者モードの利用",
     Permission.mode_kiosk: "キオスクモードの利用",
+    Permission.record_search: "受付の検索 (全職員の受付)",
+    Permission.record_purge: "保存期限を過ぎた記録の削除",
 }

@@ -4,6 +4,7 @@ Tables with an ``lg_code`` column are municipal: on PostgreSQL they are under ro
 (see ``MUNICIPAL_TABLES`` and the initial migration).
 """
 
+from server.db.models._attachment import Attachment
 from server.db.models._audit_event import AuditEvent
 from server.db.models._audit_head import AuditHead
 from server.db.models._auth_session import AuthSession
@@ -12,8 +13,11 @@ from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
 from server.db.models._municipality import Municipality
 from server.db.models._network_allowance import NetworkAllowance
+from server.db.models._purge_item import PurgeItem
+from server.db.models._purge_job import PurgeJob
 from server.db.models._reception import Reception
 from server.db.models._reception_person import ReceptionPerson
+from server.db.models._reception_search_key import ReceptionSearchKey
 from server.db.models._user import User
 from server.db.models._user_group import UserGroup
 
@@ -24,6 +28,7 @@ MUNICIPAL_TABLES: tuple[str, ...] = tuple(
 
 __all__ = [
     "MUNICIPAL_TABLES",
+    "Attachment",
     "AuditEvent",
     "AuditHead",
     "AuthSession",
@@ -32,8 +37,11 @@ __all__ = [
     "GroupPermission",
     "Municipality",
     "NetworkAllowance",
+    "PurgeItem",
+    "PurgeJob",
     "Reception",
     "ReceptionPerson",
+    "ReceptionSearchKey",
     "UTCDateTime",
     "User",
     "UserGroup",

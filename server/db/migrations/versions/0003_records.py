@@ -1,7 +1,4 @@
-"""Records behind the counter (archive, retention, reports, backups, 住民記録 linkage).
-
-Reserved slot so that work on several domains keeps one linear chain of migrations; tables are
-added here as the domain is built (use server.db.migration_ops.tenant_table for municipal tables).
+"""Records behind the counter: archived documents, search keys, purge jobs and deletion records.
 
 Revision ID: 0003
 Revises: 0002
@@ -9,15 +6,133 @@ Revises: 0002
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from server.db.migration_ops import tenant_table
+from server.db.models._base import UTCDateTime
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
+_LG = "全国地方公共団体コード (テナント)"
+TABLES = ("purge_jobs", "purge_items", "attachments", "reception_search_keys")
+
+
+def _lg(table: str) -> list[Any]:
+    return [
+        sa.Column("lg_code", sa.String(length=6), nullable=False, comment=_LG),
+        sa.ForeignKeyConstraint(
+            ["lg_code"], ["municipalities.lg_code"], name=op.f(f"fk_{table}_lg_code_municipalities")
+        ),
+    ]
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "purge_jobs",
+        *_lg("purge_jobs"),
+        sa.Column("cutoff", sa.Date(), nullable=False, comment="この日より前の受付が対象"),
+        sa.Column("status", sa.String(length=20), nullable=False, comment="状態 (planned/running/done)"),
+        sa.Column("item_count", sa.Integer(), nullable=False, comment="対象の受付数"),
+        sa.Column("planned_at", UTCDateTime(timezone=True), nullable=False, comment="作成日時"),
+        sa.Column("planned_by", sa.String(length=100), nullable=False, comment="作成者"),
+        sa.Column("executed_at", UTCDateTime(timezone=True), nullable=True, comment="実行完了日時"),
+        sa.Column("executed_by", sa.String(length=100), nullable=True, comment="実行者"),
+        sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_purge_jobs")),
+    )
+    op.create_index(op.f("ix_purge_jobs_lg_code"), "purge_jobs", ["lg_code"], unique=False)
+    op.create_table(
+        "purge_items",
+        *_lg("purge_items"),
+        sa.Column("job_id", sa.Uuid(), nullable=False, comment="削除ジョブID"),
+        sa.Column("reception_id", sa.Uuid(), nullable=False, comment="受付ID (削除後も記録として残る)"),
+        sa.Column("reception_number", sa.String(length=20), nullable=False, comment="受付番号"),
+        sa.Column("business_date", sa.Date(), nullable=False, comment="受付日"),
+        sa.Column(
+            "blobs",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+            comment="削除する文書 (キーとSHA-256)",
+        ),
+        sa.Column("rows_deleted_at", UTCDateTime(timezone=True), nullable=True, comment="データ削除日時"),
+        sa.Column("blobs_deleted_at", UTCDateTime(timezone=True), nullable=True, comment="文書削除日時"),
+        sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
+        sa.ForeignKeyConstraint(["job_id"], ["purge_jobs.id"], name=op.f("fk_purge_items_job_id_purge_jobs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_purge_items")),
+        sa.UniqueConstraint("job_id", "reception_id", name=op.f("uq_purge_items_job_id_reception_id")),
+    )
+    op.create_index(op.f("ix_purge_items_job_id"), "purge_items", ["job_id"], unique=False)
+    op.create_table(
+        "attachments",
+        *_lg("attachments"),
+        sa.Column("reception_id", sa.Uuid(), nullable=False, comment="受付ID"),
+        sa.Column("document_class", sa.String(length=40), nullable=False, comment="文書の種類"),
+        sa.Column("filename", sa.String(length=200), nullable=False, comment="元のファイル名 (表示用)"),
+        sa.Column(
+            "source_media_type", sa.String(length=50), nullable=False, comment="受け取った形式 (内容から判定)"
+        ),
+        sa.Column("source_sha256", sa.String(length=64), nullable=False, comment="受け取ったファイルのSHA-256"),
+        sa.Column("page_count", sa.Integer(), nullable=False, comment="ページ数"),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False, comment="保存したPDFのバイト数"),
+        sa.Column("sha256", sa.String(length=64), nullable=False, comment="保存したPDFのSHA-256"),
+        sa.Column("blob_key", sa.String(length=300), nullable=False, comment="保存先のキー"),
+        sa.Column("retain_until", sa.Date(), nullable=False, comment="保存期限"),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False, comment="登録日時"),
+        sa.Column("created_by", sa.Uuid(), nullable=False, comment="登録した職員"),
+        sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
+        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_attachments_created_by_users")),
+        sa.ForeignKeyConstraint(
+            ["reception_id"],
+            ["receptions.id"],
+            name=op.f("fk_attachments_reception_id_receptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_attachments")),
+        sa.UniqueConstraint("blob_key", name=op.f("uq_attachments_blob_key")),
+    )
+    op.create_index(op.f("ix_attachments_lg_code"), "attachments", ["lg_code"], unique=False)
+    op.create_index(op.f("ix_attachments_reception_id"), "attachments", ["reception_id"], unique=False)
+    op.create_index(op.f("ix_attachments_retain_until"), "attachments", ["retain_until"], unique=False)
+    op.create_table(
+        "reception_search_keys",
+        *_lg("reception_search_keys"),
+        sa.Column("reception_id", sa.Uuid(), nullable=False, comment="受付ID"),
+        sa.Column("kind", sa.String(length=20), nullable=False, comment="キーの種類 (name/confirmation)"),
+        sa.Column("key", sa.String(length=200), nullable=False, comment="検索キー (正規化済み)"),
+        sa.Column("birth_date", sa.Date(), nullable=True, comment="生年月日"),
+        sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
+        sa.ForeignKeyConstraint(
+            ["reception_id"],
+            ["receptions.id"],
+            name=op.f("fk_reception_search_keys_reception_id_receptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reception_search_keys")),
+    )
+    op.create_index(
+        "ix_reception_search_keys_birth", "reception_search_keys", ["lg_code", "birth_date"], unique=False
+    )
+    op.create_index(
+        "ix_reception_search_keys_lookup",
+        "reception_search_keys",
+        ["lg_code", "kind", "key"],
+        unique=False,
+        postgresql_ops={"key": "varchar_pattern_ops"},
+    )
+    op.create_index(
+        op.f("ix_reception_search_keys_reception_id"), "reception_search_keys", ["reception_id"], unique=False
+    )
+    for table in TABLES:
+        tenant_table(table)
 
 
 def downgrade() -> None:
-    pass
+    for table in reversed(TABLES):
+        op.drop_table(table)

@@ -1,0 +1,41 @@
+"""reception_search_keys: normalised keys for searching receptions (names in kanji, kana, romaji;
+確認番号), kept apart from the notice so that the stored names are never altered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.models._base import Base, UUIDPrimaryKey, lg_code_column
+
+
+class ReceptionSearchKey(UUIDPrimaryKey, Base):
+    """One search key of a reception. Built by the documents domain's indexer."""
+
+    __tablename__ = "reception_search_keys"
+    __table_args__ = (
+        sa.Index(
+            "ix_reception_search_keys_lookup",
+            "lg_code",
+            "kind",
+            "key",
+            postgresql_ops={"key": "varchar_pattern_ops"},  # prefix LIKE uses the index
+        ),
+        sa.Index("ix_reception_search_keys_birth", "lg_code", "birth_date"),
+    )
+
+    lg_code: Mapped[str] = lg_code_column(index=False)
+    """Municipality (same as the reception's)."""
+    reception_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("receptions.id", ondelete="CASCADE"), index=True, comment="受付ID"
+    )
+    """The reception."""
+    kind: Mapped[str] = mapped_column(sa.String(20), comment="キーの種類 (name/confirmation)")
+    """``name`` (kanji, kana or romaji, each folded by search_key) or ``confirmation`` (確認番号)."""
+    key: Mapped[str] = mapped_column(sa.String(200), comment="検索キー (正規化済み)")
+    """shared.text.normalize.search_key of the value; never shown."""
+    birth_date: Mapped[date | None] = mapped_column(nullable=True, comment="生年月日")
+    """Birth date of the person the name belongs to (NULL for 確認番号)."""

@@ -1,0 +1,563 @@
+"""Archive and search of receptions: attachments with SHA-256, search keys, audited search and view.
+
+Storing an attachment: check and convert (:mod:`.checks`, in a worker thread) → write the blob →
+in one transaction lock the reception, check the reception's total size, insert the row and the
+audit event. If anything after the blob write fails the blob is removed again, so a refused or
+failed upload leaves nothing behind. Reading verifies the SHA-256 before a byte is returned.
+
+Search keys (``reception_search_keys``) are built by :func:`ensure_indexed` for receptions that
+have none yet; every search calls it first, so receptions stored by the receptions domain become
+searchable without that domain knowing about the index.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.config import Settings
+from server.crypto import KeyRing
+from server.db.engine import Database
+from server.db.models import Attachment, Reception, ReceptionPerson, ReceptionSearchKey, User
+from server.domain import audit
+from server.domain.accounts.services import Principal
+from server.domain.documents.checks import ArchiveInfo, Limits, inspect_upload
+from server.plugins.blobstore import BlobStore
+from shared.api_records import (
+    AttachmentRead,
+    DocumentClass,
+    ReceptionPage,
+    ReceptionRecord,
+    ReceptionSummary,
+    SortKey,
+)
+from shared.errors import InvalidInput, MadoguchiError, NotFound, PayloadTooLarge
+from shared.permissions import Permission
+from shared.text.normalize import search_key
+
+_INDEX_BATCH = 2000
+
+
+class IntegrityFailure(MadoguchiError):
+    code = "attachment.integrity"
+    http_status = 500
+    default_message = (
+        "保存された文書が記録と一致しません (改ざんまたは破損の可能性)。バックアップから復元してください。"
+    )
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` plus ``years`` calendar years (29 February becomes 28 February)."""
+    year = day.year + years
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
+def retain_until(settings: Settings, lg_code: str, business_date: date) -> date:
+    return add_years(business_date, settings.retention_for(lg_code))
+
+
+def to_attachment_read(row: Attachment) -> AttachmentRead:
+    return AttachmentRead(
+        id=row.id,
+        reception_id=row.reception_id,
+        document_class=DocumentClass(row.document_class),
+        filename=row.filename,
+        source_media_type=row.source_media_type,
+        page_count=row.page_count,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        retain_until=row.retain_until,
+        created_at=row.created_at,
+    )
+
+
+def _safe_filename(name: str | None) -> str:
+    cleaned = "".join(ch for ch in (name or "") if ch.isprintable() and ch not in "/\\")
+    return cleaned.strip()[:200] or "document"
+
+
+async def _reception(session: AsyncSession, lg_code: str, reception_id: uuid.UUID) -> Reception:
+    row = (
+        await session.execute(
+            sa.select(Reception).where(Reception.id == reception_id, Reception.lg_code == lg_code)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("受付が見つかりません。", code="reception.not_found")
+    return row
+
+
+def _may_see(principal: Principal, reception: Reception) -> bool:
+    return principal.has(Permission.record_search) or reception.created_by == principal.user_id
+
+
+async def _audit_refusal(
+    db: Database, principal: Principal, reception_id: uuid.UUID, error: MadoguchiError
+) -> None:
+    async with db.tenant(principal.lg_code) as session:
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="attachment_create_failure",
+            object_type="reception",
+            object_id=reception_id,
+            details={"code": error.error_code},
+        )
+
+
+async def upload(
+    db: Database,
+    store: BlobStore,
+    settings: Settings,
+    principal: Principal,
+    reception_id: uuid.UUID,
+    data: bytes,
+    document_class: DocumentClass,
+    filename: str | None,
+) -> AttachmentRead:
+    """Check, convert and store one attachment of a reception; refusals are audited too."""
+    lg_code = principal.lg_code
+    async with db.tenant(lg_code) as session:
+        reception = await _reception(session, lg_code, reception_id)
+        if not _may_see(principal, reception):
+            raise NotFound("受付が見つかりません。", code="reception.not_found")
+        keep = retain_until(settings, lg_code, reception.business_date)
+        number = reception.reception_number
+    limits = Limits(
+        settings.attachment_max_bytes, settings.attachment_max_pages, settings.attachment_max_pixels
+    )
+    info = ArchiveInfo(str(reception_id), number, document_class.value, keep, lg_code)
+    try:
+        inspected = await anyio.to_thread.run_sync(inspect_upload, data, limits, info)
+    except (InvalidInput, PayloadTooLarge) as exc:
+        await _audit_refusal(db, principal, reception_id, exc)
+        raise
+    attachment_id = uuid.uuid4()
+    key = f"{lg_code}/{reception_id}/{attachment_id}.pdf"
+    digest = hashlib.sha256(inspected.pdf).hexdigest()
+    await anyio.to_thread.run_sync(store.put, key, inspected.pdf)
+    try:
+        async with db.tenant(lg_code) as session:
+            await session.execute(
+                sa.select(Reception.id).where(Reception.id == reception_id).with_for_update()
+            )
+            used = (
+                await session.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(Attachment.size_bytes), 0)).where(
+                        Attachment.reception_id == reception_id, Attachment.lg_code == lg_code
+                    )
+                )
+            ).scalar_one()
+            if int(used) + len(inspected.pdf) > settings.attachment_max_reception_bytes:
+                raise PayloadTooLarge(
+                    "この受付の添付ファイルの合計が上限"
+                    f" ({settings.attachment_max_reception_bytes / 1_000_000:g} MB) を超えます。",
+                    code="attachment.reception_too_large",
+                )
+            row = Attachment(
+                id=attachment_id,
+                lg_code=lg_code,
+                reception_id=reception_id,
+                document_class=document_class.value,
+                filename=_safe_filename(filename),
+                source_media_type=inspected.media_type,
+                source_sha256=hashlib.sha256(data).hexdigest(),
+                page_count=inspected.page_count,
+                size_bytes=len(inspected.pdf),
+                sha256=digest,
+                blob_key=key,
+                retain_until=keep,
+                created_by=principal.user_id,
+            )
+            session.add(row)
+            await session.flush()
+            await audit.record(
+                session,
+                lg_code=lg_code,
+                actor=principal.actor,
+                action="attachment_create_success",
+                object_type="attachment",
+                object_id=attachment_id,
+                details={"reception_id": str(reception_id), "sha256": digest, "pages": inspected.page_count},
+            )
+            result = to_attachment_read(row)
+    except BaseException as exc:
+        await anyio.to_thread.run_sync(store.delete, key)
+        if isinstance(exc, PayloadTooLarge):
+            await _audit_refusal(db, principal, reception_id, exc)
+        raise
+    return result
+
+
+async def _attachments(session: AsyncSession, lg_code: str, reception_id: uuid.UUID) -> list[Attachment]:
+    return list(
+        (
+            await session.execute(
+                sa.select(Attachment)
+                .where(Attachment.reception_id == reception_id, Attachment.lg_code == lg_code)
+                .order_by(Attachment.created_at, Attachment.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def list_attachments(
+    db: Database, principal: Principal, reception_id: uuid.UUID
+) -> list[AttachmentRead]:
+    async with db.tenant(principal.lg_code) as session:
+        reception = await _reception(session, principal.lg_code, reception_id)
+        if not _may_see(principal, reception):
+            raise NotFound("受付が見つかりません。", code="reception.not_found")
+        return [to_attachment_read(a) for a in await _attachments(session, principal.lg_code, reception_id)]
+
+
+def read_verified(store: BlobStore, key: str, sha256: str) -> bytes:
+    """The blob's bytes if their SHA-256 is ``sha256``; otherwise :class:`IntegrityFailure`."""
+    data = store.get(key)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IntegrityFailure()
+    return data
+
+
+async def content(
+    db: Database, store: BlobStore, principal: Principal, attachment_id: uuid.UUID
+) -> tuple[AttachmentRead, bytes]:
+    """An attachment's PDF, hash verified, audited as a view (or as an integrity failure)."""
+    lg_code = principal.lg_code
+    async with db.tenant(lg_code) as session:
+        row = (
+            await session.execute(
+                sa.select(Attachment).where(Attachment.id == attachment_id, Attachment.lg_code == lg_code)
+            )
+        ).scalar_one_or_none()
+        if row is None or not _may_see(principal, await _reception(session, lg_code, row.reception_id)):
+            raise NotFound("文書が見つかりません。", code="attachment.not_found")
+        meta = to_attachment_read(row)
+        key, digest = row.blob_key, row.sha256
+    try:
+        data = await anyio.to_thread.run_sync(read_verified, store, key, digest)
+    except MadoguchiError as exc:
+        async with db.tenant(lg_code) as session:
+            await audit.record(
+                session,
+                lg_code=lg_code,
+                actor=principal.actor,
+                action="attachment_read_failure",
+                object_type="attachment",
+                object_id=attachment_id,
+                details={"code": exc.error_code},
+            )
+        raise
+    async with db.tenant(lg_code) as session:
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=principal.actor,
+            action="attachment_read_success",
+            object_type="attachment",
+            object_id=attachment_id,
+            details={"reception_id": str(meta.reception_id)},
+        )
+    return meta, data
+
+
+# ---------------------------------------------------------------------------------- search index
+
+
+def keys_of_notice(notice: dict[str, Any]) -> list[tuple[str, str, date | None]]:
+    """``(kind, key, birth_date)`` for every name spelling of every person and the 確認番号."""
+    found: set[tuple[str, str, date | None]] = set()
+    for person in notice.get("persons", []):
+        born = date.fromisoformat(person["birth_date"]) if person.get("birth_date") else None
+
+        def name(*fields: str, person: dict[str, Any] = person) -> str:
+            return "".join(str(person.get(f) or "") for f in fields)
+
+        for spelling in (
+            name("family_name", "given_name"),
+            name("family_name_kana", "given_name_kana"),
+            name("given_name"),
+            name("given_name_kana"),
+            name("roman_name"),
+            name("kanji_name"),
+            name("name_kana"),
+            name("alias_name"),
+            name("alias_kana"),
+            name("former_surname", "given_name"),
+            name("former_surname_kana", "given_name_kana"),
+        ):
+            key = search_key(spelling)[:200]
+            if key:
+                found.add(("name", key, born))
+    confirmation = search_key(str(notice.get("confirmation_number") or ""))[:200]
+    if confirmation:
+        found.add(("confirmation", confirmation, None))
+    return sorted(found, key=lambda t: (t[0], t[1], t[2] or date.min))
+
+
+async def ensure_indexed(session: AsyncSession, lg_code: str) -> int:
+    """Build search keys for every reception of ``lg_code`` that has none. Returns how many."""
+    done = 0
+    while True:
+        has_keys = sa.select(ReceptionSearchKey.id).where(ReceptionSearchKey.reception_id == Reception.id)
+        rows = (
+            await session.execute(
+                sa.select(Reception.id, Reception.notice)
+                .where(Reception.lg_code == lg_code, ~has_keys.exists())
+                .limit(_INDEX_BATCH)
+            )
+        ).all()
+        if not rows:
+            return done
+        values = [
+            {
+                "id": uuid.uuid4(),
+                "lg_code": lg_code,
+                "reception_id": rid,
+                "kind": k,
+                "key": v,
+                "birth_date": b,
+            }
+            for rid, notice in rows
+            for k, v, b in keys_of_notice(notice) or [("none", "", None)]
+        ]
+        await session.execute(sa.insert(ReceptionSearchKey), values)
+        done += len(rows)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the clerk asked for; every field optional."""
+
+    name: str | None = None
+    birth_date: date | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    reception_number: str | None = None
+    confirmation_number: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    clerk: str | None = None
+    terminal_id: str | None = None
+    sort: SortKey = SortKey.reception_number
+    descending: bool = True
+    page: int = 1
+    page_size: int = 50
+
+    def audit_details(self) -> dict[str, Any]:
+        """Which criteria were used (names and birth dates are personal data: only flagged)."""
+        details: dict[str, Any] = {
+            "criteria": sorted(
+                k
+                for k in (
+                    "name",
+                    "birth_date",
+                    "date_from",
+                    "date_to",
+                    "reception_number",
+                    "confirmation_number",
+                    "kind",
+                    "status",
+                    "clerk",
+                    "terminal_id",
+                )
+                if getattr(self, k) not in (None, "")
+            )
+        }
+        for k in ("date_from", "date_to", "reception_number", "kind", "status", "clerk", "terminal_id"):
+            value = getattr(self, k)
+            if value not in (None, ""):
+                details[k] = str(value)
+        return details
+
+
+def _like_prefix(key: str) -> str:
+    return key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None) -> list[Any]:
+    cond: list[Any] = [Reception.lg_code == lg_code]
+    if own is not None:
+        cond.append(Reception.created_by == own)
+    if query.name or query.birth_date:
+        sub = sa.select(ReceptionSearchKey.id).where(
+            ReceptionSearchKey.reception_id == Reception.id,
+            ReceptionSearchKey.lg_code == lg_code,
+            ReceptionSearchKey.kind == "name",
+        )
+        if query.name:
+            key = search_key(query.name)
+            if not key:
+                raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
+            sub = sub.where(ReceptionSearchKey.key.like(_like_prefix(key), escape="\\"))
+        if query.birth_date:
+            sub = sub.where(ReceptionSearchKey.birth_date == query.birth_date)
+        cond.append(sub.exists())
+    if query.confirmation_number:
+        cond.append(
+            sa.select(ReceptionSearchKey.id)
+            .where(
+                ReceptionSearchKey.reception_id == Reception.id,
+                ReceptionSearchKey.lg_code == lg_code,
+                ReceptionSearchKey.kind == "confirmation",
+                ReceptionSearchKey.key == search_key(query.confirmation_number),
+            )
+            .exists()
+        )
+    if query.date_from:
+        cond += [
+            Reception.business_date >= query.date_from,
+            Reception.reception_number >= f"{query.date_from:%Y%m%d}",
+        ]
+    if query.date_to:
+        nxt = query.date_to + timedelta(days=1)
+        cond += [Reception.business_date <= query.date_to, Reception.reception_number < f"{nxt:%Y%m%d}"]
+    if query.reception_number:
+        cond.append(Reception.reception_number == query.reception_number.strip())
+    if query.kind:
+        cond.append(Reception.kind == query.kind)
+    if query.status:
+        cond.append(Reception.status == query.status)
+    if query.terminal_id:
+        cond.append(Reception.terminal_id == query.terminal_id)
+    if query.clerk:
+        cond.append(
+            Reception.created_by.in_(
+                sa.select(User.id).where(User.lg_code == lg_code, User.username == query.clerk)
+            )
+        )
+    return cond
+
+
+_SORT_COLUMNS = {
+    SortKey.reception_number: Reception.reception_number,
+    SortKey.created_at: Reception.created_at,
+    SortKey.kind: Reception.kind,
+    SortKey.status: Reception.status,
+}
+
+
+async def search(db: Database, settings: Settings, principal: Principal, query: SearchQuery) -> ReceptionPage:
+    """One page of receptions matching ``query``; audited (criteria names, never the values of
+    personal criteria). Without ``record.search`` only the principal's own receptions."""
+    if query.page < 1 or not 1 <= query.page_size <= settings.search_page_size_max:
+        raise InvalidInput(
+            f"ページ指定が正しくありません (1ページの件数は 1〜{settings.search_page_size_max})。",
+            code="search.page",
+        )
+    lg_code = principal.lg_code
+    own = None if principal.has(Permission.record_search) else principal.user_id
+    async with db.tenant(lg_code) as session:
+        await ensure_indexed(session, lg_code)
+        cond = _conditions(query, lg_code, own)
+        total = (
+            await session.execute(sa.select(sa.func.count()).select_from(Reception).where(*cond))
+        ).scalar_one()
+        column = _SORT_COLUMNS[query.sort]
+        order = [column.desc() if query.descending else column.asc(), Reception.id]
+        receptions = (
+            await session.execute(
+                sa.select(Reception, User.username)
+                .join(User, User.id == Reception.created_by)
+                .where(*cond)
+                .order_by(*order)
+                .offset((query.page - 1) * query.page_size)
+                .limit(query.page_size)
+            )
+        ).all()
+        ids = [r.id for r, _ in receptions]
+        counts: dict[uuid.UUID, int] = {}
+        if ids:
+            counts = {
+                rid: n
+                for rid, n in (
+                    await session.execute(
+                        sa.select(Attachment.reception_id, sa.func.count())
+                        .where(Attachment.reception_id.in_(ids), Attachment.lg_code == lg_code)
+                        .group_by(Attachment.reception_id)
+                    )
+                ).all()
+            }
+        items = [
+            ReceptionSummary(
+                id=r.id,
+                reception_number=r.reception_number,
+                business_date=r.business_date,
+                kind=r.kind,
+                status=r.status,
+                terminal_id=r.terminal_id,
+                clerk=username,
+                created_at=r.created_at,
+                names=[
+                    " ".join(x for x in (p.get("family_name"), p.get("given_name")) if x)
+                    or p.get("roman_name")
+                    or ""
+                    for p in r.notice.get("persons", [])
+                ],
+                attachment_count=counts.get(r.id, 0),
+            )
+            for r, username in receptions
+        ]
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=principal.actor,
+            action="reception_search_success",
+            object_type="reception",
+            details={**query.audit_details(), "results": int(total), "limited_to_own": own is not None},
+        )
+    return ReceptionPage(
+        items=items,
+        total=int(total),
+        page=query.page,
+        page_size=query.page_size,
+        limited_to_own=own is not None,
+    )
+
+
+async def record(
+    db: Database, keys: KeyRing | None, principal: Principal, reception_id: uuid.UUID
+) -> ReceptionRecord:
+    """One reception with its attachments (the view of the search screen), audited as a view."""
+    from server.domain.receptions.services import to_read
+
+    lg_code = principal.lg_code
+    async with db.tenant(lg_code) as session:
+        reception = await _reception(session, lg_code, reception_id)
+        if not _may_see(principal, reception):
+            raise NotFound("受付が見つかりません。", code="reception.not_found")
+        persons = list(
+            (
+                await session.execute(
+                    sa.select(ReceptionPerson)
+                    .where(ReceptionPerson.reception_id == reception_id, ReceptionPerson.lg_code == lg_code)
+                    .order_by(ReceptionPerson.person_index)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        read, shown = to_read(reception, persons, keys, principal)
+        attachments = [to_attachment_read(a) for a in await _attachments(session, lg_code, reception_id)]
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=principal.actor,
+            action="reception_view_success",
+            object_type="reception",
+            object_id=reception_id,
+            my_number_shown=shown,
+            details={"attachments": len(attachments)},
+        )
+    return ReceptionRecord(reception=read, attachments=attachments)

@@ -1,0 +1,81 @@
+"""S3-compatible object storage (AWS S3, MinIO, Ceph RGW …) through boto3.
+
+Settings: ``s3_endpoint_url`` (empty for AWS), ``s3_bucket``, ``s3_region``, credentials from
+``s3_access_key_id`` / ``s3_secret_access_key`` or boto3's usual chain. A single PUT is atomic on
+S3, so ``put`` needs no temporary key. Not exercised against a live server in the test suite
+(none runs in CI); ``check()`` says whether the bucket is reachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from server.plugins.blobstore.base import BlobMissing, BlobStore, check_key, registry
+from shared.plugins import CheckResult
+
+if TYPE_CHECKING:
+    from server.config import Settings
+
+
+@registry.register
+class S3BlobStore(BlobStore):
+    plugin_id = "s3"
+    label = "S3互換オブジェクトストレージ"
+
+    def __init__(self, bucket: str, client: Any, prefix: str = "") -> None:
+        self.bucket = bucket
+        self.client = client
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> S3BlobStore:
+        import boto3
+
+        secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url or None,
+            region_name=settings.s3_region or None,
+            aws_access_key_id=settings.s3_access_key_id or None,
+            aws_secret_access_key=secret,
+        )
+        return cls(settings.s3_bucket, client, settings.s3_prefix)
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def get(self, key: str) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except self.client.exceptions.NoSuchKey:
+            raise BlobMissing() from None
+        return bytes(answer["Body"].read())
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception:
+            return False
+        return True
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for item in page.get("Contents", []):
+                yield str(item["Key"])[len(self.prefix) :]
+
+    def check(self) -> CheckResult:
+        if not self.bucket:
+            return CheckResult(False, "S3のバケット名 (MADOGUCHI_S3_BUCKET) が設定されていません。")
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            return CheckResult(False, f"S3のバケット {self.bucket} に接続できません ({type(exc).__name__})。")
+        return CheckResult(True, f"S3バケット: {self.bucket}")

@@ -1,0 +1,109 @@
+"""REST contract of the records screens (archive, search, backups), ``/api/v1``.
+
+=======  =========================================  ==========================  ==========================
+method   path                                       body → answer               permission
+=======  =========================================  ==========================  ==========================
+POST     /api/v1/receptions/{id}/attachments        raw bytes → AttachmentRead  reception.create
+GET      /api/v1/receptions/{id}/attachments        → list[AttachmentRead]      reception.read
+GET      /api/v1/attachments/{id}/content           → application/pdf           reception.read
+GET      /api/v1/records/receptions                 query → ReceptionPage       reception.read (own) /
+                                                                                record.search (all)
+GET      /api/v1/records/receptions/{id}            → ReceptionRecord           reception.read (own) /
+                                                                                record.search (all)
+GET      /api/v1/records/backups                    → BackupStatus              record.search
+=======  =========================================  ==========================  ==========================
+
+The upload takes the file as the request body (any Content-Type; the type is decided from the
+content) with ``document_class`` and ``filename`` as query parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.api import ReceptionRead, ReceptionStatus
+from shared.models.movement_notice import MovementKind
+
+
+class _Api(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentClass(StrEnum):
+    notice_form = "notice_form"  # 異動届 (印刷した帳票)
+    scan = "scan"  # 読み取った書類 (転出証明書など)
+    power_of_attorney = "power_of_attorney"  # 委任状
+    identity_document = "identity_document"  # 本人確認書類
+    other = "other"  # その他
+
+
+DOCUMENT_CLASS_LABELS: dict[DocumentClass, str] = {
+    DocumentClass.notice_form: "異動届",
+    DocumentClass.scan: "読取書類",
+    DocumentClass.power_of_attorney: "委任状",
+    DocumentClass.identity_document: "本人確認書類",
+    DocumentClass.other: "その他",
+}
+
+
+class AttachmentRead(_Api):
+    id: UUID
+    reception_id: UUID
+    document_class: DocumentClass
+    filename: str
+    source_media_type: str = Field(description="受け取った形式 (内容から判定)")
+    page_count: int
+    size_bytes: int
+    sha256: str = Field(description="保存した PDF の SHA-256")
+    retain_until: date = Field(description="保存期限")
+    created_at: datetime
+
+
+class SortKey(StrEnum):
+    reception_number = "reception_number"
+    created_at = "created_at"
+    kind = "kind"
+    status = "status"
+
+
+class ReceptionSummary(_Api):
+    id: UUID
+    reception_number: str
+    business_date: date
+    kind: MovementKind
+    status: ReceptionStatus
+    terminal_id: str | None
+    clerk: str = Field(description="受付した職員のログインID")
+    created_at: datetime
+    names: list[str] = Field(description="異動者の氏名 (届出のとおり)")
+    attachment_count: int
+
+
+class ReceptionPage(_Api):
+    items: list[ReceptionSummary]
+    total: int
+    page: int
+    page_size: int
+    limited_to_own: bool = Field(description="権限により自分の受付だけを検索した")
+
+
+class ReceptionRecord(_Api):
+    reception: ReceptionRead
+    attachments: list[AttachmentRead]
+
+
+class BackupInfo(_Api):
+    name: str
+    created_at: datetime
+    size_bytes: int
+    verified: bool
+
+
+class BackupStatus(_Api):
+    backups: list[BackupInfo]
+    last_success: datetime | None
+    age_hours: float | None
