@@ -63,6 +63,40 @@ class ReferenceImage(_Data):
     width: int = Field(gt=0, description="px")
     height: int = Field(gt=0, description="px")
     dpi: int = Field(300, gt=0, le=1200)
+    image: str | None = Field(
+        None,
+        description="sample scan next to the template file (a template made from a real document); "
+        "without it the reference image is rendered from `layout`",
+    )
+
+
+class PrintedText(_Data):
+    """Text printed on every copy of the form (a label, the title, the issuer's name)."""
+
+    text: str = Field(min_length=1)
+    box: Box
+    size: int = Field(gt=0, description="character height in px of the reference image")
+
+
+class Rule(_Data):
+    """A printed line (table rule or frame) from (x1, y1) to (x2, y2) in reference pixels."""
+
+    x1: int = Field(ge=0)
+    y1: int = Field(ge=0)
+    x2: int = Field(ge=0)
+    y2: int = Field(ge=0)
+    width: int = Field(3, gt=0, le=20)
+
+
+class Layout(_Data):
+    """The static print of a form: enough to render a blank reference image and test documents."""
+
+    family: str = Field(pattern=SLUG, description="vendor-style layout family it was derived from")
+    printed: list[PrintedText] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    security_pattern: str | None = Field(
+        None, pattern=r"^#[0-9a-f]{6}$", description="colour of the 地紋 behind the text (#rrggbb)"
+    )
 
 
 class Anchor(_Data):
@@ -120,6 +154,10 @@ class OcrTemplate(_Data):
     synthetic: bool = Field(False, description="made from synthetic samples, not a real issued document")
     reference: ReferenceImage
     anchors: list[Anchor] = Field(default_factory=list)
+    layout: Layout | None = Field(
+        None,
+        description="static print; without it (and without reference.image) the template cannot be aligned",
+    )
     zones: list[Zone] = Field(min_length=1)
     data_model: Literal["movement_notice"] = "movement_notice"
     mapping: dict[str, str] = Field(
@@ -140,13 +178,13 @@ class OcrTemplate(_Data):
             raise invalid(
                 "template.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes)
             )
-        for zone in self.zones:
-            b = zone.box
+        boxes = [(z.field, z.box) for z in self.zones] + [(a.name, a.box) for a in self.anchors]
+        for name, b in boxes:
             if b.x + b.width > self.reference.width or b.y + b.height > self.reference.height:
                 raise invalid(
                     "template.box_outside",
                     "項目「{field}」の枠が基準画像の外にはみ出しています。",
-                    field=zone.field,
+                    field=name,
                 )
         for name, path in self.mapping.items():
             if name not in names:

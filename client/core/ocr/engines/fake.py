@@ -1,12 +1,16 @@
-"""Fake OCR engine: returns the text of a ``.txt`` file next to the image (the test's truth)."""
+"""Fake OCR engine: returns the text of a ``.txt`` file next to the image (the test's truth), or
+a fixed answer for zone images (settings ``answer``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from shared.plugins import CheckResult
 
-from .base import OcrEngine, OcrResult
+from .base import OcrEngine, OcrResult, ReadRequest
 from .registry import registry
 
 
@@ -15,6 +19,13 @@ class FakeOcrEngine(OcrEngine):
     plugin_id = "fake"
     label = "テスト用OCR（正解テキストを返す）"
     is_fake = True
+
+    def __init__(self, answer: str = "", **settings: Any) -> None:
+        super().__init__(**settings)
+        self.answer = answer
+
+    def read(self, image: np.ndarray, request: ReadRequest) -> OcrResult:
+        return OcrResult(self.answer, 1.0 if self.answer else 0.0)
 
     def recognize(self, image: Path, *, language: str = "jpn") -> OcrResult:
         truth = image.with_suffix(".txt")

@@ -6,4 +6,9 @@ from shared.plugins import Registry
 
 from .base import OcrEngine
 
-registry: Registry[OcrEngine] = Registry("ocr_engine", modules=["client.core.ocr.engines.fake"])
+registry: Registry[OcrEngine] = Registry(
+    "ocr_engine", modules=["client.core.ocr.engines.fake", "client.core.ocr.engines.tesseract"]
+)
+
+#: The engine the pipeline uses unless the station profile names another.
+DEFAULT_ENGINE = "tesseract"

@@ -1,0 +1,150 @@
+"""Parse and validate what OCR read in one zone, by the zone's type.
+
+Tesseract's confidence does not flag wrong characters (太郎→太朗 at 98, D_ocr_cards.md §1.7): the
+validators here (和暦, check digits, code tables, the municipality list) are the safety net, and
+every name still needs the clerk's confirmation against the scan crop.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from shared.codes.municipalities import all_municipalities, all_prefectures
+from shared.codes.relationship import normalize_relationship
+from shared.errors import InvalidInput
+from shared.schemas.ocr_template import ZoneType
+from shared.text.checkdigit import normalize_my_number, normalize_resident_code
+from shared.text.normalize import is_katakana, to_fullwidth_katakana
+from shared.text.wareki import parse_date
+
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The text to show, the value for the data model, and why validation failed (None: valid)."""
+
+    text: str
+    value: str | None
+    problem: str | None = None
+
+
+def tidy(text: str) -> str:
+    """One line, NFC, no spaces between Japanese characters (Tesseract puts some in)."""
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    return _CJK_SPACE.sub("", text)
+
+
+#: Types where one gap is meaningful: 氏　名, フリガナ, 住所　方書.
+SPACED = {ZoneType.name, ZoneType.kana, ZoneType.address}
+
+
+def spaced(raw: str) -> str:
+    """Keep a single gap as the 全角 space (氏　名, 住所　方書); more gaps are Tesseract noise."""
+    parts = unicodedata.normalize("NFC", raw).split()
+    return "　".join(parts) if len(parts) == 2 else "".join(parts)
+
+
+def comparable(text: str) -> str:
+    """The form two readings are compared in: NFKC, no spaces at all."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("　", "")
+
+
+def parse(kind: ZoneType, raw: str) -> Parsed:
+    """Interpret ``raw`` OCR text as a value of ``kind``."""
+    text = tidy(raw)
+    if kind in SPACED:
+        text = spaced(raw)
+    if not text:
+        return Parsed("", None, "読み取れませんでした。")
+    try:
+        return _PARSERS.get(kind, _plain)(text)
+    except InvalidInput as exc:
+        return Parsed(text, None, exc.message)
+
+
+def _plain(text: str) -> Parsed:
+    return Parsed(text, text)
+
+
+def _name(text: str) -> Parsed:
+    return Parsed(text, text)
+
+
+def _kana(text: str) -> Parsed:
+    kana = to_fullwidth_katakana(text).replace(" ", "　")
+    if not is_katakana(kana.replace("　", "")):
+        return Parsed(kana, None, "フリガナにカタカナ以外の文字があります。")
+    return Parsed(kana, kana)
+
+
+def _date(text: str) -> Parsed:
+    return Parsed(text, parse_date(text).isoformat())
+
+
+def _digits_only(text: str) -> str:
+    return re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text))
+
+
+def _resident_code(text: str) -> Parsed:
+    return Parsed(text, normalize_resident_code(_digits_only(text)))
+
+
+def _my_number(text: str) -> Parsed:
+    return Parsed(text, normalize_my_number(_digits_only(text)))
+
+
+def _postal_code(text: str) -> Parsed:
+    digits = _digits_only(text)
+    if len(digits) != 7:
+        return Parsed(text, None, "郵便番号は7桁の数字です。")
+    return Parsed(text, f"{digits[:3]}-{digits[3:]}")
+
+
+def _sex(text: str) -> Parsed:
+    if text in ("男", "女"):
+        return Parsed(text, "1" if text == "男" else "2")
+    return Parsed(text, None, "性別は「男」か「女」です。")
+
+
+def _relationship(text: str) -> Parsed:
+    return Parsed(text, normalize_relationship(text))
+
+
+def _address(text: str) -> Parsed:
+    text = text.replace(" ", "　")
+    split = split_address(text)
+    if split is None:
+        return Parsed(text, text, "住所の都道府県・市区町村が一覧と一致しません。")
+    return Parsed(text, text)
+
+
+_PARSERS = {
+    ZoneType.name: _name,
+    ZoneType.kana: _kana,
+    ZoneType.date: _date,
+    ZoneType.resident_code: _resident_code,
+    ZoneType.my_number: _my_number,
+    ZoneType.postal_code: _postal_code,
+    ZoneType.sex: _sex,
+    ZoneType.relationship: _relationship,
+    ZoneType.address: _address,
+}
+
+
+def split_address(text: str) -> tuple[str, str, str, str] | None:
+    """(都道府県, 市区町村, rest, lg_code) when the address starts with a known municipality."""
+    for prefecture in all_prefectures():
+        if not text.startswith(prefecture.name):
+            continue
+        rest = text[len(prefecture.name) :]
+        candidates = [m for m in all_municipalities() if m.prefecture == prefecture.name]
+        for m in sorted(candidates, key=lambda m: -len(m.name)):
+            if rest.startswith(m.name):
+                return prefecture.name, m.name, rest[len(m.name) :], m.lg_code
+            gun = re.match(r"^(.{1,4}郡)" + re.escape(m.name), rest)
+            if gun:
+                return prefecture.name, gun.group(1) + m.name, rest[gun.end() :], m.lg_code
+    return None

@@ -1,0 +1,96 @@
+"""Loading a scan and cleaning pixels: size limits, 地紋 removal, blank-page test, zone crops."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from . import errors
+
+#: Above this the file is refused before decoding (an A3 page at 600 dpi is 70 MP).
+MAX_MEGAPIXELS = 80.0
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MIN_SIDE = 300
+#: min(R, G, B) below this is ink; the light 地紋 colours stay above it.
+INK_THRESHOLD = 150
+
+ImageSource = Path | str | bytes | np.ndarray
+
+
+def load(source: ImageSource) -> np.ndarray:
+    """Decode any image (file, bytes or array; colour or grey; any DPI) into RGB pixels."""
+    array = source if isinstance(source, np.ndarray) else _decode(source)
+    if array.ndim == 2:
+        array = np.stack([array] * 3, axis=-1)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise errors.corrupt_image()
+    array = np.ascontiguousarray(array[:, :, :3], dtype=np.uint8)
+    height, width = array.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        raise errors.image_too_small()
+    return array
+
+
+def _decode(source: Path | str | bytes) -> np.ndarray:
+    try:
+        if isinstance(source, bytes):
+            size = len(source)
+            stream: io.BytesIO | Path = io.BytesIO(source)
+        else:
+            stream = Path(source)
+            size = stream.stat().st_size
+    except OSError:
+        raise errors.corrupt_image() from None
+    if size > MAX_FILE_BYTES:
+        raise errors.image_too_large(size / 1e6, MAX_FILE_BYTES / 1e6)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(stream) as im:
+                megapixels = im.width * im.height / 1e6
+                if megapixels > MAX_MEGAPIXELS:
+                    raise errors.image_too_large(megapixels, MAX_MEGAPIXELS)
+                return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise errors.corrupt_image() from None
+    except Image.DecompressionBombWarning:
+        raise errors.image_too_large(MAX_MEGAPIXELS * 2, MAX_MEGAPIXELS) from None
+
+
+def drop_colour(rgb: np.ndarray) -> np.ndarray:
+    """Greyscale with the coloured 地紋 removed: the darkest channel, light colours pushed to white."""
+    r, g, b = cv2.split(rgb)
+    darkest = cv2.min(cv2.min(r, g), b)
+    spread = cv2.subtract(cv2.max(cv2.max(r, g), b), darkest)
+    light = (darkest > INK_THRESHOLD) | (spread > 60)
+    return np.where(light, np.uint8(255), darkest).astype(np.uint8)
+
+
+def is_blank(grey: np.ndarray) -> bool:
+    """Almost no ink (after 地紋 removal): an empty page or the back of a card."""
+    small = cv2.resize(grey, (max(1, grey.shape[1] // 4), max(1, grey.shape[0] // 4)))
+    return float((small < 128).mean()) < 0.002
+
+
+def clean_zone(grey: np.ndarray) -> np.ndarray:
+    """Binarise a zone, erase long table rules that cross it and pad it with white."""
+    _, binary = cv2.threshold(grey, INK_THRESHOLD, 255, cv2.THRESH_BINARY)
+    ink = 255 - binary
+    height, width = ink.shape
+    for kernel in (np.ones((1, max(40, width // 3)), np.uint8), np.ones((max(40, height), 1), np.uint8)):
+        lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        ink = cv2.subtract(ink, lines)
+    return cv2.copyMakeBorder(255 - ink, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+
+
+def ink_pixels(clean: np.ndarray) -> int:
+    return int((clean < 128).sum())
+
+
+def pad(grey: np.ndarray, margin: int = 12) -> np.ndarray:
+    return cv2.copyMakeBorder(grey, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)

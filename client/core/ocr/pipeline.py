@@ -1,0 +1,229 @@
+"""Read a document a resident brings: :func:`read_document` is the whole story.
+
+load the image → remove the 地紋 → refuse a blank page → identify the document type and issuer
+→ register the page to that template → check the pose (upside down, skew) → crop and clean each
+zone → read it with settings chosen by the field's type → parse and validate → map the fields to
+the 住民異動届.
+
+Qt-free: the counter UI calls it from a worker thread and shows, for every field, the scan crop
+next to the text. Expected problems raise :class:`~client.core.ocr.errors.ScanProblem` (stable
+code, Japanese message saying what to do); a field that cannot be read is not an error but a
+field result with a ``problem``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
+
+from . import errors, image, register, render
+from .engines.base import OcrEngine, ReadRequest
+from .engines.registry import DEFAULT_ENGINE, registry
+from .fields import comparable, parse
+from .mapping import to_movement_notice
+from .templates import TemplateStore, default_store, template_id
+
+#: Beyond this rotation the page is refused (a correctly fed page is within ±3°).
+MAX_SKEW_DEGREES = 10.0
+#: Ink pixels below which a zone counts as empty (a 300-dpi "一" has about 300).
+EMPTY_ZONE_INK = 120
+#: How close the read issuer name must be to a template's issuer (difflib ratio).
+MIN_ISSUER_SIMILARITY = 0.6
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    """One zone: what was read, how sure, where on the reference page, and why it failed."""
+
+    field: str
+    label: str | None
+    type: ZoneType
+    text: str
+    value: str | None
+    confidence: float
+    box: Box
+    problem: str | None = None
+    needs_confirmation: bool = False
+
+
+@dataclass
+class OcrResult:
+    """The reading of one page."""
+
+    template_id: str
+    doc_type: str
+    issuer: str
+    synthetic_template: bool
+    fields: list[FieldResult]
+    movement_notice: dict[str, Any]
+    registration: str  # "orb" / "ecc"
+    warnings: list[str] = field(default_factory=list)
+
+    def field(self, name: str) -> FieldResult:
+        return next(f for f in self.fields if f.field == name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The story
+
+
+def read_document(
+    source: image.ImageSource,
+    *,
+    store: TemplateStore | None = None,
+    engine: OcrEngine | None = None,
+) -> OcrResult:
+    """Identify, align and read one scanned page."""
+    store = store or default_store()
+    engine = engine or shared_engine()
+    rgb = image.load(source)
+    page = image.drop_colour(rgb)
+    if image.is_blank(page):
+        raise errors.blank_page()
+    scan = register.features(page)
+    template, registration = identify(scan, page, store, engine)
+    check_pose(registration)
+    aligned = register.warp(rgb, registration, (template.reference.width, template.reference.height))
+    fields = [read_zone(aligned, zone, engine) for zone in template.zones]
+    return OcrResult(
+        template_id=template_id(template),
+        doc_type=template.doc_type.value,
+        issuer=template.issuer,
+        synthetic_template=template.synthetic,
+        fields=fields,
+        movement_notice=movement_notice(template, fields),
+        registration=registration.method,
+        warnings=[],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+
+_ENGINE: OcrEngine | None = None
+
+
+def shared_engine() -> OcrEngine:
+    """One engine per process, so the model stays loaded."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = registry.create(DEFAULT_ENGINE)
+    return _ENGINE
+
+
+_REFERENCES: OrderedDict[str, register.Features] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def reference_features(template: OcrTemplate) -> register.Features:
+    """ORB features of the template's blank reference image (cached)."""
+    key = template_id(template)
+    cached = _REFERENCES.get(key)
+    if cached is not None:
+        _REFERENCES.move_to_end(key)
+        return cached
+    blank = image.drop_colour(render.render(template))
+    features = register.features(blank)
+    _REFERENCES[key] = features
+    if len(_REFERENCES) > _CACHE_SIZE:
+        _REFERENCES.popitem(last=False)
+    return features
+
+
+def identify(
+    scan: register.Features, page: np.ndarray, store: TemplateStore, engine: OcrEngine
+) -> tuple[OcrTemplate, register.Registration]:
+    """Find the template: the layout family whose prototype matches best, then the issuer whose
+    printed name is read in the issuer anchor, then a precise registration to that template."""
+    best: tuple[int, list[OcrTemplate], register.Registration] | None = None
+    for members in store.families().values():
+        coarse = register.orb(scan, reference_features(members[0]))
+        if coarse is not None and (best is None or coarse.inliers > best[0]):
+            best = (coarse.inliers, members, coarse)
+    if best is None:
+        raise errors.unknown_document()
+    _, members, coarse = best
+    check_pose(coarse)
+    template = members[0] if len(members) == 1 else pick_issuer(page, members, coarse, engine)
+    if template is members[0]:
+        return template, coarse
+    precise = register.orb(scan, reference_features(template))
+    if precise is None:
+        precise = register.ecc(scan, reference_features(template), coarse.homography)
+    if precise is None:
+        raise errors.registration_failed()
+    return template, precise
+
+
+def pick_issuer(
+    page: np.ndarray, members: list[OcrTemplate], coarse: register.Registration, engine: OcrEngine
+) -> OcrTemplate:
+    """Read the issuer's name where the family prints it and choose the closest template."""
+    prototype = members[0]
+    anchor = next((a for a in prototype.anchors if a.name == "issuer"), None)
+    if anchor is None:
+        return prototype
+    aligned = register.warp(page, coarse, (prototype.reference.width, prototype.reference.height))
+    box = anchor.box
+    x0, x1 = max(0, box.x - 60), min(prototype.reference.width, box.x + box.width + 400)
+    y0, y1 = max(0, box.y - 20), min(prototype.reference.height, box.y + box.height + 20)
+    crop = image.clean_zone(aligned[y0:y1, x0:x1])
+    read = comparable(engine.read(crop, ReadRequest(language="jpn", psm=7)).text)
+    scored = []
+    for template in members:
+        expected = next((a.text or "" for a in template.anchors if a.name == "issuer"), "")
+        scored.append((difflib.SequenceMatcher(None, read, comparable(expected)).ratio(), template))
+    score, template = max(scored, key=lambda s: s[0])
+    if score < MIN_ISSUER_SIMILARITY:
+        raise errors.unknown_document()
+    return template
+
+
+def check_pose(registration: register.Registration) -> None:
+    """Refuse an upside-down or badly skewed page instead of reading garbage."""
+    angle = registration.angle
+    if abs(angle) > 135:
+        raise errors.upside_down()
+    if abs(angle) > MAX_SKEW_DEGREES:
+        raise errors.too_skewed(angle)
+    if not 0.5 < registration.scale < 2.0:
+        raise errors.registration_failed()
+
+
+def request_for(zone: Zone) -> ReadRequest:
+    reading = zone.reading
+    language = "jpn_vert" if reading.vertical else reading.language
+    psm = (
+        reading.psm if reading.psm is not None else (5 if reading.vertical else 6 if reading.multiline else 7)
+    )
+    return ReadRequest(language=language, psm=psm, whitelist=reading.whitelist)
+
+
+def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult:
+    """Crop, clean, read, parse and validate one zone."""
+    b = zone.box
+    crop = image.clean_zone(image.drop_colour(aligned[b.y : b.y + b.height, b.x : b.x + b.width]))
+
+    def result(text: str, value: str | None, confidence: float, problem: str | None) -> FieldResult:
+        review = problem is not None or zone.type is ZoneType.name or confidence < zone.reading.min_confidence
+        return FieldResult(zone.field, zone.label, zone.type, text, value, confidence, b, problem, review)
+
+    if image.ink_pixels(crop) < EMPTY_ZONE_INK:
+        return result("", None, 0.0, "記載がありません。" if zone.required else None)
+    read = engine.read(crop, request_for(zone))
+    parsed = parse(zone.type, read.text)
+    return result(parsed.text, parsed.value, read.confidence, parsed.problem)
+
+
+def movement_notice(template: OcrTemplate, fields: list[FieldResult]) -> dict[str, Any]:
+    """The 異動届 data the fields fill (only valid values)."""
+    values = {f.field: f.value for f in fields if f.value and f.problem is None}
+    kinds = {z.field: z.type.value for z in template.zones}
+    return to_movement_notice(values, template.mapping, kinds)
