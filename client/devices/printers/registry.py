@@ -6,4 +6,12 @@ from shared.plugins import Registry
 
 from .base import Printer
 
-registry: Registry[Printer] = Registry("printer", modules=["client.devices.printers.fake"])
+registry: Registry[Printer] = Registry(
+    "printer",
+    modules=[
+        "client.devices.printers.fake",
+        "client.devices.printers.pdf_file",
+        "client.devices.printers.cups",
+        "client.devices.printers.stubs",
+    ],
+)
