@@ -363,5 +363,15 @@ async def seed_demo(settings: Settings) -> None:
     await _with_db(settings, inner)
 
 
+def _add_records_commands() -> None:
+    """backup, restore, purge … of the records domains (issue 5)."""
+    from server.domain.backups.cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_records_commands()
+
 if __name__ == "__main__":
     main()

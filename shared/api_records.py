@@ -10,7 +10,7 @@ GET      /api/v1/records/receptions                 query → ReceptionPage     
                                                                                 record.search (all)
 GET      /api/v1/records/receptions/{id}            → ReceptionRecord           reception.read (own) /
                                                                                 record.search (all)
-GET      /api/v1/records/backups                    → BackupStatus              record.search
+GET      /api/v1/records/backups                    → BackupStatus              settings.manage
 =======  =========================================  ==========================  ==========================
 
 The upload takes the file as the request body (any Content-Type; the type is decided from the

@@ -1,0 +1,139 @@
+"""Reception search: names in kanji, kana, romaji (folded), numbers, dates, filters; audited; limited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+
+from tests.server.conftest import Api
+from tests.server.records.conftest import actions, make_reception
+
+
+async def _search(api: Api, headers: dict[str, str], **params: Any) -> httpx.Response:
+    return await api.http.get("/api/v1/records/receptions", params=params, headers=headers)
+
+
+async def _numbers(api: Api, headers: dict[str, str], **params: Any) -> list[str]:
+    r = await _search(api, headers, **params)
+    assert r.status_code == 200, r.text
+    return [i["reception_number"] for i in r.json()["items"]]
+
+
+async def _seed(api: Api) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    admin = await api.admin_headers()
+    made = [
+        await make_reception(api, admin, confirmation_number="A-17"),
+        await make_reception(
+            api,
+            admin,
+            family_name="髙﨑",
+            given_name="花子",
+            family_name_kana="タカサキ",
+            given_name_kana="ハナコ",
+            birth_date="1990-12-24",
+            terminal_id="T-02",
+        ),
+        await make_reception(
+            api,
+            admin,
+            is_foreign=True,
+            family_name=None,
+            given_name=None,
+            family_name_kana=None,
+            given_name_kana=None,
+            roman_name="SMITH JOHN",
+            nationality="US",
+            residence_category="mid_long_term",
+            name_kana="スミス ジョン",
+            my_number=None,
+            birth_date="1975-01-02",
+        ),
+    ]
+    return admin, made
+
+
+async def test_name_search_folds_kanji_variants_kana_width_and_romaji(api: Api) -> None:
+    """高崎 finds 髙﨑; ﾀｶｻｷ and たかさき find it by kana; 'smith' finds the foreign resident."""
+    admin, made = await _seed(api)
+    taka = made[1]["reception_number"]
+    assert await _numbers(api, admin, name="高崎") == [taka]
+    assert await _numbers(api, admin, name="ﾀｶｻｷ ﾊﾅｺ") == [taka]
+    assert await _numbers(api, admin, name="たかさき") == [taka]
+    assert await _numbers(api, admin, name="ハナコ") == [taka]
+    assert await _numbers(api, admin, name="ｓｍｉｔｈ") == [made[2]["reception_number"]]
+    assert await _numbers(api, admin, name="存在しない") == []
+
+
+async def test_filters_numbers_dates_kind_terminal_clerk(api: Api) -> None:
+    """Birth date, 確認番号, 受付番号, date range, terminal and clerk narrow the result."""
+    admin, made = await _seed(api)
+    numbers = sorted(m["reception_number"] for m in made)
+    assert await _numbers(api, admin, birth_date="1990-12-24") == [made[1]["reception_number"]]
+    assert await _numbers(api, admin, confirmation_number="ａ－１７") == [made[0]["reception_number"]]
+    assert await _numbers(api, admin, confirmation_number="A-17") == [made[0]["reception_number"]]
+    third = made[2]["reception_number"]
+    assert await _numbers(api, admin, reception_number=third) == [third]
+    today = made[0]["reception_number"][:8]
+    day = date(int(today[:4]), int(today[4:6]), int(today[6:]))
+    assert sorted(await _numbers(api, admin, date_from=day.isoformat(), date_to=day.isoformat())) == numbers
+    assert await _numbers(api, admin, date_to="2000-01-01") == []
+    assert await _numbers(api, admin, terminal_id="T-02") == [made[1]["reception_number"]]
+    found = await _numbers(api, admin, clerk="demo-admin", kind="move_in", status="received")
+    assert sorted(found) == numbers
+    assert await _numbers(api, admin, clerk="demo") == []
+
+
+async def test_pagination_and_sorting(api: Api) -> None:
+    """Pages of 2 in ascending number order cover all receptions once; a bad page size is 422."""
+    admin, made = await _seed(api)
+    first = (await _search(api, admin, page_size=2, descending="false")).json()
+    second = (await _search(api, admin, page_size=2, page=2, descending="false")).json()
+    assert first["total"] == 3
+    got = [i["reception_number"] for i in first["items"] + second["items"]]
+    assert got == sorted(m["reception_number"] for m in made)
+    r = await _search(api, admin, page_size=100000)
+    assert r.status_code == 422 and r.json()["code"] == "search.page"
+
+
+async def test_clerk_without_search_permission_sees_only_own(api: Api) -> None:
+    """A clerk (no record.search) finds only receptions he made; others' are 404 to him."""
+    _admin, made = await _seed(api)
+    clerk = await api.headers()
+    own = await make_reception(api, clerk)
+    r = await _search(api, clerk)
+    assert r.json()["limited_to_own"] is True
+    assert [i["reception_number"] for i in r.json()["items"]] == [own["reception_number"]]
+    r = await api.http.get(f"/api/v1/records/receptions/{made[0]['id']}", headers=clerk)
+    assert r.status_code == 404
+
+
+async def test_every_search_and_view_is_audited_without_personal_data(api: Api) -> None:
+    """Search and view write audit events; the search event names criteria but not the name."""
+    import sqlalchemy as sa
+
+    from server.db.models import AuditEvent
+
+    admin, made = await _seed(api)
+    await _search(api, admin, name="高崎", terminal_id="T-02")
+    r = await api.http.get(f"/api/v1/records/receptions/{made[1]['id']}", headers=admin)
+    assert r.status_code == 200
+    assert r.json()["reception"]["my_number_state"] == ["shown"]
+    assert "reception_search_success" in await actions(api)
+    assert "reception_view_success" in await actions(api)
+    async with api.db.unbound() as session:
+        search_action = AuditEvent.action == "reception_search_success"
+        event = (await session.execute(sa.select(AuditEvent).where(search_action))).scalar_one()
+        view = (
+            await session.execute(sa.select(AuditEvent).where(AuditEvent.action == "reception_view_success"))
+        ).scalar_one()
+    assert "name" in event.details["criteria"] and "高崎" not in str(event.details)
+    assert event.details["terminal_id"] == "T-02"
+    assert view.my_number_shown is True
+
+
+async def test_search_needs_login(api: Api) -> None:
+    """No token, no search."""
+    r = await api.http.get("/api/v1/records/receptions")
+    assert r.status_code == 401
