@@ -125,6 +125,47 @@ class Settings(BaseSettings):
     search_page_size_max: int = Field(default=200, ge=1)
     """Largest page of reception search results."""
 
+    # -- online applications: portal, mail, payment (issue 6) -----------------------------------
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Address residents reach the portal at (scheme, host, port; no trailing slash). Used in the
+    links of mails (resume a draft, status page, pay a postpayment)."""
+
+    mail_transport: str = "smtp"
+    """How queued mails leave: ``smtp`` or ``memory`` (tests and demos; nothing is sent)."""
+
+    mail_from: str = "no-reply@madoguchi.invalid"
+    """Sender address of mails to residents."""
+
+    smtp_host: str = "localhost"
+    """``smtp`` transport: SMTP server host."""
+
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    """``smtp`` transport: SMTP server port."""
+
+    smtp_starttls: bool = False
+    """``smtp`` transport: upgrade the connection with STARTTLS before sending."""
+
+    smtp_username: str = ""
+    """``smtp`` transport: login name (empty: no login)."""
+
+    smtp_password: SecretStr | None = None
+    """``smtp`` transport: password for ``smtp_username``."""
+
+    mail_max_attempts: int = Field(default=8, ge=1)
+    """Delivery attempts per mail before it is marked failed (back-off 1, 2, 4 … 60 minutes)."""
+
+    mail_send_interval_seconds: int = Field(default=0, ge=0)
+    """Seconds between runs of the in-process mail sender; 0: no in-process sender (run
+    ``madoguchi-server mail send`` from a timer instead)."""
+
+    payment_provider: str = "sandbox"
+    """Payment provider plugin for card payments: ``sandbox`` (a hosted test card page on this
+    server; no money moves)."""
+
+    eform_code_minutes: int = Field(default=30, ge=1)
+    """How long the code mailed to a guest applicant stays valid (minutes)."""
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

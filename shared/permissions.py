@@ -21,6 +21,9 @@ class Permission(StrEnum):
     mode_kiosk = "mode.kiosk"  # キオスクモードの利用
     record_search = "record.search"  # 受付の検索 (全職員の受付)
     record_purge = "record.purge"  # 保存期限を過ぎた記録の削除
+    eform_manage = "eform.manage"  # オンライン申請の手続きの作成・公開
+    eform_review = "eform.review"  # オンライン申請の審査・状態変更・CSV出力
+    payment_refund = "payment.refund"  # オンライン申請の決済金額の設定・返金
 
     @property
     def label(self) -> str:
@@ -40,4 +43,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.mode_kiosk: "キオスクモードの利用",
     Permission.record_search: "受付の検索 (全職員の受付)",
     Permission.record_purge: "保存期限を過ぎた記録の削除",
+    Permission.eform_manage: "オンライン申請の手続きの作成・公開",
+    Permission.eform_review: "オンライン申請の審査・状態変更・CSV出力",
+    Permission.payment_refund: "オンライン申請の決済金額の設定・返金",
 }

@@ -9,10 +9,16 @@ from server.db.models._audit_event import AuditEvent
 from server.db.models._audit_head import AuditHead
 from server.db.models._auth_session import AuthSession
 from server.db.models._base import Base, UTCDateTime, utcnow
+from server.db.models._eform_application import Application
+from server.db.models._eform_attachment import ApplicationFile
+from server.db.models._eform_procedure import Procedure
 from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
+from server.db.models._mail_outbox import OutboxMail
 from server.db.models._municipality import Municipality
 from server.db.models._network_allowance import NetworkAllowance
+from server.db.models._payment import Payment
+from server.db.models._payment_webhook import PaymentWebhook
 from server.db.models._purge_item import PurgeItem
 from server.db.models._purge_job import PurgeJob
 from server.db.models._reception import Reception
@@ -28,6 +34,8 @@ MUNICIPAL_TABLES: tuple[str, ...] = tuple(
 
 __all__ = [
     "MUNICIPAL_TABLES",
+    "Application",
+    "ApplicationFile",
     "Attachment",
     "AuditEvent",
     "AuditHead",
@@ -37,6 +45,10 @@ __all__ = [
     "GroupPermission",
     "Municipality",
     "NetworkAllowance",
+    "OutboxMail",
+    "Payment",
+    "PaymentWebhook",
+    "Procedure",
     "PurgeItem",
     "PurgeJob",
     "Reception",

@@ -1,0 +1,639 @@
+"""HTTP routes of the resident portal (``/portal/{lg_code}/…``), all public.
+
+A resident reaches an application only with its secret: an HttpOnly cookie scoped to the
+application's path, set after the emailed code or from the resume link. Every form post carries
+a token derived from that secret (CSRF). Errors are shown as Japanese HTML pages; field errors
+stay on the form with an error summary, and everything typed survives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from server.config import Settings
+from server.db.engine import Database
+from server.db.models import Application, Municipality, Procedure
+from server.deps import key_ring
+from server.domain import audit
+from server.domain.accounts.access import PUBLIC
+from server.domain.accounts.guards import request_client_ip
+from server.domain.eforms import fields as F
+from server.domain.eforms import services
+from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
+from server.domain.payments import services as payments
+from server.domain.portal import postal
+from server.domain.portal.html import STATIC, csrf_token, page
+from server.domain.portal.summary import summary_of
+from server.plugins.payments import PaymentDeclined, WebhookRejected
+from shared.errors import InvalidInput, MadoguchiError, NotFound, PermissionDenied
+from shared.schemas.eform import AGGREGATE_MB, EformFieldType, EformProcedure
+from shared.text.checkdigit import normalize_lg_code
+
+MB = 1024 * 1024
+FORM_BODY_LIMIT = (AGGREGATE_MB + 2) * MB
+
+Req = Request[Any, Any, Any]
+
+
+def _lg(lg_code: str) -> str:
+    try:
+        return normalize_lg_code(lg_code)
+    except InvalidInput:
+        raise NotFound() from None
+
+
+async def _site(db: Database, lg_code: str) -> dict[str, Any]:
+    async with db.unbound() as session:
+        m = await session.get(Municipality, _lg(lg_code))
+    if m is None:
+        raise NotFound("この自治体のページはありません。")
+    return {
+        "site_name": f"{m.name} オンライン申請",
+        "home_url": f"/portal/{m.lg_code}/",
+        "lg_code": m.lg_code,
+    }
+
+
+def _app_url(lg_code: FromPath[str], app_id: uuid.UUID) -> str:
+    return f"/portal/{lg_code}/applications/{app_id}"
+
+
+def _cookie_name(app_id: uuid.UUID) -> str:
+    return f"eform_{app_id.hex}"
+
+
+def _cookie(settings: Settings, lg_code: FromPath[str], app_id: FromPath[uuid.UUID], secret: str) -> Cookie:
+    return Cookie(
+        key=_cookie_name(app_id),
+        value=secret,
+        path=_app_url(lg_code, app_id),
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+        max_age=60 * 60 * 24 * 30,
+    )
+
+
+def _secret(request: Req, app_id: uuid.UUID) -> str | None:
+    return request.cookies.get(_cookie_name(app_id))
+
+
+def _check_csrf(secret: str | None, form: Any) -> None:
+    if not secret or form.get("csrf") != csrf_token(secret):
+        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code="eform.csrf")
+
+
+def _ua(request: Req) -> str:
+    return request.headers.get("user-agent", "")
+
+
+# ---------------------------------------------------------------- guide
+
+
+@get("/", opt=PUBLIC, include_in_schema=False)
+async def index(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database], q: FromQuery[str | None] = None
+) -> Response[str]:
+    """The procedure guide: categories, search."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        rows = await services.published_procedures(session, site["lg_code"], (q or "")[:100])
+    categories: dict[str, list[Procedure]] = {}
+    for r in rows:
+        categories.setdefault(r.category, []).append(r)
+    return page(
+        "portal/index.html",
+        {**site, "q": (q or "")[:100], "count": len(rows), "categories": list(categories.items())},
+        user_agent=_ua(request),
+    )
+
+
+@get("/procedures/{slug:str}", opt=PUBLIC, include_in_schema=False)
+async def procedure_page(
+    lg_code: FromPath[str], slug: FromPath[str], request: Req, db: NamedDependency[Database]
+) -> Response[str]:
+    """One procedure's guide page with the button into its form."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        row = await services.procedure_by_slug(session, site["lg_code"], slug)
+    return page("portal/procedure.html", {**site, "d": services.definition_of(row)}, user_agent=_ua(request))
+
+
+@post("/procedures/{slug:str}/start", opt=PUBLIC, include_in_schema=False)
+async def start(
+    lg_code: FromPath[str],
+    slug: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Guest start: mail a code, set the application's cookie, go to the code page."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    email = str(form.get("email") or "")[:300]
+    try:
+        async with db.tenant(site["lg_code"]) as session:
+            row = await services.procedure_by_slug(session, site["lg_code"], slug)
+            definition = services.definition_of(row)
+            if not definition.guest_allowed:
+                raise PermissionDenied("この手続きは利用者登録が必要です。")
+            app, secret = await services.start_guest(
+                session, settings, row, email, request_client_ip(request)
+            )
+    except InvalidInput as exc:
+        async with db.tenant(site["lg_code"]) as session:
+            row = await services.procedure_by_slug(session, site["lg_code"], slug)
+        ctx = {**site, "d": services.definition_of(row), "error": exc.message, "email": email}
+        return page("portal/procedure.html", ctx, status=422, user_agent=_ua(request))
+    return Redirect(
+        f"{_app_url(site['lg_code'], app.id)}/verify",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[_cookie(settings, site["lg_code"], app.id, secret)],
+    )
+
+
+# ---------------------------------------------------------------- the application
+
+
+async def _load(
+    db: Database, site: dict[str, Any], request: Req, app_id: FromPath[uuid.UUID], session: Any
+) -> tuple[Application, Procedure, EformProcedure, str]:
+    secret = _secret(request, app_id)
+    app = await services.for_resident(session, site["lg_code"], app_id, secret)
+    row = await session.get(Procedure, app.procedure_id)
+    assert row is not None and secret is not None
+    return app, row, services.definition_of(row), secret
+
+
+@get("/applications/{app_id:uuid}/verify", opt=PUBLIC, include_in_schema=False)
+async def verify_page(
+    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+) -> Response[Any]:
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, _d, secret = await _load(db, site, request, app_id, session)
+    if app.status != ApplicationStatus.unverified:
+        return Redirect(f"{_app_url(site['lg_code'], app_id)}/form", status_code=HTTP_303_SEE_OTHER)
+    ctx = {
+        **site,
+        "app_url": _app_url(site["lg_code"], app_id),
+        "email": app.email,
+        "csrf": csrf_token(secret),
+    }
+    return page("portal/verify.html", ctx, user_agent=_ua(request))
+
+
+@post("/applications/{app_id:uuid}/verify", opt=PUBLIC, include_in_schema=False)
+async def verify(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Check the emailed code."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, _d, secret = await _load(db, site, request, app_id, session)
+        _check_csrf(secret, form)
+        ok = await services.verify_code(session, settings, app, secret, str(form.get("code") or "")[:20])
+        email = app.email
+    if ok:
+        return Redirect(f"{_app_url(site['lg_code'], app_id)}/form", status_code=HTTP_303_SEE_OTHER)
+    ctx = {
+        **site,
+        "app_url": _app_url(site["lg_code"], app_id),
+        "email": email,
+        "csrf": csrf_token(secret),
+        "error": "確認コードが正しくないか、有効期限が切れています。",
+    }
+    return page("portal/verify.html", ctx, status=422, user_agent=_ua(request))
+
+
+@get("/applications/{app_id:uuid}/resume", opt=PUBLIC, include_in_schema=False)
+async def resume(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    key: FromQuery[str],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """The link of the 一時保存 mail: sets the cookie on this device and opens the draft."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app = await services.for_resident(session, site["lg_code"], app_id, key[:100])
+    target = "/form" if app.status == ApplicationStatus.draft else ""
+    return Redirect(
+        f"{_app_url(site['lg_code'], app_id)}{target}",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[_cookie(settings, site["lg_code"], app_id, key[:100])],
+    )
+
+
+def _form_context(
+    site: dict[str, Any],
+    app: Application,
+    definition: EformProcedure,
+    secret: str,
+    raw: dict[str, Any],
+    errors: dict[str, str],
+    files: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    accept = ",".join(f".{e}" for e in definition.uploads.extensions)
+    counts = {f.name: F.group_count(f, raw) for f in definition.fields if f.type == EformFieldType.group}
+    return {
+        **site,
+        "d": definition,
+        "app_url": _app_url(site["lg_code"], app.id),
+        "csrf": csrf_token(secret),
+        "raw": raw,
+        "errors": errors,
+        "files": files,
+        "sealed": app.sealed or {},
+        "counts": counts,
+        "accept": accept,
+        "candidates": None,
+        "notice": None,
+        **extra,
+    }
+
+
+@get("/applications/{app_id:uuid}/form", opt=PUBLIC, include_in_schema=False)
+async def form_page(
+    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+) -> Response[Any]:
+    """The form with what was typed so far."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, definition, secret = await _load(db, site, request, app_id, session)
+        if app.status == ApplicationStatus.unverified:
+            return Redirect(f"{_app_url(site['lg_code'], app_id)}/verify", status_code=HTTP_303_SEE_OTHER)
+        if app.status != ApplicationStatus.draft:
+            return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        files = {str(f.id): f for f in await services.files_of(session, app)}
+        raw = dict(app.values or {})
+    return page(
+        "portal/form.html",
+        _form_context(site, app, definition, secret, raw, {}, files),
+        user_agent=_ua(request),
+    )
+
+
+def _address_actions(definition: EformProcedure, raw: dict[str, Any], action: str) -> dict[str, Any] | None:
+    """``postal:<field>`` looks the code up; ``address:<field>:<i>`` takes the i-th candidate."""
+    kind, _, rest = action.partition(":")
+    if kind == "postal":
+        f = definition.field(rest)
+        if f is None or f.address_field is None:
+            return None
+        items = postal.addresses(str(raw.get(rest, "")))
+        if len(items) == 1 and not str(raw.get(f.address_field, "")).strip():
+            raw[f.address_field] = items[0]
+        return {"path": rest, "found": items}
+    if kind == "address":
+        target, _, index = rest.partition(":")
+        source = next((f for f in definition.fields if f.address_field == target), None)
+        if source is None:
+            return None
+        items = postal.addresses(str(raw.get(source.name, "")))
+        if index.isdigit() and int(index) < len(items):
+            raw[target] = items[int(index)]
+    return None
+
+
+@post(
+    "/applications/{app_id:uuid}/form",
+    opt=PUBLIC,
+    include_in_schema=False,
+    request_max_body_size=FORM_BODY_LIMIT,
+)
+async def form_post(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Take the post into the draft, then: re-show, 一時保存, or go to the confirmation page."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    multi = {k: form.getall(k) for k in form}
+    action = str(form.get("action") or "refresh")[:100]
+    keys = key_ring(request.app.state)
+    notice = None
+    candidates = None
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, secret = await _load(db, site, request, app_id, session)
+        _check_csrf(secret, form)
+        if app.status != ApplicationStatus.draft:
+            return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        result = await services.update_from_form(session, keys, app, definition, multi, action)
+        raw = dict(result.raw)
+        candidates = _address_actions(definition, raw, action)
+        if raw != result.raw:
+            app.values = raw
+            result.checked = F.validate(definition, raw, app.sealed or {})
+        cookies = []
+        if action == "save":
+            secret = await services.save_notice(session, settings, app, row)
+            cookies.append(_cookie(settings, site["lg_code"], app_id, secret))
+            notice = "入力内容を一時保存しました。続きを入力するためのリンクをメールで送りました。"
+        files = {str(f.id): f for f in await services.files_of(session, app)}
+        if action == "confirm" and result.checked.ok:
+            return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+    errors = result.checked.errors if action == "confirm" else result.posted_errors
+    ctx = _form_context(
+        site, app, definition, secret, raw, errors, files, notice=notice, candidates=candidates
+    )
+    return page(
+        "portal/form.html", ctx, status=422 if errors else 200, cookies=cookies, user_agent=_ua(request)
+    )
+
+
+@get("/applications/{app_id:uuid}/confirm", opt=PUBLIC, include_in_schema=False)
+async def confirm_page(
+    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+) -> Response[Any]:
+    """Everything entered, with a 修正 link per item and the submit button."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, definition, secret = await _load(db, site, request, app_id, session)
+        if app.status != ApplicationStatus.draft:
+            return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        files = {str(f.id): f for f in await services.files_of(session, app)}
+        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+    if not checked.ok:
+        ctx = _form_context(site, app, definition, secret, dict(app.values or {}), checked.errors, files)
+        return page("portal/form.html", ctx, status=422, user_agent=_ua(request))
+    ctx = {
+        **site,
+        "d": definition,
+        "app_url": _app_url(site["lg_code"], app_id),
+        "csrf": csrf_token(secret),
+        "summary": summary_of(definition, checked.values, files),
+        "amount": services.fee_of(definition, checked.values),
+    }
+    return page("portal/confirm.html", ctx, user_agent=_ua(request))
+
+
+@post("/applications/{app_id:uuid}/submit", opt=PUBLIC, include_in_schema=False)
+async def submit(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Submit (or, for a prepayment, go to the payment page first)."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, secret = await _load(db, site, request, app_id, session)
+        _check_csrf(secret, form)
+        checked = await services.submit(session, settings, app, row)
+        if not checked.ok:
+            files = {str(f.id): f for f in await services.files_of(session, app)}
+            ctx = _form_context(site, app, definition, secret, dict(app.values or {}), checked.errors, files)
+            return page("portal/form.html", ctx, status=422, user_agent=_ua(request))
+        if app.status == ApplicationStatus.payment:
+            assert app.amount is not None
+            payment, pay_secret = await payments.request(session, settings, app, "prepayment", app.amount)
+            target = payments.pay_url(settings, payment, pay_secret).removeprefix(settings.public_base_url)
+            return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+    return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/applications/{app_id:uuid}", opt=PUBLIC, include_in_schema=False)
+async def status_page(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    done: FromQuery[int] = 0,
+) -> Response[Any]:
+    """The status of the application, its history and what was submitted."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, definition, secret = await _load(db, site, request, app_id, session)
+        files = {str(f.id): f for f in await services.files_of(session, app)}
+        pays = await payments.payments_of(session, app)
+    summary = None
+    if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft):
+        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        summary = summary_of(definition, checked.values, files)
+    ctx = {
+        **site,
+        "d": definition,
+        "app": app,
+        "app_url": _app_url(site["lg_code"], app_id),
+        "csrf": csrf_token(secret),
+        "status_label": STATUS_LABELS.get(app.status, app.status),
+        "labels": STATUS_LABELS,
+        "summary": summary,
+        "just_submitted": bool(done) and app.status == ApplicationStatus.submitted,
+        "payment_state": PAYMENT_LABELS.get(pays[-1].state) if pays else None,
+        "pay_link": None,
+    }
+    return page("portal/status.html", ctx, user_agent=_ua(request))
+
+
+PAYMENT_LABELS = {
+    "requested": "お支払い待ち",
+    "authorised": "お支払い済み（確定前）",
+    "captured": "お支払い済み",
+    "voided": "取消",
+    "refunded": "返金済み",
+    "failed": "失敗",
+}
+
+
+@post("/applications/{app_id:uuid}/withdraw", opt=PUBLIC, include_in_schema=False)
+async def withdraw(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    site = await _site(db, lg_code)
+    form = await request.form()
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, _d, secret = await _load(db, site, request, app_id, session)
+        _check_csrf(secret, form)
+        await services.withdraw(session, settings, app, row)
+    return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+
+
+# ---------------------------------------------------------------- payment (sandbox hosted page)
+
+
+@get("/pay/{payment_id:uuid}", opt=PUBLIC, include_in_schema=False)
+async def pay_page(
+    lg_code: FromPath[str],
+    payment_id: FromPath[uuid.UUID],
+    key: FromQuery[str],
+    request: Req,
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """The sandbox provider's hosted card page (a real provider hosts its own)."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
+        app = await session.get(Application, payment.application_id)
+        row = await session.get(Procedure, app.procedure_id) if app else None
+    ctx = {
+        **site,
+        "title": row.title if row else "",
+        "amount": payment.amount,
+        "done": payment.state != "requested",
+        "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+    }
+    return page("portal/pay.html", ctx, user_agent=_ua(request))
+
+
+@post("/pay/{payment_id:uuid}", opt=PUBLIC, include_in_schema=False)
+async def pay(
+    lg_code: FromPath[str],
+    payment_id: FromPath[uuid.UUID],
+    key: FromQuery[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Sandbox: charge the test card, then deliver the provider's signed webhook to ourselves."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    keys = key_ring(request.app.state)
+    async with db.tenant(site["lg_code"]) as session:
+        payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
+        provider = payments.provider_for(settings, keys, payment.provider)
+        pay_with_card = getattr(provider, "pay_with_card", None)
+        if pay_with_card is None or payment.state != "requested":
+            raise NotFound()
+        try:
+            body, signature = pay_with_card(
+                payment_id=str(payment.id),
+                amount=payment.amount,
+                card_number=str(form.get("card") or "")[:30],
+            )
+        except PaymentDeclined as exc:
+            ctx = {
+                **site,
+                "title": "",
+                "amount": payment.amount,
+                "done": False,
+                "error": exc.message,
+                "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+            }
+            return page("portal/pay.html", ctx, status=402, user_agent=_ua(request))
+        await payments.handle_webhook(
+            session, settings, provider, site["lg_code"], {"x-sandbox-signature": signature}, body
+        )
+        app_id = payment.application_id
+    if _secret(request, app_id):
+        return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(
+        f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
+    )
+
+
+# ---------------------------------------------------------------- HTML errors
+
+
+def html_error(request: Req, exc: Exception) -> Response[Any]:
+    """Expected errors as a Japanese page (the JSON API keeps its JSON errors)."""
+    if isinstance(exc, MadoguchiError):
+        status, message = exc.http_status, exc.message
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        message = "送信されたデータが大きすぎます。" if status == 413 else "ページを表示できません。"
+    else:
+        raise exc
+    lg_code = request.path_params.get("lg_code", "")
+    site = {"site_name": "オンライン申請", "home_url": f"/portal/{lg_code}/" if lg_code else "/"}
+    return page("portal/error.html", {**site, "message": message}, status=status, user_agent=_ua(request))
+
+
+portal_router = Router(
+    path="/portal/{lg_code:str}",
+    route_handlers=[
+        index,
+        procedure_page,
+        start,
+        verify_page,
+        verify,
+        resume,
+        form_page,
+        form_post,
+        confirm_page,
+        submit,
+        status_page,
+        withdraw,
+        pay_page,
+        pay,
+    ],
+    exception_handlers={MadoguchiError: html_error, HTTPException: html_error},
+)
+
+
+@post(
+    "/portal/{lg_code:str}/payments/webhook/{provider_id:str}",
+    opt=PUBLIC,
+    tags=["payments"],
+    summary="決済通知",
+)
+async def webhook(
+    lg_code: FromPath[str],
+    provider_id: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> dict[str, bool]:
+    """A payment provider's signed event; replays and stale or forged events are refused."""
+    lg = _lg(lg_code)
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    provider = payments.provider_for(settings, key_ring(request.app.state), provider_id)
+    try:
+        async with db.tenant(lg) as session:
+            await payments.handle_webhook(session, settings, provider, lg, headers, body)
+    except WebhookRejected as exc:
+        async with db.tenant(lg) as session:
+            await audit.record(
+                session,
+                lg_code=lg,
+                actor=audit.Actor(
+                    username=f"provider:{provider.plugin_id}", client_ip=request_client_ip(request)
+                ),
+                action="payment_webhook_denied",
+                object_type="payment",
+                details={"code": exc.error_code},
+            )
+        raise
+    return {"ok": True}
+
+
+@get("/portal/api/postal/{code:str}", opt=PUBLIC, tags=["portal"], summary="郵便番号から住所")
+async def postal_lookup(code: FromPath[str]) -> dict[str, list[str]]:
+    """Addresses of a postal code from the offline Japan Post data (several are possible)."""
+    return {"addresses": list(postal.addresses(code[:10]))}
+
+
+route_handlers: list[Any] = [
+    portal_router,
+    webhook,
+    postal_lookup,
+    create_static_files_router(path="/static", directories=[STATIC], opt=PUBLIC),
+]

@@ -1,0 +1,68 @@
+// Progressive enhancement of the portal form: the server stays the judge of every rule.
+// - shows/hides fields with data-visible-if (the same JSON Logic subset as server/domain/eforms/logic.py)
+// - fills the address from the postal code without a round trip
+// Without JavaScript the "表示を更新する" and "住所を検索" buttons do the same on the server.
+(function () {
+  "use strict";
+  var form = document.getElementById("eform");
+  if (!form) return;
+  document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+
+  function truthy(v) { return Array.isArray(v) ? v.length > 0 : !!v && v !== "0"; }
+  function num(v) { return parseFloat(v); }
+  function ev(rule, data) {
+    if (Array.isArray(rule)) return rule.map(function (r) { return ev(r, data); });
+    if (rule === null || typeof rule !== "object") return rule;
+    var op = Object.keys(rule)[0], a = rule[op];
+    if (!Array.isArray(a)) a = [a];
+    switch (op) {
+      case "var": var v = data[ev(a[0], data)]; return v === undefined ? (a.length > 1 ? ev(a[1], data) : null) : v;
+      case "==": case "===": return String(ev(a[0], data)) === String(ev(a[1], data));
+      case "!=": case "!==": return String(ev(a[0], data)) !== String(ev(a[1], data));
+      case "!": return !truthy(ev(a[0], data));
+      case "!!": return truthy(ev(a[0], data));
+      case "and": return a.every(function (x) { return truthy(ev(x, data)); });
+      case "or": return a.some(function (x) { return truthy(ev(x, data)); });
+      case "in": var h = ev(a[1], data), n = ev(a[0], data); return h != null && h.indexOf(n) >= 0;
+      case ">": return num(ev(a[0], data)) > num(ev(a[1], data));
+      case ">=": return num(ev(a[0], data)) >= num(ev(a[1], data));
+      case "<": return num(ev(a[0], data)) < num(ev(a[1], data));
+      case "<=": return num(ev(a[0], data)) <= num(ev(a[1], data));
+      default: return true; // unknown: leave it to the server
+    }
+  }
+  function values() {
+    var data = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.type === "file" || el.type === "hidden") return;
+      if (el.type === "checkbox") { (data[el.name] = data[el.name] || []); if (el.checked) data[el.name].push(el.value); return; }
+      if (el.type === "radio") { if (el.checked) data[el.name] = el.value; else if (!(el.name in data)) data[el.name] = null; return; }
+      data[el.name] = el.value;
+    });
+    return data;
+  }
+  function apply() {
+    var data = values();
+    form.querySelectorAll("[data-visible-if]").forEach(function (el) {
+      var show = true;
+      try { show = truthy(ev(JSON.parse(el.getAttribute("data-visible-if")), data)); } catch (e) { show = true; }
+      el.hidden = !show;
+    });
+  }
+  form.addEventListener("change", apply);
+  apply();
+
+  form.querySelectorAll("[data-address-field]").forEach(function (input) {
+    var target = document.getElementById(input.getAttribute("data-address-field"));
+    if (!target) return;
+    input.addEventListener("input", function () {
+      var code = input.value.replace(/[^0-9０-９]/g, "");
+      if (code.length !== 7 || target.value) return;
+      fetch("/portal/api/postal/" + code).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
+        if (j && j.addresses && j.addresses.length === 1 && !target.value) target.value = j.addresses[0];
+      }).catch(function () {});
+    });
+  });
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();
