@@ -36,3 +36,7 @@ class PurgeItem(UUIDPrimaryKey, Base):
     """When the database rows were deleted (same transaction as this update)."""
     blobs_deleted_at: Mapped[datetime | None] = mapped_column(nullable=True, comment="文書削除日時")
     """When the blobs were removed from the store."""
+    skipped_reason: Mapped[str | None] = mapped_column(
+        sa.String(200), nullable=True, comment="削除しなかった理由"
+    )
+    """Set when the item was left alone (e.g. the reception gained a document after planning)."""

@@ -83,4 +83,11 @@ def restore(name: str | None, yes: bool) -> None:
     click.echo(f"バックアップ {folder.name} から復元しました。")
 
 
-COMMANDS = [backup, restore]
+def _commands() -> list[click.Command]:
+    # All records commands are handed to server/__main__.py from here (one hook there).
+    from server.domain.retention.cli import purge
+
+    return [backup, restore, purge]
+
+
+COMMANDS = _commands()

@@ -63,6 +63,7 @@ def upgrade() -> None:
         ),
         sa.Column("rows_deleted_at", UTCDateTime(timezone=True), nullable=True, comment="データ削除日時"),
         sa.Column("blobs_deleted_at", UTCDateTime(timezone=True), nullable=True, comment="文書削除日時"),
+        sa.Column("skipped_reason", sa.String(length=200), nullable=True, comment="削除しなかった理由"),
         sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
         sa.ForeignKeyConstraint(["job_id"], ["purge_jobs.id"], name=op.f("fk_purge_items_job_id_purge_jobs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_purge_items")),

@@ -1,0 +1,236 @@
+"""The purge job: list what has expired, let a supervisor see the list, delete exactly that list.
+
+1. :func:`plan` fixes the list: receptions of one municipality whose 受付日 is before
+   ``today − retention years`` and none of whose documents must still be kept
+   (``retain_until >= today``). Each item records the reception number, date and every blob key
+   with its SHA-256 — the deletion record. An unfinished job is returned instead of a new one.
+2. :func:`execute` deletes in batches. Each batch is one transaction that deletes the rows of the
+   listed receptions (attachments, persons and search keys go with them) and stamps
+   ``rows_deleted_at``; then the listed blobs are removed and ``blobs_deleted_at`` stamped.
+   A crash anywhere leaves a consistent state: running again skips what is stamped and finishes
+   the rest. Only ids and keys on the list are ever deleted; a listed reception that gained a
+   document after planning is left alone (``skipped_reason`` says so).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from server.config import Settings
+from server.db.engine import Database
+from server.db.models import Attachment, PurgeItem, PurgeJob, Reception
+from server.domain import audit
+from server.domain.documents.services import add_years
+from server.plugins.blobstore import BlobStore
+from shared.errors import Conflict, NotFound
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    job_id: uuid.UUID
+    status: str
+    listed: int
+    deleted: int
+    skipped: int
+
+
+def cutoff_for(settings: Settings, lg_code: str, today: date) -> date:
+    return add_years(today, -settings.retention_for(lg_code))
+
+
+async def plan(
+    db: Database, settings: Settings, lg_code: str, *, planned_by: str, today: date | None = None
+) -> PurgeJob:
+    """The purge list of ``lg_code`` (an unfinished one if there is one)."""
+    today = today or datetime.now(UTC).date()
+    cutoff = cutoff_for(settings, lg_code, today)
+    async with db.tenant(lg_code) as session:
+        open_job = (
+            await session.execute(
+                sa.select(PurgeJob).where(PurgeJob.lg_code == lg_code, PurgeJob.status != "done")
+            )
+        ).scalar_one_or_none()
+        if open_job is not None:
+            return open_job
+        kept = sa.select(Attachment.id).where(
+            Attachment.reception_id == Reception.id, Attachment.retain_until >= today
+        )
+        expired = (
+            await session.execute(
+                sa.select(Reception.id, Reception.reception_number, Reception.business_date)
+                .where(Reception.lg_code == lg_code, Reception.business_date < cutoff, ~kept.exists())
+                .order_by(Reception.reception_number)
+            )
+        ).all()
+        blobs: dict[uuid.UUID, list[dict[str, str]]] = {}
+        ids = [r.id for r in expired]
+        for start in range(0, len(ids), BATCH):
+            for rid, key, digest in (
+                await session.execute(
+                    sa.select(Attachment.reception_id, Attachment.blob_key, Attachment.sha256)
+                    .where(Attachment.reception_id.in_(ids[start : start + BATCH]))
+                    .order_by(Attachment.blob_key)
+                )
+            ).all():
+                blobs.setdefault(rid, []).append({"key": key, "sha256": digest})
+        job = PurgeJob(
+            id=uuid.uuid4(),
+            lg_code=lg_code,
+            cutoff=cutoff,
+            status="planned",
+            item_count=len(expired),
+            planned_by=planned_by,
+        )
+        session.add(job)
+        await session.flush()
+        if expired:
+            await session.execute(
+                sa.insert(PurgeItem),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "lg_code": lg_code,
+                        "job_id": job.id,
+                        "reception_id": r.id,
+                        "reception_number": r.reception_number,
+                        "business_date": r.business_date,
+                        "blobs": blobs.get(r.id, []),
+                    }
+                    for r in expired
+                ],
+            )
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=audit.Actor(username=planned_by),
+            action="purge_plan_success",
+            object_type="purge_job",
+            object_id=job.id,
+            details={"cutoff": cutoff.isoformat(), "items": len(expired)},
+        )
+    return job
+
+
+async def items(db: Database, lg_code: str, job_id: uuid.UUID) -> list[PurgeItem]:
+    async with db.tenant(lg_code) as session:
+        return list(
+            (
+                await session.execute(
+                    sa.select(PurgeItem)
+                    .where(PurgeItem.job_id == job_id, PurgeItem.lg_code == lg_code)
+                    .order_by(PurgeItem.reception_number)
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+async def _job(session: sa.ext.asyncio.AsyncSession, lg_code: str, job_id: uuid.UUID) -> PurgeJob:
+    job = (
+        await session.execute(sa.select(PurgeJob).where(PurgeJob.id == job_id, PurgeJob.lg_code == lg_code))
+    ).scalar_one_or_none()
+    if job is None:
+        raise NotFound("削除ジョブが見つかりません。", code="purge.not_found")
+    return job
+
+
+async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> tuple[int, int]:
+    """One transaction: delete the rows of up to BATCH listed receptions. Returns (deleted, skipped)."""
+    async with db.tenant(lg_code) as session:
+        batch = list(
+            (
+                await session.execute(
+                    sa.select(PurgeItem)
+                    .where(
+                        PurgeItem.job_id == job_id,
+                        PurgeItem.lg_code == lg_code,
+                        PurgeItem.rows_deleted_at.is_(None),
+                        PurgeItem.skipped_reason.is_(None),
+                    )
+                    .order_by(PurgeItem.reception_number)
+                    .limit(BATCH)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not batch:
+            return 0, 0
+        ids = [i.reception_id for i in batch]
+        current: dict[uuid.UUID, set[str]] = {}
+        for rid, key in (
+            await session.execute(
+                sa.select(Attachment.reception_id, Attachment.blob_key).where(
+                    Attachment.reception_id.in_(ids)
+                )
+            )
+        ).all():
+            current.setdefault(rid, set()).add(key)
+        now = datetime.now(UTC)
+        deletable, skipped = [], []
+        for item in batch:
+            if current.get(item.reception_id, set()) <= {b["key"] for b in item.blobs}:
+                deletable.append(item)
+            else:
+                skipped.append(item)
+        if deletable:
+            gone = [i.reception_id for i in deletable]
+            await session.execute(sa.delete(Attachment).where(Attachment.reception_id.in_(gone)))
+            await session.execute(
+                sa.delete(Reception).where(Reception.id.in_(gone), Reception.lg_code == lg_code)
+            )
+        for item in deletable:
+            item.rows_deleted_at = now
+        for item in skipped:
+            item.skipped_reason = "計画後に文書が追加されたため削除しませんでした"
+        return len(deletable), len(skipped)
+
+
+async def execute(
+    db: Database, store: BlobStore, lg_code: str, job_id: uuid.UUID, *, executed_by: str
+) -> PurgeReport:
+    """Delete exactly the job's list; safe to run again after a crash (finishes the job)."""
+    async with db.tenant(lg_code) as session:
+        job = await _job(session, lg_code, job_id)
+        if job.status == "done":
+            raise Conflict("この削除ジョブは実行済みです。", code="purge.done")
+        job.status = "running"
+        job.executed_by = executed_by
+    while True:
+        deleted, skipped = await _delete_rows_batch(db, lg_code, job_id)
+        if not deleted and not skipped:
+            break
+    for item in await items(db, lg_code, job_id):
+        if item.rows_deleted_at is not None and item.blobs_deleted_at is None:
+            for blob in item.blobs:
+                store.delete(blob["key"])
+            async with db.tenant(lg_code) as session:
+                await session.execute(
+                    sa.update(PurgeItem)
+                    .where(PurgeItem.id == item.id)
+                    .values(blobs_deleted_at=datetime.now(UTC))
+                )
+    final = await items(db, lg_code, job_id)
+    done = sum(1 for i in final if i.rows_deleted_at is not None)
+    skipped_count = sum(1 for i in final if i.skipped_reason)
+    async with db.tenant(lg_code) as session:
+        job = await _job(session, lg_code, job_id)
+        job.status = "done"
+        job.executed_at = datetime.now(UTC)
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=audit.Actor(username=executed_by),
+            action="reception_purge_success",
+            object_type="purge_job",
+            object_id=job_id,
+            details={"deleted": done, "skipped": skipped_count, "cutoff": job.cutoff.isoformat()},
+        )
+    return PurgeReport(job_id, "done", len(final), done, skipped_count)
