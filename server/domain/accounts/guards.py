@@ -35,11 +35,21 @@ def request_client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | N
     return client_ip(peer, connection.headers, connection.app.state.settings.trusted_proxies)
 
 
+#: The staff console's HttpOnly, SameSite=Strict cookie holding the same token as the API's bearer.
+CONSOLE_COOKIE = "madoguchi_console"
+CONSOLE_PATH = "/console"
+
+
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The token of the Authorization header, or (only under /console) of the console cookie."""
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationRequired()
-    return token.strip()
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    cookie = connection.cookies.get(CONSOLE_COOKIE)
+    path = connection.scope["path"]
+    if cookie and (path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/")):
+        return cookie
+    raise AuthenticationRequired()
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

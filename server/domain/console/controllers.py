@@ -1,0 +1,475 @@
+"""HTTP routes of the staff console (``/console/…``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from pydantic import ValidationError
+
+from server.config import Settings
+from server.db.engine import Database
+from server.db.models import Application, ApplicationFile, Payment, Procedure
+from server.deps import key_ring, optional_key_ring
+from server.domain import audit
+from server.domain.accounts import services as accounts
+from server.domain.accounts.access import LOGGED_IN, PUBLIC, requires
+from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH, request_client_ip
+from server.domain.accounts.services import Principal
+from server.domain.console.export import Row, columns_of, to_csv
+from server.domain.eforms import fields as F
+from server.domain.eforms import services
+from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
+from server.domain.payments import services as payments
+from server.domain.portal.controllers import PAYMENT_LABELS
+from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page
+from server.domain.portal.summary import summary_of
+from shared.api import LoginRequest
+from shared.errors import AuthenticationRequired, InvalidInput, MadoguchiError, NotFound, PermissionDenied
+from shared.permissions import Permission
+
+Req = Request[Any, Any, Any]
+PAGE_SIZE = 100
+
+
+def _ctx(request: Req, principal: Principal | None = None, **extra: Any) -> dict[str, Any]:
+    token = request.cookies.get(CONSOLE_COOKIE, "")
+    return {
+        "site_name": "オンライン申請 職員管理画面",
+        "home_url": f"{CONSOLE_PATH}/",
+        "principal": principal,
+        "csrf": csrf_token(token) if token else "",
+        "labels": STATUS_LABELS,
+        "payment_labels": PAYMENT_LABELS,
+        "P": Permission,
+        **extra,
+    }
+
+
+def _check_csrf(request: Req, form: Any) -> None:
+    token = request.cookies.get(CONSOLE_COOKIE, "")
+    if not token or form.get("csrf") != csrf_token(token):
+        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code="console.csrf")
+
+
+# ---------------------------------------------------------------- login
+
+
+@get("/login", opt=PUBLIC, include_in_schema=False)
+async def login_page(request: Req) -> Response[str]:
+    return page("console/login.html", _ctx(request, error=None, form={}))
+
+
+@post("/login", opt=PUBLIC, include_in_schema=False)
+async def login(
+    request: Req, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    """Password, lockout, network rule and TOTP exactly as the API login (accounts domain)."""
+    form = await request.form()
+    values = {k: str(form.get(k) or "")[:200] for k in ("lg_code", "username", "password", "totp_code")}
+    try:
+        req = LoginRequest(
+            lg_code=values["lg_code"],
+            username=values["username"],
+            password=values["password"],
+            totp_code=values["totp_code"] or None,
+        )
+        result = await accounts.login(
+            db, settings, optional_key_ring(request.app.state), req, request_client_ip(request)
+        )
+    except (MadoguchiError, ValidationError) as exc:
+        message = exc.message if isinstance(exc, MadoguchiError) else "入力内容を確認してください。"
+        shown = {k: v for k, v in values.items() if k in ("lg_code", "username")}
+        return page("console/login.html", _ctx(request, error=message, form=shown), status=401)
+    cookie = Cookie(
+        key=CONSOLE_COOKIE,
+        value=result.token,
+        path=CONSOLE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=settings.public_base_url.startswith("https://"),
+    )
+    return Redirect(f"{CONSOLE_PATH}/", status_code=HTTP_303_SEE_OTHER, cookies=[cookie])
+
+
+@post("/logout", opt=LOGGED_IN, include_in_schema=False)
+async def logout(
+    request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
+) -> Response[Any]:
+    _check_csrf(request, await request.form())
+    async with db.tenant(principal.lg_code) as session:
+        await accounts.logout(session, principal)
+    return Redirect(
+        f"{CONSOLE_PATH}/login",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[Cookie(key=CONSOLE_COOKIE, value="", path=CONSOLE_PATH, max_age=0, httponly=True)],
+    )
+
+
+# ---------------------------------------------------------------- applications
+
+
+async def _procedures(session: Any, lg_code: str) -> list[Procedure]:
+    query = (
+        sa.select(Procedure).where(Procedure.lg_code == lg_code).order_by(Procedure.category, Procedure.title)
+    )
+    return list((await session.execute(query)).scalars().all())
+
+
+def _filtered(lg_code: str, procedure_id: uuid.UUID | None, status: str | None, reference: str | None) -> Any:
+    query = sa.select(Application).where(Application.lg_code == lg_code, Application.reference.is_not(None))
+    if procedure_id is not None:
+        query = query.where(Application.procedure_id == procedure_id)
+    if status:
+        query = query.where(Application.status == status)
+    if reference:
+        query = query.where(Application.reference.contains(reference.strip()[:30]))
+    return query.order_by(Application.submitted_at.desc())
+
+
+@get("/", opt=requires(Permission.eform_review), include_in_schema=False)
+async def applications(
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    procedure: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    reference: FromQuery[str | None] = None,
+) -> Response[str]:
+    """Submitted applications with filters (procedure, status, 申請番号)."""
+    async with db.tenant(principal.lg_code) as session:
+        procs = await _procedures(session, principal.lg_code)
+        by_slug = {p.slug: p for p in procs}
+        chosen = by_slug.get(procedure or "")
+        rows = (
+            (
+                await session.execute(
+                    _filtered(principal.lg_code, chosen.id if chosen else None, status, reference).limit(
+                        PAGE_SIZE
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    titles = {p.id: p.title for p in procs}
+    ctx = _ctx(
+        request,
+        principal,
+        rows=rows,
+        titles=titles,
+        procedures=procs,
+        chosen=chosen,
+        columns=columns_of(services.definition_of(chosen)) if chosen else {},
+        filters={"procedure": procedure or "", "status": status or "", "reference": reference or ""},
+    )
+    return page("console/applications.html", ctx)
+
+
+async def _load(session: Any, principal: Principal, app_id: uuid.UUID) -> tuple[Application, Procedure]:
+    app = await session.get(Application, app_id)
+    if app is None or app.lg_code != principal.lg_code or app.reference is None:
+        raise NotFound("申請が見つかりません。")
+    row = await session.get(Procedure, app.procedure_id)
+    assert row is not None
+    return app, row
+
+
+@get("/applications/{app_id:uuid}", opt=requires(Permission.eform_review), include_in_schema=False)
+async def application_detail(
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[str]:
+    """One application: values, attachments, history, payments, and the actions."""
+    async with db.tenant(principal.lg_code) as session:
+        app, row = await _load(session, principal, app_id)
+        definition = services.definition_of(row)
+        files = await services.files_of(session, app)
+        pays = await payments.payments_of(session, app)
+        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="application_read_success",
+            object_type="application",
+            object_id=app.id,
+        )
+    ctx = _ctx(
+        request,
+        principal,
+        app=app,
+        d=definition,
+        summary=summary_of(definition, checked.values, {str(f.id): f for f in files}),
+        files=files,
+        payments=pays,
+        transitions=STAFF_TRANSITIONS.get(app.status, {}),
+        notice=request.query_params.get("notice"),
+    )
+    return page("console/application.html", ctx)
+
+
+@post("/applications/{app_id:uuid}/status", opt=requires(Permission.eform_review), include_in_schema=False)
+async def change_status(
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """A status change; the resident gets the procedure's mail for it."""
+    form = await request.form()
+    _check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        app, row = await _load(session, principal, app_id)
+        await services.change_status(
+            session,
+            settings,
+            principal.actor,
+            app,
+            row,
+            str(form.get("status") or ""),
+            str(form.get("comment") or ""),
+        )
+    return Redirect(f"{CONSOLE_PATH}/applications/{app_id}?notice=status", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/applications/{app_id:uuid}/payment", opt=requires(Permission.payment_refund), include_in_schema=False)
+async def request_payment(
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """事後決済: set the amount; the resident gets a pay link by mail."""
+    form = await request.form()
+    _check_csrf(request, form)
+    try:
+        amount = int(str(form.get("amount") or "").replace(",", ""))
+    except ValueError:
+        raise InvalidInput("金額は数字で入力してください。", field="amount") from None
+    async with db.tenant(principal.lg_code) as session:
+        app, row = await _load(session, principal, app_id)
+        await payments.request_postpayment(session, settings, principal.actor, app, row, amount)
+    return Redirect(f"{CONSOLE_PATH}/applications/{app_id}?notice=payment", status_code=HTTP_303_SEE_OTHER)
+
+
+@post(
+    "/applications/{app_id:uuid}/payments/{payment_id:uuid}/{operation:str}",
+    opt=requires(Permission.payment_refund),
+    include_in_schema=False,
+)
+async def settle_payment(
+    app_id: FromPath[uuid.UUID],
+    payment_id: FromPath[uuid.UUID],
+    operation: FromPath[str],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Capture, void or refund a payment."""
+    _check_csrf(request, await request.form())
+    if operation not in ("capture", "void", "refund"):
+        raise NotFound()
+    async with db.tenant(principal.lg_code) as session:
+        app, row = await _load(session, principal, app_id)
+        payment = await session.get(Payment, payment_id)
+        if payment is None or payment.application_id != app.id:
+            raise NotFound()
+        await payments.settle(
+            session, settings, key_ring(request.app.state), principal.actor, app, row, payment, operation
+        )
+    return Redirect(
+        f"{CONSOLE_PATH}/applications/{app_id}?notice={operation}", status_code=HTTP_303_SEE_OTHER
+    )
+
+
+@get(
+    "/applications/{app_id:uuid}/files/{file_id:uuid}",
+    opt=requires(Permission.eform_review),
+    include_in_schema=False,
+)
+async def download(
+    app_id: FromPath[uuid.UUID],
+    file_id: FromPath[uuid.UUID],
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[bytes]:
+    """An attachment, always as a download (never rendered inline)."""
+    async with db.tenant(principal.lg_code) as session:
+        app, _row = await _load(session, principal, app_id)
+        f = await session.get(ApplicationFile, file_id)
+        if f is None or f.application_id != app.id:
+            raise NotFound()
+        data = await session.scalar(sa.select(ApplicationFile.data).where(ApplicationFile.id == f.id))
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="attachment_download_success",
+            object_type="application",
+            object_id=app.id,
+            details={"file": str(f.id)},
+        )
+    return Response(
+        data,
+        media_type=f.content_type,
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}",
+        },
+    )
+
+
+@get("/export.csv", opt=requires(Permission.eform_review), include_in_schema=False)
+async def export_csv(
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    procedure: FromQuery[str],
+    encoding: FromQuery[str] = "utf-8",
+    status: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    """The filtered applications of one procedure as CSV (columns chosen with ``column=``)."""
+    columns = request.query_params.getall("column", [])
+    async with db.tenant(principal.lg_code) as session:
+        procs = {p.slug: p for p in await _procedures(session, principal.lg_code)}
+        row = procs.get(procedure)
+        if row is None:
+            raise NotFound("手続きを選んでください。")
+        definition = services.definition_of(row)
+        apps = (await session.execute(_filtered(principal.lg_code, row.id, status, None))).scalars().all()
+        out = []
+        for app in apps:
+            files = {str(f.id): f for f in await services.files_of(session, app)}
+            checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+            base = {
+                "reference": app.reference,
+                "status": STATUS_LABELS.get(app.status, app.status),
+                "submitted_at": app.submitted_at.astimezone(services.JST).strftime("%Y-%m-%d %H:%M")
+                if app.submitted_at
+                else "",
+                "email": app.email,
+                "amount": app.amount,
+            }
+            out.append(Row(base, checked.values, files))
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="application_export_success",
+            object_type="procedure",
+            object_id=row.id,
+            details={"count": len(out), "encoding": encoding},
+        )
+    enc = "sjis" if encoding.lower() in ("sjis", "shift_jis", "cp932") else "utf-8"
+    data = to_csv(definition, columns, out, enc)
+    stamp = datetime.now(UTC).astimezone(services.JST).strftime("%Y%m%d%H%M")
+    name = f"{row.slug}-{stamp}.csv"
+    charset = "Shift_JIS" if enc == "sjis" else "utf-8"
+    return Response(
+        data,
+        media_type=f"text/csv; charset={charset}",
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# ---------------------------------------------------------------- procedures
+
+
+@get("/procedures", opt=requires(Permission.eform_manage), include_in_schema=False)
+async def procedures_page(
+    request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
+) -> Response[str]:
+    """The municipality's procedures with their publish state."""
+    async with db.tenant(principal.lg_code) as session:
+        procs = await _procedures(session, principal.lg_code)
+    return page("console/procedures.html", _ctx(request, principal, procedures=procs))
+
+
+@post("/procedures/import", opt=requires(Permission.eform_manage), include_in_schema=False)
+async def import_starters(
+    request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
+) -> Response[Any]:
+    """Create (or refresh) the starter procedures from form_templates/eforms."""
+    _check_csrf(request, await request.form())
+    async with db.tenant(principal.lg_code) as session:
+        await services.import_procedures(session, principal.lg_code, publish=False, actor=principal.actor)
+    return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/procedures/{slug:str}/publish", opt=requires(Permission.eform_manage), include_in_schema=False)
+async def publish(
+    slug: FromPath[str], request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
+) -> Response[Any]:
+    """Publish or withdraw a procedure from the portal."""
+    form = await request.form()
+    _check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        row = next((p for p in await _procedures(session, principal.lg_code) if p.slug == slug), None)
+        if row is None:
+            raise NotFound()
+        row.published = form.get("published") == "1"
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="procedure_publish_success",
+            object_type="procedure",
+            object_id=row.id,
+            details={"published": row.published},
+        )
+    return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def console_error(request: Req, exc: Exception) -> Response[Any]:
+    """Not logged in: to the login page. Other expected errors: a Japanese page."""
+    if isinstance(exc, AuthenticationRequired):
+        return Redirect(f"{CONSOLE_PATH}/login", status_code=HTTP_303_SEE_OTHER)
+    if isinstance(exc, MadoguchiError):
+        status, message = exc.http_status, exc.message
+    elif isinstance(exc, HTTPException):
+        status, message = exc.status_code, "ページを表示できません。"
+    else:
+        raise exc
+    return page("console/error.html", _ctx(request, message=message), status=status)
+
+
+console_router = Router(
+    path=CONSOLE_PATH,
+    route_handlers=[
+        login_page,
+        login,
+        logout,
+        applications,
+        application_detail,
+        change_status,
+        request_payment,
+        settle_payment,
+        download,
+        export_csv,
+        procedures_page,
+        import_starters,
+        publish,
+    ],
+    exception_handlers={MadoguchiError: console_error, HTTPException: console_error},
+)
+
+route_handlers: list[Any] = [console_router]
