@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.db.engine import Database
@@ -132,7 +133,7 @@ async def items(db: Database, lg_code: str, job_id: uuid.UUID) -> list[PurgeItem
         )
 
 
-async def _job(session: sa.ext.asyncio.AsyncSession, lg_code: str, job_id: uuid.UUID) -> PurgeJob:
+async def _job(session: AsyncSession, lg_code: str, job_id: uuid.UUID) -> PurgeJob:
     job = (
         await session.execute(sa.select(PurgeJob).where(PurgeJob.id == job_id, PurgeJob.lg_code == lg_code))
     ).scalar_one_or_none()
