@@ -129,6 +129,9 @@ class MoveInForm(QWidget):
     """The 転入 screen. ``submitted(notice)`` is emitted with a validated notice."""
 
     submitted = Signal(object)
+    #: 印刷 (Ctrl+P): a validated notice to print before it is submitted or confirmed; the app
+    #: wires it to client.core.print.service.print_forms off the UI thread.
+    print_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -201,9 +204,12 @@ class MoveInForm(QWidget):
         self.submit_button.setAutoDefault(True)
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
+        self.print_button = QPushButton("印刷（Ctrl+P）")
+        self.print_button.clicked.connect(self.request_print)
         buttons.addWidget(self.add_person_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.print_button)
         buttons.addWidget(self.submit_button)
         outer.addLayout(buttons)
 
@@ -216,6 +222,15 @@ class MoveInForm(QWidget):
             shortcut = QShortcut(QKeySequence(seq), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.submit)
+        extra: dict[str, Callable[[], object]] = {
+            "Ctrl+P": self.request_print,
+            "Ctrl+K": self.open_kanji_search,
+        }
+        for seq, slot in extra.items():
+            shortcut = QShortcut(QKeySequence(seq), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.kanji_index: Any = None  # client.core.kanji.index.KanjiIndex, opened on first Ctrl+K
 
         self.add_person()
 
@@ -256,7 +271,7 @@ class MoveInForm(QWidget):
         order += self.new_address.focus_order() + self.old_address.focus_order()
         for box in self.persons:
             order += box.focus_order()
-        order += [self.add_person_button, self.clear_button, self.submit_button]
+        order += [self.add_person_button, self.clear_button, self.print_button, self.submit_button]
         return order
 
     def _set_tab_order(self) -> None:
@@ -329,6 +344,31 @@ class MoveInForm(QWidget):
         self.show_errors({})
         self.submitted.emit(notice)
         return notice
+
+    def request_print(self) -> MovementNotice | None:
+        """Validate and emit ``print_requested`` (printable before submission); errors as for 送信."""
+        try:
+            notice = build_notice(self.values())
+        except NoticeInvalid as exc:
+            self.show_errors(exc.by_field())
+            return None
+        self.show_errors({})
+        self.print_requested.emit(notice)
+        return notice
+
+    def open_kanji_search(self) -> None:
+        """漢字検索 (Ctrl+K): insert the chosen character or IVS sequence into the focused field."""
+        from client.core.kanji.index import KanjiIndex
+
+        from ..widgets.kanji_search import KanjiSearch
+
+        target = self.focusWidget()
+        if self.kanji_index is None:
+            self.kanji_index = KanjiIndex()
+        dialog = KanjiSearch(self.kanji_index, self)
+        if isinstance(target, QLineEdit):
+            dialog.chosen.connect(target.insert)
+        dialog.exec()
 
     def clear(self) -> None:
         """Empty the form for the next resident (after a successful enqueue)."""
