@@ -315,7 +315,7 @@ async def download(
         f = await session.get(ApplicationFile, file_id)
         if f is None or f.application_id != app.id:
             raise NotFound()
-        data = await session.scalar(sa.select(ApplicationFile.data).where(ApplicationFile.id == f.id))
+        data = await session.scalar(sa.select(ApplicationFile.data).where(ApplicationFile.id == f.id)) or b""
         await audit.record(
             session,
             lg_code=principal.lg_code,
