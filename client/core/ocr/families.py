@@ -63,7 +63,7 @@ def _reading(kind: ZoneType) -> ReadingSettings:
     if kind in (ZoneType.resident_code, ZoneType.my_number, ZoneType.digits, ZoneType.postal_code):
         return ReadingSettings(language="jpn", psm=7, whitelist=DIGITS + "-")
     if kind is ZoneType.sex:
-        return ReadingSettings(language="jpn", psm=7)
+        return ReadingSettings(language="jpn", psm=10)  # one character
     return ReadingSettings(language="jpn", psm=7)
 
 

@@ -7,9 +7,11 @@ every name still needs the clerk's confirmation against the scan crop.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 from shared.codes.municipalities import all_municipalities, all_prefectures
 from shared.codes.relationship import normalize_relationship
@@ -29,6 +31,7 @@ class Parsed:
     text: str
     value: str | None
     problem: str | None = None
+    note: str | None = None  # e.g. a correction the clerk must confirm
 
 
 def tidy(text: str) -> str:
@@ -80,7 +83,12 @@ def _kana(text: str) -> Parsed:
     return Parsed(kana, kana)
 
 
+_DAY_END = re.compile(r"(月\d{1,2})(?:[H日口曰目]|)[^\d]*$")
+
+
 def _date(text: str) -> Parsed:
+    """和暦/西暦; a last 日 that OCR lost or misread (H, 口, 曰) is restored from the date grammar."""
+    text = _DAY_END.sub(r"\1日", text)
     return Parsed(text, parse_date(text).isoformat())
 
 
@@ -113,12 +121,42 @@ def _relationship(text: str) -> Parsed:
     return Parsed(text, normalize_relationship(text))
 
 
+_CHOME = re.compile(r"(?<=[一二三四五六七八九十])[」上下丁]?[目日]")
+
+
 def _address(text: str) -> Parsed:
-    text = text.replace(" ", "　")
-    split = split_address(text)
-    if split is None:
-        return Parsed(text, text, "住所の都道府県・市区町村が一覧と一致しません。")
+    """住所: 丁目 restored where OCR broke it, the 都道府県+市区町村 checked against the code table
+    and corrected when it is one or two characters off a single known name."""
+    main, gap, building = text.replace(" ", "　").partition("　")
+    main = _CHOME.sub("丁目", main)
+    if split_address(main) is None:
+        fixed = correct_municipality(main)
+        if fixed is None:
+            return Parsed(main + gap + building, None, "住所の都道府県・市区町村が一覧と一致しません。")
+        text = fixed + gap + building
+        return Parsed(text, text, note="市区町村名を一覧の表記に補正しました。確認してください。")
+    text = main + gap + building
     return Parsed(text, text)
+
+
+@cache
+def _municipality_names() -> tuple[str, ...]:
+    return tuple(m.full_name for m in all_municipalities())
+
+
+def correct_municipality(address: str) -> str | None:
+    """Replace a misread 都道府県+市区町村 prefix by the one known name it is closest to."""
+    scored: dict[str, tuple[float, int]] = {}
+    for name in _municipality_names():
+        for length in (len(name) - 1, len(name), len(name) + 1):
+            ratio = difflib.SequenceMatcher(None, address[:length], name).ratio()
+            if ratio > scored.get(name, (0.0, 0))[0]:
+                scored[name] = (ratio, length)
+    ranked = sorted(scored.items(), key=lambda item: -item[1][0])
+    (name, (ratio, length)), (_, (runner_up, _)) = ranked[0], ranked[1]
+    if ratio < 0.75 or ratio - runner_up < 0.05:  # not close enough, or ambiguous (鴨川市/市川市)
+        return None
+    return name + address[length:]
 
 
 _PARSERS = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,10 +24,11 @@ from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
 
 from . import errors, image, register, render
 from .engines.base import OcrEngine, ReadRequest
+from .engines.base import OcrResult as OcrEngineResult
 from .engines.registry import DEFAULT_ENGINE, registry
-from .fields import comparable, parse
+from .fields import SPACED, comparable, parse
 from .mapping import to_movement_notice
-from .templates import TemplateStore, default_store, template_id
+from .templates import TemplateStore, default_store, family_key, template_id
 
 #: Beyond this rotation the page is refused (a correctly fed page is within ±3°).
 MAX_SKEW_DEGREES = 10.0
@@ -35,6 +36,8 @@ MAX_SKEW_DEGREES = 10.0
 EMPTY_ZONE_INK = 120
 #: How close the read issuer name must be to a template's issuer (difflib ratio).
 MIN_ISSUER_SIMILARITY = 0.6
+#: A cleaned crop narrower than this many line heights holds one short word.
+SHORT_TEXT_RATIO = 3.5
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class FieldResult:
     box: Box
     problem: str | None = None
     needs_confirmation: bool = False
+    note: str | None = None
 
 
 @dataclass
@@ -140,19 +144,34 @@ def reference_features(template: OcrTemplate) -> register.Features:
 def identify(
     scan: register.Features, page: np.ndarray, store: TemplateStore, engine: OcrEngine
 ) -> tuple[OcrTemplate, register.Registration]:
-    """Find the template: the layout family whose prototype matches best, then the issuer whose
-    printed name is read in the issuer anchor, then a precise registration to that template."""
-    best: tuple[int, list[OcrTemplate], register.Registration] | None = None
+    """Find the template: the layout families whose prototype matches (ORB inliers), then the
+    issuer whose printed name is read in the family's issuer anchor, then a precise registration
+    to that template. Families that share printed labels can score alike, so every family within
+    half of the best inlier count is asked for its issuer and the closest name wins."""
+    matches: list[tuple[register.Registration, list[OcrTemplate]]] = []
     for members in store.families().values():
         coarse = register.orb(scan, reference_features(members[0]))
-        if coarse is not None and (best is None or coarse.inliers > best[0]):
-            best = (coarse.inliers, members, coarse)
-    if best is None:
+        if coarse is not None:
+            matches.append((coarse, members))
+    if not matches:
         raise errors.unknown_document()
-    _, members, coarse = best
-    check_pose(coarse)
-    template = members[0] if len(members) == 1 else pick_issuer(page, members, coarse, engine)
-    if template is members[0]:
+    matches.sort(key=lambda m: -m[0].inliers)
+    check_pose(matches[0][0])
+    best: tuple[float, OcrTemplate, register.Registration] | None = None
+    for coarse, members in matches:
+        if coarse.inliers < 0.5 * matches[0][0].inliers:
+            break
+        score, template = (
+            (1.0, members[0]) if len(members) == 1 else pick_issuer(page, members, coarse, engine)
+        )
+        if best is None or score > best[0]:
+            best = (score, template, coarse)
+        if score >= 0.9:
+            break
+    if best is None or best[0] < MIN_ISSUER_SIMILARITY:
+        raise errors.unknown_document()
+    _, template, coarse = best
+    if len(store.families().get(family_key(template), [])) <= 1:
         return template, coarse
     precise = register.orb(scan, reference_features(template))
     if precise is None:
@@ -164,26 +183,23 @@ def identify(
 
 def pick_issuer(
     page: np.ndarray, members: list[OcrTemplate], coarse: register.Registration, engine: OcrEngine
-) -> OcrTemplate:
-    """Read the issuer's name where the family prints it and choose the closest template."""
+) -> tuple[float, OcrTemplate]:
+    """Read the issuer's name where the family prints it; the closest template and its similarity."""
     prototype = members[0]
     anchor = next((a for a in prototype.anchors if a.name == "issuer"), None)
     if anchor is None:
-        return prototype
+        return 1.0, prototype
     aligned = register.warp(page, coarse, (prototype.reference.width, prototype.reference.height))
     box = anchor.box
     x0, x1 = max(0, box.x - 60), min(prototype.reference.width, box.x + box.width + 400)
     y0, y1 = max(0, box.y - 20), min(prototype.reference.height, box.y + box.height + 20)
     crop = image.clean_zone(aligned[y0:y1, x0:x1])
-    read = comparable(engine.read(crop, ReadRequest(language="jpn", psm=7)).text)
+    read = comparable(read_text(engine, crop, ReadRequest(language="jpn", psm=7)).text)
     scored = []
     for template in members:
         expected = next((a.text or "" for a in template.anchors if a.name == "issuer"), "")
         scored.append((difflib.SequenceMatcher(None, read, comparable(expected)).ratio(), template))
-    score, template = max(scored, key=lambda s: s[0])
-    if score < MIN_ISSUER_SIMILARITY:
-        raise errors.unknown_document()
-    return template
+    return max(scored, key=lambda s: s[0])
 
 
 def check_pose(registration: register.Registration) -> None:
@@ -197,13 +213,26 @@ def check_pose(registration: register.Registration) -> None:
         raise errors.registration_failed()
 
 
-def request_for(zone: Zone) -> ReadRequest:
+def request_for(zone: Zone, crop: np.ndarray) -> ReadRequest:
+    """The zone's reading settings; a one-line zone holding only a word or two (性別 男, 続柄 母,
+    名 翔) is read as a single word (psm 8), which Tesseract gets right far more often."""
     reading = zone.reading
     language = "jpn_vert" if reading.vertical else reading.language
-    psm = (
-        reading.psm if reading.psm is not None else (5 if reading.vertical else 6 if reading.multiline else 7)
-    )
+    psm = reading.psm
+    if psm is None:
+        psm = 5 if reading.vertical else 6 if reading.multiline else 7
+    if psm in (7, 10) and zone.type is not ZoneType.kana and crop.shape[1] < SHORT_TEXT_RATIO * crop.shape[0]:
+        psm = 8
     return ReadRequest(language=language, psm=psm, whitelist=reading.whitelist)
+
+
+def read_text(engine: OcrEngine, crop: np.ndarray, request: ReadRequest) -> OcrEngineResult:
+    """Read with the requested mode; Tesseract sometimes returns nothing for a clear line in
+    one-line mode (psm 7) that it reads in word mode (psm 8), and the other way round."""
+    read = engine.read(crop, request)
+    if not read.text.strip() and request.psm in (7, 8):
+        read = engine.read(crop, replace(request, psm=15 - request.psm))
+    return read
 
 
 def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult:
@@ -211,15 +240,30 @@ def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult
     b = zone.box
     crop = image.clean_zone(image.drop_colour(aligned[b.y : b.y + b.height, b.x : b.x + b.width]))
 
-    def result(text: str, value: str | None, confidence: float, problem: str | None) -> FieldResult:
-        review = problem is not None or zone.type is ZoneType.name or confidence < zone.reading.min_confidence
-        return FieldResult(zone.field, zone.label, zone.type, text, value, confidence, b, problem, review)
+    def result(
+        text: str, value: str | None, confidence: float, problem: str | None, note: str | None = None
+    ) -> FieldResult:
+        review = (
+            problem is not None
+            or note is not None
+            or zone.type is ZoneType.name
+            or confidence < zone.reading.min_confidence
+        )
+        return FieldResult(
+            zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note
+        )
 
     if image.ink_pixels(crop) < EMPTY_ZONE_INK:
         return result("", None, 0.0, "記載がありません。" if zone.required else None)
-    read = engine.read(crop, request_for(zone))
-    parsed = parse(zone.type, read.text)
-    return result(parsed.text, parsed.value, read.confidence, parsed.problem)
+    if zone.type in SPACED:
+        parts = [read_text(engine, part, request_for(zone, part)) for part in image.split_at_gap(crop)]
+        text = "　".join(p.text.replace(" ", "") for p in parts if p.text.strip())
+        confidence = min((p.confidence for p in parts), default=0.0)
+    else:
+        read = read_text(engine, crop, request_for(zone, crop))
+        text, confidence = read.text, read.confidence
+    parsed = parse(zone.type, text)
+    return result(parsed.text, parsed.value, confidence, parsed.problem, parsed.note)
 
 
 def movement_notice(template: OcrTemplate, fields: list[FieldResult]) -> dict[str, Any]:

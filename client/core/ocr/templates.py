@@ -17,6 +17,13 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "form_templates" / "ocr"
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def family_key(template: OcrTemplate) -> str:
+    """``doc_type:family`` of a template with a layout; its own id otherwise."""
+    if template.layout is None:
+        return template_id(template)
+    return f"{template.doc_type.value}:{template.layout.family}"
+
+
 def template_id(template: OcrTemplate) -> str:
     """``doc_type/issuer/version``: the template's stable id (its path without suffix)."""
     return f"{template.doc_type.value}/{template.issuer}/{template.version}"
@@ -27,6 +34,7 @@ class TemplateStore:
     """Every template, by id and by layout family."""
 
     templates: dict[str, OcrTemplate] = field(default_factory=dict)
+    _families: dict[str, list[OcrTemplate]] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, root: Path = DEFAULT_ROOT) -> TemplateStore:
@@ -41,14 +49,16 @@ class TemplateStore:
 
     def add(self, template: OcrTemplate) -> None:
         self.templates[template_id(template)] = template
+        self._families = None
 
     def families(self) -> dict[str, list[OcrTemplate]]:
         """Templates grouped by layout family (a template without a layout is its own family)."""
-        groups: dict[str, list[OcrTemplate]] = defaultdict(list)
-        for tid, template in self.templates.items():
-            key = f"{template.doc_type.value}:{template.layout.family}" if template.layout else tid
-            groups[key].append(template)
-        return dict(groups)
+        if self._families is None:
+            groups: dict[str, list[OcrTemplate]] = defaultdict(list)
+            for template in self.templates.values():
+                groups[family_key(template)].append(template)
+            self._families = dict(groups)
+        return self._families
 
     def __len__(self) -> int:
         return len(self.templates)

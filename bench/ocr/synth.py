@@ -1,0 +1,249 @@
+"""Synthetic test documents: a template filled with a plausible invented person, rendered in
+IPAmj明朝 and degraded as a scanner would (noise, blur, skew up to ±3°, JPEG, 200/300 dpi, 地紋,
+a shadow at the edge). Each image has a truth file ``<name>.json``.
+
+``python -m bench.ocr.synth OUT --pages 12 --seed 1`` writes a set; the fixed test set in
+``tests/data/ocr/fixed`` was made this way (see its README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from client.core.ocr.render import render
+from client.core.ocr.templates import TemplateStore, template_id
+from shared.codes.municipalities import all_municipalities
+from shared.schemas.ocr_template import DocumentType, OcrTemplate
+from shared.text.checkdigit import resident_code_check_digit
+from shared.text.wareki import format_wareki
+
+# (漢字, フリガナ). The rarer ones (髙 﨑 邊 𠮷 and 葛 with IVS) are outside Tesseract's jpn model.
+SURNAMES = [
+    ("佐藤", "サトウ"),
+    ("鈴木", "スズキ"),
+    ("高橋", "タカハシ"),
+    ("田中", "タナカ"),
+    ("伊藤", "イトウ"),
+    ("渡辺", "ワタナベ"),
+    ("山本", "ヤマモト"),
+    ("中村", "ナカムラ"),
+    ("小林", "コバヤシ"),
+    ("加藤", "カトウ"),
+    ("吉田", "ヨシダ"),
+    ("山田", "ヤマダ"),
+    ("佐々木", "ササキ"),
+    ("山口", "ヤマグチ"),
+    ("松本", "マツモト"),
+    ("井上", "イノウエ"),
+    ("木村", "キムラ"),
+    ("林", "ハヤシ"),
+    ("清水", "シミズ"),
+    ("森", "モリ"),
+    ("下妻", "シモツマ"),
+    ("石川", "イシカワ"),
+    ("長谷川", "ハセガワ"),
+    ("斎藤", "サイトウ"),
+    ("岡田", "オカダ"),
+]
+RARE_SURNAMES = [
+    ("髙橋", "タカハシ"),
+    ("山﨑", "ヤマザキ"),
+    ("渡邊", "ワタナベ"),
+    ("𠮷田", "ヨシダ"),
+    ("葛\U000e0102西", "カサイ"),
+]
+GIVEN = [
+    ("太郎", "タロウ", "男"),
+    ("一郎", "イチロウ", "男"),
+    ("健太", "ケンタ", "男"),
+    ("翔", "ショウ", "男"),
+    ("大輔", "ダイスケ", "男"),
+    ("誠", "マコト", "男"),
+    ("浩二", "コウジ", "男"),
+    ("蓮", "レン", "男"),
+    ("花子", "ハナコ", "女"),
+    ("陽子", "ヨウコ", "女"),
+    ("美咲", "ミサキ", "女"),
+    ("恵子", "ケイコ", "女"),
+    ("由美", "ユミ", "女"),
+    ("結衣", "ユイ", "女"),
+    ("直美", "ナオミ", "女"),
+    ("さくら", "サクラ", "女"),
+]
+TOWNS = [
+    "本町",
+    "中央",
+    "栄町",
+    "緑町",
+    "旭町",
+    "本城町",
+    "幸町",
+    "東町",
+    "西町",
+    "南町",
+    "北町",
+    "新町",
+    "大手町",
+    "桜木町",
+]
+BUILDINGS = ["メゾン", "コーポ", "ハイツ", "グランドパレス", "サンハイム"]
+KANJI_NUM = "〇一二三四五六七八九"
+RELATIONSHIPS = ["世帯主", "妻", "夫", "子", "父", "母", "子の妻"]
+
+
+@dataclass
+class Sample:
+    """One generated page and its truth."""
+
+    name: str
+    image: np.ndarray
+    truth: dict[str, object]
+
+
+def _era_date(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randrange((end - start).days))
+
+
+def _municipality(rng: random.Random) -> str:
+    return rng.choice(all_municipalities()).full_name
+
+
+def _address(rng: random.Random, building: bool) -> str:
+    m = rng.choice(all_municipalities())
+    chome = KANJI_NUM[rng.randrange(1, 10)]
+    text = f"{m.full_name}{rng.choice(TOWNS)}{chome}丁目{rng.randrange(1, 60)}番{rng.randrange(1, 30)}号"
+    if building:
+        text += f"　{rng.choice(BUILDINGS)}{m.name[:2]}{rng.randrange(1, 9)}0{rng.randrange(1, 9)}号"
+    return text
+
+
+def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
+    """Field values for one invented resident (names, kana, 和暦 dates of every era, address)."""
+    family, family_kana = rng.choice(RARE_SURNAMES if rng.random() < rare_rate else SURNAMES)
+    given, given_kana, sex = rng.choice(GIVEN)
+    head_given, _, _ = rng.choice(GIVEN)
+    born = _era_date(rng, date(1912, 8, 1), date(2020, 12, 31))
+    if rng.random() < 0.03:
+        born = _era_date(rng, date(1905, 1, 1), date(1912, 7, 29))  # 明治
+    body = "".join(str(rng.randrange(10)) for _ in range(10))
+    relationship = rng.choice(RELATIONSHIPS)
+    name = f"{family}　{given}"
+    home = _address(rng, building=rng.random() < 0.4)
+    return {
+        "name": name,
+        "name_kana": f"{family_kana}　{given_kana}",
+        "birth_date": format_wareki(born),
+        "sex": sex,
+        "relationship": relationship,
+        "resident_code": body + str(resident_code_check_digit(body)),
+        "old_address": home,
+        "householder": name if relationship == "世帯主" else f"{family}　{head_given}",
+        "destination": _address(rng, building=rng.random() < 0.4),
+        "moved_on": format_wareki(_era_date(rng, date(2023, 1, 1), date(2025, 12, 31))),
+        "domicile": f"{_municipality(rng)}{rng.choice(TOWNS)}{rng.randrange(1, 999)}番地",
+        "register_head": f"{family}　{rng.choice(GIVEN)[0]}",
+        "address": home,
+        "expiry": f"{rng.randrange(2027, 2036)}年{rng.randrange(1, 13)}月{rng.randrange(1, 29)}日",
+    }
+
+
+def degrade(page: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str, object]]:
+    """What a scanner does: dpi, skew ±3°, blur, noise, an edge shadow and JPEG compression."""
+    dpi = rng.choice((200, 300))
+    angle = rng.uniform(-3, 3)
+    h, w = page.shape[:2]
+    margin = 60
+    canvas = cv2.copyMakeBorder(
+        page, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=(250, 250, 250)
+    )
+    centre = (canvas.shape[1] / 2, canvas.shape[0] / 2)
+    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    out = cv2.warpAffine(canvas, matrix, (canvas.shape[1], canvas.shape[0]), borderValue=(250, 250, 250))
+    if dpi != 300:
+        out = cv2.resize(out, None, fx=dpi / 300, fy=dpi / 300, interpolation=cv2.INTER_AREA)
+    sigma = rng.uniform(0.3, 1.0)
+    out = cv2.GaussianBlur(out, (0, 0), sigma)
+    noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(4, 10), out.shape)
+    out = np.clip(out.astype(np.float32) + noise, 0, 255)
+    shadow_w = out.shape[1] // 12
+    ramp = np.linspace(0.55, 1.0, shadow_w, dtype=np.float32)[None, :, None]
+    if rng.random() < 0.5:
+        out[:, :shadow_w] *= ramp
+    else:
+        out[:, -shadow_w:] *= ramp[:, ::-1]
+    quality = rng.randrange(60, 86)
+    ok, encoded = cv2.imencode(".jpg", out.astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)
+    return decoded, {
+        "dpi": dpi,
+        "skew": round(angle, 2),
+        "blur": round(sigma, 2),
+        "jpeg": quality,
+        "size": [w, h],
+    }
+
+
+def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str) -> Sample:
+    values = person(rng)
+    fields = {z.field: values[z.field] for z in template.zones if z.field in values}
+    page = render(template, fields, security_pattern=True, seed=rng.randrange(1000))
+    scan: dict[str, object] = {"dpi": 300}
+    if degraded:
+        page, scan = degrade(page, rng)
+    truth = {
+        "template_id": template_id(template),
+        "degraded": degraded,
+        "synthetic": True,
+        "scan": scan,
+        "fields": fields,
+        "types": {z.field: z.type.value for z in template.zones},
+    }
+    return Sample(name, page, truth)
+
+
+def generate(store: TemplateStore, pages: int, seed: int) -> list[Sample]:
+    """``pages`` samples over random templates (1 in 10 a card), half of them degraded."""
+    rng = random.Random(seed)
+    certificates = [t for t in store.templates.values() if t.doc_type is DocumentType.move_out_certificate]
+    others = [t for t in store.templates.values() if t.doc_type is not DocumentType.move_out_certificate]
+    out = []
+    for i in range(pages):
+        template = rng.choice(others) if others and i % 10 == 9 else rng.choice(certificates)
+        out.append(sample(template, rng, degraded=i % 2 == 1, name=f"page{i:04d}"))
+    return out
+
+
+def write(samples: list[Sample], folder: Path, quality: int = 85) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in samples:
+        buffer = io.BytesIO()
+        dpi = int(s.truth["scan"]["dpi"])  # type: ignore[index]
+        Image.fromarray(s.image).save(buffer, "JPEG", quality=quality, dpi=(dpi, dpi))
+        (folder / f"{s.name}.jpg").write_bytes(buffer.getvalue())
+        (folder / f"{s.name}.json").write_text(
+            json.dumps(s.truth, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--pages", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    write(generate(TemplateStore.load(), args.pages, args.seed), args.out)
+
+
+if __name__ == "__main__":
+    main()
