@@ -13,6 +13,7 @@ from uuid import UUID
 import httpx
 
 from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
+from shared.api_records import BackupStatus, ReceptionPage, ReceptionRecord
 from shared.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -133,3 +134,26 @@ class ApiClient:
 
     def get_reception(self, reception_id: UUID | str) -> ReceptionRead:
         return ReceptionRead.model_validate(self._ok(self.request("GET", f"/receptions/{reception_id}")))
+
+    # -- records (search, archive, backups) ----------------------------------------------------
+
+    def search_receptions(self, **criteria: Any) -> ReceptionPage:
+        """Search receptions; empty criteria are left out. Audited on the server."""
+        params = httpx.QueryParams({k: str(v) for k, v in criteria.items() if v not in (None, "")})
+        return ReceptionPage.model_validate(self._ok(self.request("GET", f"/records/receptions?{params}")))
+
+    def reception_record(self, reception_id: UUID | str) -> ReceptionRecord:
+        """One reception with its attachments (audited as a view)."""
+        return ReceptionRecord.model_validate(
+            self._ok(self.request("GET", f"/records/receptions/{reception_id}"))
+        )
+
+    def attachment_pdf(self, attachment_id: UUID | str) -> bytes:
+        """The archived PDF (the server verified its SHA-256 before sending it)."""
+        response = self.request("GET", f"/attachments/{attachment_id}/content")
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response.content
+
+    def backup_status(self) -> BackupStatus:
+        return BackupStatus.model_validate(self._ok(self.request("GET", "/records/backups")))

@@ -18,6 +18,7 @@ from client.app.wiring import FAMILY_LABELS, PluginStatus, check_all
 from client.core.outbox import STATE_LABELS, OutboxItem
 
 from ..worker import error_text, run_in_background
+from .records import RecordsPanel
 
 
 class SupervisorPanel(QWidget):
@@ -48,6 +49,8 @@ class SupervisorPanel(QWidget):
         layout.addWidget(self.plugin_table, 1)
         self.error = QLabel()
         layout.addWidget(self.error)
+        self.records = RecordsPanel(ctx)
+        layout.addWidget(self.records, 4)
         self.refresh()
 
     def refresh(self) -> None:
