@@ -373,5 +373,16 @@ def _add_records_commands() -> None:
 
 _add_records_commands()
 
+
+def _add_eforms_commands() -> None:
+    """eforms import, mail send of the online applications (issue 6)."""
+    from server.domain.eforms.cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_add_eforms_commands()
+
 if __name__ == "__main__":
     main()

@@ -153,11 +153,8 @@ class Settings(BaseSettings):
     """``smtp`` transport: password for ``smtp_username``."""
 
     mail_max_attempts: int = Field(default=8, ge=1)
-    """Delivery attempts per mail before it is marked failed (back-off 1, 2, 4 … 60 minutes)."""
-
-    mail_send_interval_seconds: int = Field(default=0, ge=0)
-    """Seconds between runs of the in-process mail sender; 0: no in-process sender (run
-    ``madoguchi-server mail send`` from a timer instead)."""
+    """Delivery attempts per mail before it is marked failed (back-off 1, 2, 4 … 60 minutes). The
+    sender is ``madoguchi-server mail send`` (once, from a timer) or ``mail send --loop 30``."""
 
     payment_provider: str = "sandbox"
     """Payment provider plugin for card payments: ``sandbox`` (a hosted test card page on this

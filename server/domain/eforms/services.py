@@ -480,7 +480,7 @@ async def tell_resident(
 
 
 def _history(app: Application, status: str, by: str, comment: str | None = None) -> None:
-    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "status": status, "by": by}
+    entry = {"at": datetime.now(JST).isoformat(timespec="seconds"), "status": status, "by": by}
     if comment:
         entry["comment"] = comment[:500]
     app.history = [*(app.history or []), entry]

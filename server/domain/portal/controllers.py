@@ -542,7 +542,8 @@ async def pay(
             session, settings, provider, site["lg_code"], {"x-sandbox-signature": signature}, body
         )
         app_id = payment.application_id
-    if _secret(request, app_id):
+        prepaid = payment.kind == "prepayment"
+    if prepaid:  # the resident came from the confirmation page: back to the application
         return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
     return Redirect(
         f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER

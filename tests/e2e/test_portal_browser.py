@@ -1,0 +1,103 @@
+"""A resident applies in real headless Chromium and staff review it; axe-core on every page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
+from tests.e2e.conftest import axe_violations, code_in, shot
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_resident_applies_and_staff_review(portal, browser, tmp_path):
+    """Guide → code → form (condition, repeat, upload) → 一時保存 → resume elsewhere → pay → staff."""
+    document = tmp_path / "免許証.pdf"
+    document.write_bytes(PDF)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
+    phone.set_default_timeout(8000)
+    page = phone.new_page()
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/"))
+    assert axe_violations(page) == []
+    page.get_by_label("手続きを探す").fill("住民票")
+    page.get_by_role("button", name="検索").click()
+    page.get_by_role("link", name="住民票の写しの交付申請").click()
+    assert axe_violations(page) == []
+    page.get_by_label("メールアドレス").fill("taro@example.jp")
+    page.get_by_role("button", name="確認コードを送る").click()
+    assert axe_violations(page) == []
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+
+    # The form: the condition is applied in the browser (JS) and checked again on the server.
+    page.locator("#f-name").fill("下妻 太郎")
+    page.locator("#f-name_kana").fill("しもつま たろう")
+    page.locator("#f-birth_date-y").fill("55")
+    page.locator("#f-birth_date-m").fill("4")
+    page.locator("#f-birth_date-d").fill("1")
+    other = page.locator("#f-purpose_other")
+    assert other.is_hidden()
+    page.get_by_role("radio", name="その他").check()
+    assert other.is_visible()
+    other.fill("銀行口座の開設")
+    page.locator("#f-postal_code").fill("3040067")
+    page.get_by_role("button", name="住所を検索").click()
+    assert page.locator("#f-address").input_value().startswith("茨城県下妻市")
+    page.locator("#f-address").fill("茨城県下妻市下妻乙124")
+    page.locator("#f-tel").fill("0296-43-2111")
+    page.locator("#f-copies").fill("2")
+    page.locator("#f-persons-0-person_name").fill("下妻 太郎")
+    page.get_by_role("button", name="必要な人を追加").click()
+    page.locator("#f-persons-1-person_name").fill("下妻 花子")
+    page.locator("#f-id_document").set_input_files(str(document))
+    page.get_by_role("button", name="一時保存する").click()
+    assert "一時保存しました" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "01-form-saved")
+
+    # Resume on another device from the mailed link: values and the file are there.
+    link = re.search(r"(http\S+/resume\?key=\S+)", portal.send_mail()[-1][1]).group(1)
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    laptop.set_default_timeout(8000)
+    page2 = laptop.new_page()
+    page2.goto(portal.local(link))
+    assert page2.locator("#f-persons-1-person_name").input_value() == "下妻 花子"
+    assert "添付済み: 免許証.pdf" in page2.content()
+    page2.get_by_role("button", name="入力内容を確認する").click()
+    assert "入力内容の確認" in page2.content() and "600円" in page2.content()
+    assert axe_violations(page2) == []
+    shot(page2, "02-confirm")
+    page2.get_by_role("button", name="支払いに進む").click()
+    assert axe_violations(page2) == []
+    page2.get_by_label("カード番号").fill("4242 4242 4242 4242")
+    page2.get_by_role("button", name="600円を支払う").click()
+    assert "申請を受け付けました" in page2.content()
+    reference = re.search(r"E-\d{8}-\d{6}", page2.content()).group(0)
+    assert axe_violations(page2) == []
+    shot(page2, "03-status")
+
+    # Staff: console login, the application in the list, review with a mail to the resident.
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    office.set_default_timeout(8000)
+    staff = office.new_page()
+    staff.goto(portal.url("/console/"))
+    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
+    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
+    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
+    staff.get_by_role("button", name="ログイン").click()
+    staff.get_by_role("link", name=reference).click()
+    assert "銀行口座の開設" in staff.content() and "免許証.pdf" in staff.content()
+    staff.get_by_label("審査完了").check()
+    staff.get_by_role("button", name="状態を変更してメールで知らせる").click()
+    assert "更新しました" in staff.content()
+    assert axe_violations(staff) == []
+    shot(staff, "04-console")
+    subjects = [s for s, _ in portal.send_mail()]
+    assert any("申請を受け付けました" in s for s in subjects)
+    assert any("審査が完了しました" in s for s in subjects)
+    for context in (phone, laptop, office):
+        context.close()
