@@ -16,8 +16,8 @@ from . import errors
 MAX_MEGAPIXELS = 80.0
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MIN_SIDE = 300
-#: min(R, G, B) below this is ink; the light 地紋 colours stay above it.
-INK_THRESHOLD = 150
+#: Below this (after :func:`drop_colour`) a pixel is ink; the light 地紋 colours stay above it.
+INK_THRESHOLD = 200
 
 ImageSource = Path | str | bytes | np.ndarray
 
@@ -63,12 +63,20 @@ def _decode(source: Path | str | bytes) -> np.ndarray:
 
 
 def drop_colour(rgb: np.ndarray) -> np.ndarray:
-    """Greyscale with the coloured 地紋 removed: the darkest channel, light colours pushed to white."""
+    """Greyscale with the coloured 地紋 and uneven lighting removed.
+
+    Each pixel is taken by its *brightest* channel: black or grey ink stays dark in every channel,
+    while a light green, blue or pink pattern is bright in at least one (colour drop-out, as
+    scanners do in hardware). The page is then divided by its background (a closing at half
+    scale), which lifts the shadow at a book edge or a lid gap back to white.
+    """
     r, g, b = cv2.split(rgb)
-    darkest = cv2.min(cv2.min(r, g), b)
-    spread = cv2.subtract(cv2.max(cv2.max(r, g), b), darkest)
-    light = (darkest > INK_THRESHOLD) | (spread > 60)
-    return np.where(light, np.uint8(255), darkest).astype(np.uint8)
+    brightest = cv2.max(cv2.max(r, g), b)
+    small = cv2.resize(brightest, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    background = cv2.resize(cv2.blur(background, (9, 9)), (brightest.shape[1], brightest.shape[0]))
+    normalised = cv2.divide(brightest, np.maximum(background, 1), scale=255)
+    return np.asarray(normalised, dtype=np.uint8)
 
 
 def is_blank(grey: np.ndarray) -> bool:
@@ -80,6 +88,7 @@ def is_blank(grey: np.ndarray) -> bool:
 def clean_zone(grey: np.ndarray) -> np.ndarray:
     """Binarise a zone at the fixed ink threshold, erase long table rules that cross it and specks
     of scanner noise, crop to the ink and pad it with white (Tesseract wants a margin)."""
+    grey = cv2.GaussianBlur(grey, (0, 0), 0.8)
     ink = np.where(grey < INK_THRESHOLD, np.uint8(255), np.uint8(0)).astype(np.uint8)
     height, width = ink.shape
     for kernel in (

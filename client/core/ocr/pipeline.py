@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
@@ -36,6 +37,10 @@ MAX_SKEW_DEGREES = 10.0
 EMPTY_ZONE_INK = 120
 #: How close the read issuer name must be to a template's issuer (difflib ratio).
 MIN_ISSUER_SIMILARITY = 0.6
+#: How many issuer names closest to the read text are compared by their printed look.
+SHORTLIST = 5
+#: A coarse match farther from an affine map than this is a coincidence, not the template.
+MAX_PERSPECTIVE = 2e-4
 #: A cleaned crop narrower than this many line heights holds one short word.
 SHORT_TEXT_RATIO = 3.5
 
@@ -151,7 +156,7 @@ def identify(
     matches: list[tuple[register.Registration, list[OcrTemplate]]] = []
     for members in store.families().values():
         coarse = register.orb(scan, reference_features(members[0]))
-        if coarse is not None:
+        if coarse is not None and plausible(coarse):
             matches.append((coarse, members))
     if not matches:
         raise errors.unknown_document()
@@ -184,7 +189,12 @@ def identify(
 def pick_issuer(
     page: np.ndarray, members: list[OcrTemplate], coarse: register.Registration, engine: OcrEngine
 ) -> tuple[float, OcrTemplate]:
-    """Read the issuer's name where the family prints it; the closest template and its similarity."""
+    """Choose the issuer within a layout family; returns the similarity and the template.
+
+    The issuer's name is read where the family prints it and compared with every member's name;
+    the closest few are then told apart by matching their printed name (rendered, or cut from the
+    sample scan) against the page, because Tesseract's jpn model lacks many place-name kanji
+    (揖斐川町 reads like 川辺町)."""
     prototype = members[0]
     anchor = next((a for a in prototype.anchors if a.name == "issuer"), None)
     if anchor is None:
@@ -193,13 +203,36 @@ def pick_issuer(
     box = anchor.box
     x0, x1 = max(0, box.x - 60), min(prototype.reference.width, box.x + box.width + 400)
     y0, y1 = max(0, box.y - 20), min(prototype.reference.height, box.y + box.height + 20)
-    crop = image.clean_zone(aligned[y0:y1, x0:x1])
-    read = comparable(read_text(engine, crop, ReadRequest(language="jpn", psm=7)).text)
+    region = aligned[y0:y1, x0:x1]
+    read = comparable(read_text(engine, image.clean_zone(region), ReadRequest(language="jpn", psm=7)).text)
     scored = []
     for template in members:
         expected = next((a.text or "" for a in template.anchors if a.name == "issuer"), "")
         scored.append((difflib.SequenceMatcher(None, read, comparable(expected)).ratio(), template))
-    return max(scored, key=lambda s: s[0])
+    scored.sort(key=lambda s: -s[0])
+    shortlist = [s for s in scored[:SHORTLIST] if s[0] >= scored[0][0] - 0.25]
+    if len(shortlist) == 1:
+        return shortlist[0]
+    looks = [(_printed_match(region, t), score, t) for score, t in shortlist]
+    look, score, template = max(looks, key=lambda s: s[0])
+    return (max(score, look) if look >= 0.6 else score), template
+
+
+def _printed_match(region: np.ndarray, template: OcrTemplate) -> float:
+    """How well the template's printed issuer name matches the page region (normalised correlation)."""
+    patch = render.anchor_image(template, "issuer")
+    if patch is None or patch.shape[0] > region.shape[0] or patch.shape[1] > region.shape[1]:
+        return 0.0
+    scores = cv2.matchTemplate(region, patch, cv2.TM_CCOEFF_NORMED)
+    return float(scores.max())
+
+
+def plausible(registration: register.Registration) -> bool:
+    """A page, not a coincidence: near-affine and about the reference's size."""
+    h = registration.homography
+    return (
+        0.5 < registration.scale < 2.0 and abs(h[2, 0]) < MAX_PERSPECTIVE and abs(h[2, 1]) < MAX_PERSPECTIVE
+    )
 
 
 def check_pose(registration: register.Registration) -> None:

@@ -103,3 +103,27 @@ def _reference_scan(template: OcrTemplate) -> np.ndarray:
 def text_width(text: str, size: int) -> int:
     """Width in px of ``text`` at ``size`` (used to lay out the printed labels)."""
     return int(font(size).getlength(text))
+
+
+def anchor_image(template: OcrTemplate, name: str) -> np.ndarray | None:
+    """The anchor's printed content as greyscale pixels (rendered from the layout, or cut from
+    the sample scan), trimmed to the ink; None when the template has no such anchor."""
+    anchor = next((a for a in template.anchors if a.name == name), None)
+    if anchor is None:
+        return None
+    b = anchor.box
+    if template.layout is not None:
+        printed = next((p for p in template.layout.printed if p.box == b), None)
+        if printed is None:
+            return None
+        canvas = Image.new("L", (b.width + 20, b.height + 20), 255)
+        ImageDraw.Draw(canvas).text((10, 10), printed.text, font=font(printed.size), fill=0)
+        grey = np.asarray(canvas)
+    else:
+        grey = np.asarray(Image.fromarray(_reference_scan(template)).convert("L"))[
+            b.y : b.y + b.height, b.x : b.x + b.width
+        ]
+    ys, xs = np.nonzero(grey < 200)
+    if not len(xs):
+        return None
+    return np.ascontiguousarray(grey[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
