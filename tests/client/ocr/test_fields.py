@@ -1,0 +1,99 @@
+"""Parsing and validating what OCR read, per field type, and the mapping to the 異動届."""
+
+from __future__ import annotations
+
+import pytest
+
+from client.core.ocr.fields import parse
+from client.core.ocr.mapping import to_movement_notice
+from shared.schemas.ocr_template import ZoneType
+from shared.text.checkdigit import my_number_check_digit, resident_code_check_digit
+
+RESIDENT_CODE = "1234567890" + str(resident_code_check_digit("1234567890"))
+MY_NUMBER = "12345678901" + str(my_number_check_digit("12345678901"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("昭和58年3月7日", "1983-03-07"),
+        ("令和 元年 5月 1日", "2019-05-01"),
+        ("令和5年8月2", "2023-08-02"),  # the last 日 lost by OCR
+        ("大正元年11月27H", "1912-11-27"),  # 日 misread as H
+        ("2029年11月13日", "2029-11-13"),
+    ],
+)
+def test_dates_parse_to_iso(raw: str, value: str) -> None:
+    """和暦 and 西暦 dates become ISO dates, restoring a final 日 that OCR lost or misread."""
+    assert parse(ZoneType.date, raw).value == value
+
+
+def test_impossible_date_has_a_reason() -> None:
+    """平成31年5月1日 does not exist (令和 started that day): no value, a Japanese reason."""
+    parsed = parse(ZoneType.date, "平成31年5月1日")
+    assert parsed.value is None and parsed.problem and "平成" in parsed.problem
+
+
+def test_check_digits() -> None:
+    """住民票コード and 個人番号 keep only values whose check digit holds."""
+    assert parse(ZoneType.resident_code, RESIDENT_CODE).value == RESIDENT_CODE
+    wrong = RESIDENT_CODE[:-1] + str((int(RESIDENT_CODE[-1]) + 1) % 10)
+    assert parse(ZoneType.resident_code, wrong).problem
+    assert parse(ZoneType.my_number, " ".join(MY_NUMBER[i : i + 4] for i in (0, 4, 8))).value == MY_NUMBER
+
+
+def test_postal_code_kana_sex_relationship() -> None:
+    """郵便番号 is normalised, kana must be katakana, 性別 maps to 1/2 and 続柄 to the standard wording."""
+    assert parse(ZoneType.postal_code, "〒304-0067").value == "304-0067"
+    assert parse(ZoneType.kana, "シモツマ ハナコ").value == "シモツマ　ハナコ"
+    assert parse(ZoneType.kana, "シモツマ 花子").problem
+    assert parse(ZoneType.sex, "女").value == "2"
+    assert parse(ZoneType.sex, "田").problem
+    assert parse(ZoneType.relationship, "子の妻").value == "子の妻"
+    assert parse(ZoneType.relationship, "長男").problem
+
+
+def test_address_is_checked_and_repaired() -> None:
+    """A broken 丁目 is restored, a misread prefecture corrected with a note, an ambiguous one refused."""
+    repaired = parse(ZoneType.address, "次玉県入間市緑町九」目54番15号")
+    assert repaired.value == "埼玉県入間市緑町九丁目54番15号" and repaired.note
+    exact = parse(ZoneType.address, "茨城県下妻市本城町二丁目22番地 メゾン下妻201号")
+    assert exact.value == "茨城県下妻市本城町二丁目22番地　メゾン下妻201号" and exact.note is None
+    ambiguous = parse(ZoneType.address, "千葉県嶋川市幸町148番地")  # 鴨川市 or 市川市?
+    assert ambiguous.value is None and ambiguous.problem
+
+
+def test_empty_reading() -> None:
+    """Nothing read gives no value and says so."""
+    assert parse(ZoneType.name, "  ").problem == "読み取れませんでした。"
+
+
+def test_mapping_splits_names_and_addresses() -> None:
+    """A name fills 氏 and 名, its kana both kana fields, and an address its structured parts."""
+    data = to_movement_notice(
+        {
+            "name": "下妻　花子",
+            "kana": "シモツマ　ハナコ",
+            "home": "茨城県下妻市本城町二丁目22番地　メゾン下妻201号",
+            "born": "1983-03-07",
+        },
+        {
+            "name": "persons[0].family_name",
+            "kana": "persons[0].family_name_kana",
+            "home": "old_address",
+            "born": "persons[0].birth_date",
+        },
+        {"name": "name", "kana": "kana", "home": "address", "born": "date"},
+    )
+    person = data["persons"][0]
+    assert (person["family_name"], person["given_name"]) == ("下妻", "花子")
+    assert (person["family_name_kana"], person["given_name_kana"]) == ("シモツマ", "ハナコ")
+    assert person["birth_date"] == "1983-03-07"
+    assert data["old_address"] == {
+        "prefecture": "茨城県",
+        "municipality": "下妻市",
+        "lg_code": "082104",
+        "town": "本城町二丁目",
+        "block_number": "22番地",
+        "building": "メゾン下妻201号",
+    }
