@@ -6,4 +6,6 @@ from shared.plugins import Registry
 
 from .base import CardReader
 
-registry: Registry[CardReader] = Registry("card_reader", modules=["client.devices.card_readers.fake"])
+registry: Registry[CardReader] = Registry(
+    "card_reader", modules=["client.devices.card_readers.fake", "client.devices.card_readers.pcsc"]
+)
