@@ -27,7 +27,7 @@ class PcscCardReader(CardReader):
 
     def _readers(self) -> list[Any]:
         try:
-            from smartcard.Exceptions import EstablishContextException
+            from smartcard.Exceptions import ListReadersException, SmartcardException
             from smartcard.System import readers
         except ImportError:
             raise DeviceError(
@@ -36,7 +36,7 @@ class PcscCardReader(CardReader):
             ) from None
         try:
             found = list(readers())
-        except EstablishContextException:
+        except (ListReadersException, SmartcardException):
             raise DeviceError(
                 "スマートカードのサービス (pcscd / Smart Card) が動いていません。管理者に連絡してください。",
                 code="card.pcsc_unavailable",

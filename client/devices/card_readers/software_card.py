@@ -4,6 +4,9 @@ vsmartcard's ``vicc`` (tests marked ``pcsc``), so the protocol code runs unchang
 
 from __future__ import annotations
 
+import socket
+import struct
+import threading
 from dataclasses import dataclass, field
 
 from .kenhojo import EF_BASIC_INFO, EF_MY_NUMBER, EF_PIN, KENHOJO_AID, tlv
@@ -75,3 +78,43 @@ class SoftwareMynaCard:
             offset = (p1 << 8) | p2
             return list(content[offset : offset + apdu[4]]), OK
         return [], (0x6D, 0x00)
+
+
+ATR = bytes.fromhex("3b8a800191e565012345678900")
+
+
+def serve_vpcd(card: SoftwareMynaCard, host: str = "127.0.0.1", port: int = 35963) -> socket.socket:
+    """Insert ``card`` into vsmartcard's ``vpcd`` reader (pcscd driver) and answer it from a daemon
+    thread until the returned socket is closed. vpcd frames: 2-byte length + payload; a 1-byte
+    payload is a control (0 off, 1 on, 2 reset, 4 ATR?), anything else a command APDU."""
+    sock = socket.create_connection((host, port), timeout=5)
+    sock.settimeout(None)
+
+    def receive(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError
+            data += chunk
+        return data
+
+    def send(payload: bytes) -> None:
+        sock.sendall(struct.pack(">H", len(payload)) + payload)
+
+    def run() -> None:
+        try:
+            while True:
+                (length,) = struct.unpack(">H", receive(2))
+                payload = receive(length)
+                if length == 1:
+                    if payload[0] == 4:
+                        send(ATR)
+                    continue
+                data, sw1, sw2 = card.transmit(list(payload))
+                send(bytes([*data, sw1, sw2]))
+        except (ConnectionError, OSError):
+            return
+
+    threading.Thread(target=run, daemon=True, name="vpcd-card").start()
+    return sock

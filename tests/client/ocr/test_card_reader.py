@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from client.devices.card_readers.kenhojo import CardPinError, KenhojoSession
 from client.devices.card_readers.registry import registry
-from client.devices.card_readers.software_card import SoftwareMynaCard
+from client.devices.card_readers.software_card import SoftwareMynaCard, serve_vpcd
 from shared.errors import DeviceError, InvalidInput
 
 
@@ -84,3 +86,31 @@ def test_pcsc_plugin_is_registered_and_checks() -> None:
     assert "pcsc" in registry.ids()
     result = registry.create("pcsc").check()
     assert result.message.endswith("。")
+
+
+@pytest.fixture
+def vpcd_card() -> Iterator[SoftwareMynaCard]:
+    """The software card inserted into vsmartcard's vpcd reader of a running pcscd."""
+    card = SoftwareMynaCard()
+    try:
+        sock = serve_vpcd(card)
+    except OSError:
+        pytest.skip("pcscd with vsmartcard-vpcd is not running (see docs/ocr.md)")
+    time.sleep(1.0)  # pcscd polls the reader for the inserted card
+    try:
+        yield card
+    finally:
+        sock.close()
+        time.sleep(0.5)
+
+
+@pytest.mark.pcsc
+def test_pcsc_reads_the_software_card_through_pcscd(vpcd_card: SoftwareMynaCard) -> None:
+    """Through pcscd + pyscard the plugin reads the card, and a wrong PIN reports the tries left."""
+    reader = registry.create("pcsc", reader="Virtual PCD")
+    assert reader.check().ok
+    info = reader.read_face_info("1234")
+    assert info.name == vpcd_card.name and info.my_number == vpcd_card.my_number
+    with pytest.raises(CardPinError) as caught:
+        reader.read_face_info("1111")
+    assert caught.value.remaining == 2
