@@ -18,6 +18,7 @@ from client.app.wiring import FAMILY_LABELS, PluginStatus, check_all
 from client.core.outbox import STATE_LABELS, OutboxItem
 
 from ..worker import error_text, run_in_background
+from .designer import TemplateDesigner
 from .records import RecordsPanel
 
 
@@ -51,6 +52,7 @@ class SupervisorPanel(QWidget):
         layout.addWidget(self.error)
         self.records = RecordsPanel(ctx)
         layout.addWidget(self.records, 4)
+        layout.addWidget(TemplateDesigner(), 3)  # テンプレート設計 (OCR)
         self.refresh()
 
     def refresh(self) -> None:
