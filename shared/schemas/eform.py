@@ -114,13 +114,17 @@ class EformField(_Data):
                     field=self.name,
                 )
             if any(f.type == EformFieldType.group for f in self.fields):
-                raise invalid("eform.group_nested", "繰り返し要素は入れ子にできません: {field}", field=self.name)
+                raise invalid(
+                    "eform.group_nested", "繰り返し要素は入れ子にできません: {field}", field=self.name
+                )
             if self.min_repeat > self.max_repeat:
                 raise invalid(
                     "eform.group_min", "min_repeat が max_repeat を超えています: {field}", field=self.name
                 )
         elif self.fields:
-            raise invalid("eform.fields_not_allowed", "項目「{field}」には fields は指定できません。", field=self.name)
+            raise invalid(
+                "eform.fields_not_allowed", "項目「{field}」には fields は指定できません。", field=self.name
+            )
         return self
 
 
