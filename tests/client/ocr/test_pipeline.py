@@ -214,3 +214,17 @@ def test_empty_required_field_says_so(store: TemplateStore, engine: OcrEngine) -
     result = read_document(render(template, values, security_pattern=True), store=store, engine=engine)
     field = result.field("register_head")
     assert field.text == "" and field.problem == "記載がありません。"
+
+
+def test_scan_to_ocr_through_the_scanner_plugin(
+    store: TemplateStore, engine: OcrEngine, tmp_path: Path
+) -> None:
+    """A page delivered by a scanner plugin (the folder-based fake) goes straight into the pipeline."""
+    from client.devices.scanners.registry import registry as scanners
+
+    page = PAGES[1]
+    (tmp_path / page.path.name).write_bytes(page.path.read_bytes())
+    scanned = scanners.create("fake", folder=tmp_path).scan()
+    assert len(scanned) == 1
+    result = read_document(scanned[0].path, store=store, engine=engine)
+    assert result.template_id == page.truth["template_id"]
