@@ -245,6 +245,8 @@ def restore(settings: Settings, name: str | None = None, store: BlobStore | None
                 str(database),
             ]
         )
+        # pg_restore brings no planner statistics: without them the first searches take seconds.
+        _run(["vacuumdb", "--analyze-only", "--dbname", libpq_url(settings)])
     wanted: dict[str, str] = manifest["blobs"]
     for key in list(store.keys()):
         if key not in wanted:

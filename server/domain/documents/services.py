@@ -16,7 +16,7 @@ import calendar
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -306,17 +306,23 @@ def keys_of_notice(notice: dict[str, Any]) -> list[tuple[str, str, date | None]]
     return sorted(found, key=lambda t: (t[0], t[1], t[2] or date.min))
 
 
-async def ensure_indexed(session: AsyncSession, lg_code: str) -> int:
-    """Build search keys for every reception of ``lg_code`` that has none. Returns how many."""
+async def ensure_indexed(session: AsyncSession, lg_code: str, *, since: date | None = None) -> int:
+    """Build search keys for receptions of ``lg_code`` that have none. Returns how many.
+
+    With ``since`` only receptions numbered from that 受付日 on are looked at (the receptions
+    domain numbers them ``YYYYMMDD-NNNN``, so the unique index on the number bounds the scan);
+    searches pass yesterday, ``madoguchi-server records reindex`` passes None (everything).
+    """
     done = 0
     while True:
-        has_keys = sa.select(ReceptionSearchKey.id).where(ReceptionSearchKey.reception_id == Reception.id)
+        has_keys = sa.select(ReceptionSearchKey.id).where(
+            ReceptionSearchKey.reception_id == Reception.id, ReceptionSearchKey.lg_code == lg_code
+        )
+        where = [Reception.lg_code == lg_code, ~has_keys.exists()]
+        if since is not None:
+            where.append(Reception.reception_number >= f"{since:%Y%m%d}")
         rows = (
-            await session.execute(
-                sa.select(Reception.id, Reception.notice)
-                .where(Reception.lg_code == lg_code, ~has_keys.exists())
-                .limit(_INDEX_BATCH)
-            )
+            await session.execute(sa.select(Reception.id, Reception.notice).where(*where).limit(_INDEX_BATCH))
         ).all()
         if not rows:
             return done
@@ -382,11 +388,31 @@ class SearchQuery:
         return details
 
 
-def _like_prefix(key: str) -> str:
-    return key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _yesterday_jst() -> date:
+    from server.domain.receptions.services import JST
+
+    return datetime.now(JST).date() - timedelta(days=1)
 
 
-def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None) -> list[Any]:
+#: Sorts after every character a key can hold, so ``prefix <= key < prefix + _TOP`` is "starts with".
+_TOP = "\U0010ffff"
+
+
+def _prefix(column: Any, prefix: str, dialect: str) -> list[Any]:
+    """``column`` starts with ``prefix``, as a byte-wise range.
+
+    Not LIKE: under row-level security PostgreSQL applies only leakproof operators before the
+    policy, and LIKE is not leakproof, so it would scan every key. The pattern operators
+    ``~>=~`` / ``~<~`` are leakproof and use the ``varchar_pattern_ops`` index; SQLite's default
+    BINARY collation compares bytes already.
+    """
+    upper = prefix + _TOP
+    if dialect == "postgresql":
+        return [column.op("~>=~")(prefix), column.op("~<~")(upper)]
+    return [column >= prefix, column < upper]
+
+
+def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect: str) -> list[Any]:
     cond: list[Any] = [Reception.lg_code == lg_code]
     if own is not None:
         cond.append(Reception.created_by == own)
@@ -400,7 +426,7 @@ def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None) -> list
             key = search_key(query.name)
             if not key:
                 raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
-            sub = sub.where(ReceptionSearchKey.key.like(_like_prefix(key), escape="\\"))
+            sub = sub.where(*_prefix(ReceptionSearchKey.key, key, dialect))
         if query.birth_date:
             sub = sub.where(ReceptionSearchKey.birth_date == query.birth_date)
         cond.append(sub.exists())
@@ -459,8 +485,8 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
     lg_code = principal.lg_code
     own = None if principal.has(Permission.record_search) else principal.user_id
     async with db.tenant(lg_code) as session:
-        await ensure_indexed(session, lg_code)
-        cond = _conditions(query, lg_code, own)
+        await ensure_indexed(session, lg_code, since=_yesterday_jst())
+        cond = _conditions(query, lg_code, own, session.bind.dialect.name)
         total = (
             await session.execute(sa.select(sa.func.count()).select_from(Reception).where(*cond))
         ).scalar_one()

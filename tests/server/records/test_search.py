@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import anyio.to_thread
 import httpx
 
 from tests.server.conftest import Api
@@ -137,3 +138,39 @@ async def test_search_needs_login(api: Api) -> None:
     """No token, no search."""
     r = await api.http.get("/api/v1/records/receptions")
     assert r.status_code == 401
+
+
+async def test_old_receptions_without_keys_are_found_after_reindex(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    """Searches index only recent receptions; `records reindex` indexes migrated old ones."""
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from server.__main__ import main
+    from server.config import get_settings
+    from server.db.models import Reception, ReceptionSearchKey
+
+    admin = await api.admin_headers()
+    rec = await make_reception(api, admin, family_name="旧", given_name="記録")
+    async with api.db.unbound() as session:
+        await session.execute(
+            sa.update(Reception)
+            .where(Reception.reception_number == rec["reception_number"])
+            .values(reception_number="20190401-0001", business_date=date(2019, 4, 1))
+        )
+        await session.execute(sa.delete(ReceptionSearchKey))
+    assert await _numbers(api, admin, name="旧記録") == []
+    import os
+
+    os.environ["MADOGUCHI_DATA_DIR"] = str(settings.data_dir)
+    os.environ["MADOGUCHI_DATABASE_URL"] = settings.database_url
+    get_settings.cache_clear()
+    try:
+        # The command runs its own event loop: give it a thread of its own.
+        result = await anyio.to_thread.run_sync(
+            lambda: CliRunner().invoke(main, ["records", "reindex", "--lg-code", "082104"])
+        )
+    finally:
+        del os.environ["MADOGUCHI_DATA_DIR"], os.environ["MADOGUCHI_DATABASE_URL"]
+        get_settings.cache_clear()
+    assert result.exit_code == 0 and "1 件" in result.output, result.output
+    assert await _numbers(api, admin, name="旧記録") == ["20190401-0001"]
