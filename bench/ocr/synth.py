@@ -98,6 +98,10 @@ TOWNS = [
 ]
 BUILDINGS = ["メゾン", "コーポ", "ハイツ", "グランドパレス", "サンハイム"]
 KANJI_NUM = "〇一二三四五六七八九"
+ROMAN_FAMILY = ["NGUYEN", "TRAN", "SANTOS", "KIM", "WANG", "SHRESTHA", "SILVA", "GARCIA"]
+ROMAN_GIVEN = ["VAN AN", "THI HOA", "MARIA", "JI WOO", "XIAOMING", "RAM", "JOAO", "ANA"]
+NATIONALITIES = ["ベトナム", "中国", "フィリピン", "ネパール", "韓国", "ブラジル", "インドネシア"]
+STATUSES = ["技術・人文知識・国際業務", "留学", "家族滞在", "永住者", "特定技能1号", "定住者"]
 RELATIONSHIPS = ["世帯主", "妻", "夫", "子", "父", "母", "子の妻"]
 
 
@@ -153,7 +157,15 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
         "domicile": f"{_municipality(rng)}{rng.choice(TOWNS)}{rng.randrange(1, 999)}番地",
         "register_head": f"{family}　{rng.choice(GIVEN)[0]}",
         "address": home,
-        "expiry": f"{rng.randrange(2027, 2036)}年{rng.randrange(1, 13)}月{rng.randrange(1, 29)}日",
+        "name_roman": f"{rng.choice(ROMAN_FAMILY)} {rng.choice(ROMAN_GIVEN)}",
+        "card_number": "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))
+        + "".join(str(rng.randrange(10)) for _ in range(8))
+        + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2)),
+        "nationality": rng.choice(NATIONALITIES),
+        "status": rng.choice(STATUSES),
+        "period": rng.choice(["1年", "3年", "5年", "6月", "1年3月"]),
+        "born_western": f"{born.year}年{born.month:02d}月{born.day:02d}日",  # 在留カード style
+        "expiry": f"{rng.randrange(2027, 2036)}年{rng.randrange(1, 13):02d}月{rng.randrange(1, 29):02d}日",
     }
 
 
@@ -196,6 +208,8 @@ def degrade(page: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str,
 
 def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str) -> Sample:
     values = person(rng)
+    if template.doc_type is DocumentType.residence_card:
+        values = {**values, "name": values["name_roman"], "birth_date": values["born_western"]}
     fields = {z.field: values[z.field] for z in template.zones if z.field in values}
     page = render(template, fields, security_pattern=True, seed=rng.randrange(1000))
     scan: dict[str, object] = {"dpi": 300}

@@ -32,6 +32,7 @@ class ZoneType(StrEnum):
 
     text = "text"
     name = "name"  # 氏名
+    roman_name = "roman_name"  # ローマ字氏名 (在留カード)
     kana = "kana"  # フリガナ
     address = "address"
     date = "date"  # 和暦 or 西暦 (shared.text.wareki.parse_date)

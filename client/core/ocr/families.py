@@ -274,8 +274,81 @@ def my_number_card() -> OcrTemplate:
     )
 
 
+def residence_card() -> OcrTemplate:
+    """在留カード表面 (layout simplified; synthetic). The chip is the authoritative source when a
+    reader is present; the face gives the card number the chip needs."""
+    sheet = _Sheet(0, 0)
+    sheet.rect(6, 6, CARD_W - 6, CARD_H - 6, 4)
+    sheet.text("在留カード", 40, 20, 44, anchor="title")
+    sheet.text("番号", 600, 28, 26)
+    fields: list[tuple[str, str, ZoneType, str | None, tuple[int, int, int, int], str]] = [
+        (
+            "card_number",
+            "番号",
+            ZoneType.residence_card_number,
+            "persons[0].residence_card_number",
+            (660, 14, 330, 56),
+            "eng",
+        ),
+        ("name", "氏名", ZoneType.roman_name, "persons[0].roman_name", (130, 90, 640, 56), "eng"),
+        ("birth_date", "生年月日", ZoneType.date, "persons[0].birth_date", (170, 160, 330, 48), "jpn"),
+        ("sex", "性別", ZoneType.sex, "persons[0].sex", (580, 160, 80, 48), "jpn"),
+        (
+            "nationality",
+            "国籍・地域",
+            ZoneType.nationality,
+            "persons[0].nationality",
+            (190, 220, 420, 48),
+            "jpn",
+        ),
+        ("address", "住居地", ZoneType.address, "old_address", (130, 280, 660, 52), "jpn"),
+        (
+            "status",
+            "在留資格",
+            ZoneType.residence_status,
+            "persons[0].residence_status",
+            (170, 350, 620, 52),
+            "jpn",
+        ),
+        ("period", "在留期間", ZoneType.text, "persons[0].period_of_stay", (170, 420, 300, 48), "jpn"),
+        ("expiry", "満了日", ZoneType.date, "persons[0].stay_expiry_date", (560, 420, 330, 48), "jpn"),
+    ]
+    for field, label, kind, _, (x, y, w, h), language in fields:
+        if field != "card_number":
+            sheet.text(label, 24 if x < 300 else x - 80, y + 12, 24)
+        reading = _reading(kind) if language == "jpn" else ReadingSettings(language="eng", psm=7)
+        sheet.zones.append(
+            Zone(
+                field=field,
+                label=label,
+                type=kind,
+                box=Box(x=x, y=y, width=w, height=h),
+                reading=reading,
+                required=True,
+            )
+        )
+    sheet.rect(800, 90, 985, 330, 2)
+    sheet.text("写真", 860, 190, 34)
+    sheet.text("法務大臣", 40, 560, 30)
+    return OcrTemplate(
+        doc_type=DocumentType.residence_card,
+        issuer="isa",
+        version=VERSION,
+        label="在留カード表面（合成）",
+        valid_from=date(2012, 7, 9),
+        synthetic=True,
+        reference=ReferenceImage(width=CARD_W, height=CARD_H, dpi=300),
+        anchors=sheet.anchors,
+        layout=Layout(
+            family="residence-card", printed=sheet.printed, rules=sheet.rules, security_pattern="#d8e8c8"
+        ),
+        zones=sheet.zones,
+        mapping={f: p for f, _, _, p, _, _ in fields if p},
+    )
+
+
 def all_templates() -> list[OcrTemplate]:
-    return [move_out_certificate(m) for m in derived_issuers()] + [my_number_card()]
+    return [move_out_certificate(m) for m in derived_issuers()] + [my_number_card(), residence_card()]
 
 
 def template_path(root: Path, template: OcrTemplate) -> Path:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from shared.codes.countries import all_countries, find_country_by_name
 from shared.codes.municipalities import all_municipalities, all_prefectures
 from shared.codes.relationship import normalize_relationship
+from shared.codes.residence_status import all_statuses, find_status
 from shared.errors import InvalidInput
 from shared.schemas.ocr_template import ZoneType
 from shared.text.checkdigit import normalize_my_number, normalize_resident_code
@@ -159,7 +162,56 @@ def correct_municipality(address: str) -> str | None:
     return name + address[length:]
 
 
+def _roman_name(text: str) -> Parsed:
+    name = " ".join(unicodedata.normalize("NFKC", text).upper().replace(",", " ").split())
+    name = name.strip("\"'“”‘’.,:;|_-` ")
+    if not re.fullmatch(r"[A-Z][A-Z .'-]*", name):
+        return Parsed(name, None, "ローマ字氏名に英字以外の文字があります。")
+    return Parsed(name, name)
+
+
+def _residence_card_number(text: str) -> Parsed:
+    number = re.sub(r"\s", "", unicodedata.normalize("NFKC", text)).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{8}[A-Z]{2}", number):
+        return Parsed(number, None, "在留カード等の番号は英字2桁・数字8桁・英字2桁です。")
+    return Parsed(number, number)
+
+
+def _nationality(text: str) -> Parsed:
+    """国籍・地域 by its Japanese name; a misread name is corrected when one is clearly closest."""
+    country = find_country_by_name(text)
+    if country is not None:
+        return Parsed(text, country.alpha_2)
+    names = {c.name_ja: c for c in all_countries()}
+    name = closest(text, names)
+    if name is None:
+        return Parsed(text, None, "国籍・地域が一覧にありません。")
+    return Parsed(name, names[name].alpha_2, note="国籍・地域を一覧の表記に補正しました。確認してください。")
+
+
+def closest(text: str, names: Iterable[str], *, minimum: float = 0.6, margin: float = 0.1) -> str | None:
+    """The one name ``text`` is clearly closest to (similarity ≥ minimum, ahead of the next by margin)."""
+    ranked = sorted(((difflib.SequenceMatcher(None, text, n).ratio(), n) for n in names), reverse=True)
+    if not ranked or ranked[0][0] < minimum or (len(ranked) > 1 and ranked[0][0] - ranked[1][0] < margin):
+        return None
+    return ranked[0][1]
+
+
+def _residence_status(text: str) -> Parsed:
+    status = find_status(text)
+    if status is not None:
+        return Parsed(status.name_ja, status.name_ja)
+    name = closest(text, (s.name_ja for s in all_statuses()))
+    if name is None:
+        return Parsed(text, None, "在留資格が一覧にありません。")
+    return Parsed(name, name, note="在留資格を一覧の表記に補正しました。確認してください。")
+
+
 _PARSERS = {
+    ZoneType.roman_name: _roman_name,
+    ZoneType.residence_card_number: _residence_card_number,
+    ZoneType.nationality: _nationality,
+    ZoneType.residence_status: _residence_status,
     ZoneType.name: _name,
     ZoneType.kana: _kana,
     ZoneType.date: _date,

@@ -129,3 +129,22 @@ def split_at_gap(clean: np.ndarray, min_gap: float = 0.6) -> list[np.ndarray]:
         return [clean]
     cut = int(inked[widest]) + int(gaps[widest]) // 2
     return [pad(clean[:, :cut], 0), pad(clean[:, cut:], 0)]
+
+
+#: Text smaller than this (px of ink height) is enlarged before recognition (card faces at 300 dpi).
+MIN_TEXT_HEIGHT = 44
+
+
+def enlarge_small_text(clean: np.ndarray) -> np.ndarray:
+    """Scale a cleaned crop up so its ink is at least MIN_TEXT_HEIGHT tall; Tesseract drops small
+    digits between kanji (1年3月 → 1年月) at card-face sizes."""
+    rows = np.nonzero((clean < 128).any(axis=1))[0]
+    if not len(rows):
+        return clean
+    height = int(rows[-1] - rows[0] + 1)
+    if height >= MIN_TEXT_HEIGHT:
+        return clean
+    factor = min(3.0, MIN_TEXT_HEIGHT / height)
+    return np.asarray(
+        cv2.resize(clean, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), dtype=np.uint8
+    )

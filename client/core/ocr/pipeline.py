@@ -286,6 +286,7 @@ def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult
             zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note
         )
 
+    crop = image.enlarge_small_text(crop)
     if image.ink_pixels(crop) < EMPTY_ZONE_INK:
         return result("", None, 0.0, "記載がありません。" if zone.required else None)
     if zone.type in SPACED:

@@ -83,6 +83,8 @@ def render(
     for field, text in (values or {}).items():
         zone = zones[field]
         size = value_size(zone)
+        while size > 12 and text_width(text, size) > zone.box.width - 16:
+            size -= 2  # long values are printed smaller, as issuers do
         top = zone.box.y + (zone.box.height - size) // 2 - size // 10
         draw.text((zone.box.x + 8, top), text, font=font(size), fill=(20, 20, 20))
     return np.asarray(page)

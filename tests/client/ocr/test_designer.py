@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from client.core.ocr.engines.base import OcrEngine
 from client.core.ocr.render import render
 from client.core.ocr.templates import TemplateStore
 from shared.schemas.ocr_template import ZoneType
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed (as noxfile's ui session)
 
 SHIMOTSUMA = "move_out_certificate/082104/2021-01"
 NAME = "下妻　花子"
