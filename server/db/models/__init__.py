@@ -24,6 +24,7 @@ from server.db.models._purge_job import PurgeJob
 from server.db.models._reception import Reception
 from server.db.models._reception_person import ReceptionPerson
 from server.db.models._reception_search_key import ReceptionSearchKey
+from server.db.models._resident import Resident
 from server.db.models._user import User
 from server.db.models._user_group import UserGroup
 
@@ -54,6 +55,7 @@ __all__ = [
     "Reception",
     "ReceptionPerson",
     "ReceptionSearchKey",
+    "Resident",
     "UTCDateTime",
     "User",
     "UserGroup",

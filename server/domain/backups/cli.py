@@ -86,9 +86,10 @@ def restore(name: str | None, yes: bool) -> None:
 def _commands() -> list[click.Command]:
     # All records commands are handed to server/__main__.py from here (one hook there).
     from server.domain.documents.cli import records
+    from server.domain.residents.cli import export_group, import_group
     from server.domain.retention.cli import purge
 
-    return [backup, restore, purge, records]
+    return [backup, restore, purge, records, import_group, export_group]
 
 
 COMMANDS = _commands()

@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 _LG = "全国地方公共団体コード (テナント)"
-TABLES = ("purge_jobs", "purge_items", "attachments", "reception_search_keys")
+TABLES = ("purge_jobs", "purge_items", "attachments", "reception_search_keys", "residents")
 
 
 def _lg(table: str) -> list[Any]:
@@ -130,8 +130,55 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_reception_search_keys_reception_id"), "reception_search_keys", ["reception_id"], unique=False
     )
+    _residents()
     for table in TABLES:
         tenant_table(table)
+
+
+def _residents() -> None:
+    op.create_table(
+        "residents",
+        *_lg("residents"),
+        sa.Column("atena_number", sa.String(length=15), nullable=False, comment="宛名番号"),
+        sa.Column("household_number", sa.String(length=15), nullable=False, comment="世帯番号"),
+        sa.Column("resident_kind", sa.String(length=1), nullable=False, comment="住民種別 (1 日本人, 2 外国人)"),
+        sa.Column("resident_state", sa.String(length=1), nullable=False, comment="住民状態 (1 住民, 2 消除)"),
+        sa.Column("resident_code", sa.String(length=11), nullable=True, comment="住民票コード"),
+        sa.Column("family_name", sa.String(length=50), nullable=True, comment="氏_日本人"),
+        sa.Column("given_name", sa.String(length=50), nullable=True, comment="名_日本人"),
+        sa.Column("roman_name", sa.String(length=200), nullable=True, comment="氏名_外国人ローマ字"),
+        sa.Column("name_kana", sa.String(length=200), nullable=True, comment="氏名_フリガナ"),
+        sa.Column("sex", sa.String(length=1), nullable=False, comment="性別 (1 男, 2 女)"),
+        sa.Column("birth_date", sa.Date(), nullable=False, comment="生年月日"),
+        sa.Column("relationship", sa.String(length=50), nullable=True, comment="続柄表記"),
+        sa.Column("householder_name", sa.String(length=200), nullable=True, comment="世帯主氏名"),
+        sa.Column("postal_code", sa.String(length=8), nullable=True, comment="住所_郵便番号"),
+        sa.Column("address", sa.String(length=400), nullable=True, comment="住所 (都道府県〜番地号)"),
+        sa.Column("building", sa.String(length=200), nullable=True, comment="住所_方書"),
+        sa.Column("moved_on", sa.Date(), nullable=True, comment="異動年月日"),
+        sa.Column("name_key", sa.String(length=200), nullable=False, comment="氏名の検索キー"),
+        sa.Column("kana_key", sa.String(length=200), nullable=False, comment="フリガナの検索キー"),
+        sa.Column("imported_at", UTCDateTime(timezone=True), nullable=False, comment="取込日時"),
+        sa.Column("import_batch", sa.Uuid(), nullable=False, comment="取込の識別子"),
+        sa.Column("id", sa.Uuid(), nullable=False, comment="識別子 (UUID)"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_residents")),
+        sa.UniqueConstraint("lg_code", "atena_number", name=op.f("uq_residents_lg_code_atena_number")),
+    )
+    op.create_index(op.f("ix_residents_birth_date"), "residents", ["birth_date"], unique=False)
+    op.create_index(
+        "ix_residents_name_key",
+        "residents",
+        ["lg_code", "name_key"],
+        unique=False,
+        postgresql_ops={"name_key": "varchar_pattern_ops"},
+    )
+    op.create_index(
+        "ix_residents_kana_key",
+        "residents",
+        ["lg_code", "kana_key"],
+        unique=False,
+        postgresql_ops={"kana_key": "varchar_pattern_ops"},
+    )
 
 
 def downgrade() -> None:
