@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_LG_CODE, LiveServer, free_port, start_live_server
+from tests.conftest import DEMO_LG_CODE, LiveServer, free_port, need, start_live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -78,7 +78,7 @@ class Portal:
 @pytest.fixture
 def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+        need("Debian chromium is not installed (apt-get install chromium)")
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
@@ -117,7 +117,7 @@ def browser() -> Iterator[Any]:
 def axe_violations(page: Any) -> list[str]:
     """axe-core WCAG 2.1 A/AA violations of the page (JIS X 8341-3 AA is WCAG 2.0 AA)."""
     if not AXE.exists():
-        pytest.skip("axe-core not installed: npm ci --prefix tests/e2e")
+        need("axe-core not installed: npm ci --prefix tests/e2e")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
