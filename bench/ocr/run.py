@@ -28,6 +28,8 @@ import cv2
 from PIL import Image
 
 from bench.ocr.synth import generate
+from client.core.ocr.engines.registry import registry
+from client.core.ocr.engines.tesseract import find_tessdata
 from client.core.ocr.fields import comparable
 from client.core.ocr.pipeline import read_document, shared_engine
 from client.core.ocr.templates import default_store
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-baseline", action="store_true", help="skip full-page Tesseract")
+    parser.add_argument("--engine", default=None, help="OCR engine plugin id (default: tesseract)")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong fields")
     args = parser.parse_args()
     cv2.setNumThreads(1)
@@ -57,7 +60,8 @@ def main() -> None:
     store = default_store()
     print(f"templates loaded: {len(store)} in {time.perf_counter() - started:.1f} s")
     samples = generate(store, args.pages, args.seed)
-    engine = shared_engine()
+    engine = shared_engine() if args.engine is None else registry.create(args.engine)
+    print(f"engine: {engine.plugin_id}")
 
     identified = 0
     errors: dict[str, int] = defaultdict(int)
@@ -68,9 +72,9 @@ def main() -> None:
     misses: list[str] = []
     from tesserocr import PSM, PyTessBaseAPI
 
-    full_page = (
-        None if args.no_baseline else PyTessBaseAPI(path=str(engine.tessdata), lang="jpn", psm=PSM.AUTO)
-    )  # type: ignore[attr-defined]
+    tessdata = find_tessdata()
+
+    full_page = None if args.no_baseline else PyTessBaseAPI(path=str(tessdata), lang="jpn", psm=PSM.AUTO)  # type: ignore[attr-defined]
     for s in samples:
         data = _jpeg(s.image)
         truth_fields: dict[str, str] = s.truth["fields"]  # type: ignore[assignment]

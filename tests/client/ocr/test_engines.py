@@ -69,3 +69,17 @@ def test_ecc_fallback_refines_a_rough_guess(store: TemplateStore) -> None:
     found = register.ecc(register.features(image.drop_colour(scan)), reference_features(template), guess)
     assert found is not None and found.method == "ecc"
     assert abs(found.homography[0, 2] + 12) < 2.0 and abs(found.homography[1, 2] - 8) < 2.0
+
+
+def test_ppocr_plugin_reads_a_rare_kanji_name() -> None:
+    """The PP-OCRv5 plugin beside Tesseract is usable and reads a line; the whitelist filters its output."""
+    engine = registry.create("ppocr")
+    assert engine.check().ok
+    canvas = Image.new("L", (900, 90), 255)
+    ImageDraw.Draw(canvas).text((10, 10), "渡邊　高子", font=font(56), fill=0)
+    result = engine.read(image.clean_zone(np.asarray(canvas)), ReadRequest(psm=7))
+    assert result.text.replace(" ", "").replace("　", "") == "渡邊高子"
+    canvas = Image.new("L", (900, 90), 255)
+    ImageDraw.Draw(canvas).text((10, 10), "No.12345", font=font(56), fill=0)
+    digits = engine.read(image.clean_zone(np.asarray(canvas)), ReadRequest(psm=7, whitelist="0123456789"))
+    assert digits.text == "12345"

@@ -7,7 +7,12 @@ from shared.plugins import Registry
 from .base import OcrEngine
 
 registry: Registry[OcrEngine] = Registry(
-    "ocr_engine", modules=["client.core.ocr.engines.fake", "client.core.ocr.engines.tesseract"]
+    "ocr_engine",
+    modules=[
+        "client.core.ocr.engines.fake",
+        "client.core.ocr.engines.tesseract",
+        "client.core.ocr.engines.ppocr",
+    ],
 )
 
 #: The engine the pipeline uses unless the station profile names another.
