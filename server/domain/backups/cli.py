@@ -86,10 +86,11 @@ def restore(name: str | None, yes: bool) -> None:
 def _commands() -> list[click.Command]:
     # All records commands are handed to server/__main__.py from here (one hook there).
     from server.domain.documents.cli import records
+    from server.domain.reports.cli import report
     from server.domain.residents.cli import export_group, import_group
     from server.domain.retention.cli import purge
 
-    return [backup, restore, purge, records, import_group, export_group]
+    return [backup, restore, purge, records, import_group, export_group, report]
 
 
 COMMANDS = _commands()

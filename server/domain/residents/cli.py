@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from server.config import get_settings
 from shared.errors import MadoguchiError
 
+T = TypeVar("T")
 
-def _run(coro_factory):  # type: ignore[no-untyped-def]
+
+def _run(coro_factory: Callable[[Any], Awaitable[T]]) -> T:
     from server.db.engine import Database
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> T:
         db = Database.from_settings(get_settings())
         try:
             return await coro_factory(db)

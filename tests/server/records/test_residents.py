@@ -176,3 +176,46 @@ async def test_export_confirmed_movements_in_the_same_layout(api: Api) -> None:
         api.db, "082104", data.replace(b"'=", b"x="), mode="diff", actor=audit.SYSTEM
     )
     assert report.rejected[0].reason.startswith("宛名番号")  # the export leaves 宛名番号 to the core system
+
+
+def test_cli_import_export_and_audit_report(settings, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`import residents` reports rejected rows; `export movements` and `report audit` write CSVs."""
+    from click.testing import CliRunner
+
+    from server.__main__ import main
+    from server.config import get_settings
+
+    monkeypatch.setenv("MADOGUCHI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MADOGUCHI_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    source = tmp_path / "juki.csv"
+    source.write_bytes(_file([*GOOD, BAD[0][0]]))
+    rejected, out, analysis = tmp_path / "rejected.csv", tmp_path / "out.csv", tmp_path / "audit.csv"
+    try:
+        runner = CliRunner()
+        result = runner.invoke(
+            main,
+            [
+                "import",
+                "residents",
+                str(source),
+                "--lg-code",
+                "082104",
+                "--mode",
+                "full",
+                "--report",
+                str(rejected),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "追加 3" in result.output and "cp932" in result.output
+        assert "生年月日" in rejected.read_text(encoding="utf-8-sig")
+        args = ["--lg-code", "082104", "--from", "2026-01-01", "--to", "2030-12-31"]
+        result = runner.invoke(main, ["export", "movements", str(out), *args])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8").startswith("処理区分,宛名番号")
+        result = runner.invoke(main, ["report", "audit", str(analysis), *args])
+        assert result.exit_code == 0, result.output
+        assert analysis.read_text(encoding="utf-8-sig").startswith("ログインID")
+    finally:
+        get_settings.cache_clear()
