@@ -75,7 +75,10 @@ def main() -> None:
     tessdata = find_tessdata()
 
     full_page = None if args.no_baseline else PyTessBaseAPI(path=str(tessdata), lang="jpn", psm=PSM.AUTO)  # type: ignore[attr-defined]
+    clean_pages = degraded_pages = 0
     for s in samples:
+        degraded_pages += bool(s.truth["degraded"])
+        clean_pages += not s.truth["degraded"]
         data = _jpeg(s.image)
         truth_fields: dict[str, str] = s.truth["fields"]  # type: ignore[assignment]
         types: dict[str, str] = s.truth["types"]  # type: ignore[assignment]
@@ -110,10 +113,10 @@ def main() -> None:
                 baseline_hits[0] += comparable(value) in text
                 baseline_hits[1] += 1
 
-    n = len(samples)
+    n = clean_pages + degraded_pages
     print(
-        f"pages: {n} (clean {sum(1 for s in samples if not s.truth['degraded'])}, degraded "
-        f"{sum(1 for s in samples if s.truth['degraded'])}), total {time.perf_counter() - started:.0f} s"
+        f"pages: {n} (clean {clean_pages}, degraded "
+        f"{degraded_pages}), total {time.perf_counter() - started:.0f} s"
     )
     print(f"identification: {_pct(identified, n)}; errors: {dict(errors) or 'none'}")
     print(f"field exact match, all:      {_pct(*hits['all'])}")

@@ -12,6 +12,7 @@ import argparse
 import io
 import json
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -226,19 +227,18 @@ def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: s
     return Sample(name, page, truth)
 
 
-def generate(store: TemplateStore, pages: int, seed: int) -> list[Sample]:
-    """``pages`` samples over random templates (1 in 10 a card), half of them degraded."""
+def generate(store: TemplateStore, pages: int, seed: int) -> Iterator[Sample]:
+    """``pages`` samples over random templates (1 in 10 a card), half of them degraded; made one
+    at a time so that memory holds one page, not the whole set."""
     rng = random.Random(seed)
     certificates = [t for t in store.templates.values() if t.doc_type is DocumentType.move_out_certificate]
     others = [t for t in store.templates.values() if t.doc_type is not DocumentType.move_out_certificate]
-    out = []
     for i in range(pages):
         template = rng.choice(others) if others and i % 10 == 9 else rng.choice(certificates)
-        out.append(sample(template, rng, degraded=i % 2 == 1, name=f"page{i:04d}"))
-    return out
+        yield sample(template, rng, degraded=i % 2 == 1, name=f"page{i:04d}")
 
 
-def write(samples: list[Sample], folder: Path, quality: int = 85) -> None:
+def write(samples: Iterable[Sample], folder: Path, quality: int = 85) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for s in samples:
         buffer = io.BytesIO()
