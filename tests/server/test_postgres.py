@@ -148,6 +148,17 @@ async def test_api_flow_as_app_role(pg_api: Api) -> None:
     assert shown.json()["notice"]["persons"][0]["my_number"] == VALID_MY_NUMBER
 
 
+async def test_concurrent_submissions_on_postgres(pg_api: Api) -> None:
+    """On PostgreSQL, twelve receptions submitted at once all succeed with consecutive 受付番号."""
+    headers = await pg_api.headers(*DEMO_CLERK)
+    responses = await asyncio.gather(
+        *(pg_api.http.post("/api/v1/receptions", json=reception_body(), headers=headers) for _ in range(12))
+    )
+    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
+    seqs = sorted(int(r.json()["reception_number"].split("-")[1]) for r in responses)
+    assert seqs == list(range(seqs[0], seqs[0] + 12))
+
+
 async def test_rls_isolation(pg: PgDatabase, pg_api: Api) -> None:
     """App role: bound to A sees only A, unbound sees nothing, inserting B's row while bound to A fails."""
     await _ensure_other_municipality(pg)

@@ -152,3 +152,18 @@ async def test_create_is_audited(api: Api) -> None:
     assert event.object_id == r.json()["id"]
     assert event.username == "demo"
     assert event.terminal_id is None or isinstance(event.terminal_id, str)
+
+
+async def _submit_at_once(api: Api, n: int) -> list[int]:
+    headers = await api.headers()
+    responses = await asyncio.gather(
+        *(api.http.post("/api/v1/receptions", json=reception_body(), headers=headers) for _ in range(n))
+    )
+    assert {r.status_code for r in responses} == {201}, [r.text for r in responses if r.status_code != 201]
+    return sorted(int(r.json()["reception_number"].split("-")[1]) for r in responses)
+
+
+async def test_concurrent_submissions_numbered_without_gaps(api: Api) -> None:
+    """Different receptions submitted at once all succeed and get consecutive 受付番号, none twice."""
+    seqs = await _submit_at_once(api, 10)
+    assert seqs == list(range(seqs[0], seqs[0] + 10))

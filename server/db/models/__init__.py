@@ -22,6 +22,7 @@ from server.db.models._payment_webhook import PaymentWebhook
 from server.db.models._purge_item import PurgeItem
 from server.db.models._purge_job import PurgeJob
 from server.db.models._reception import Reception
+from server.db.models._reception_counter import ReceptionCounter
 from server.db.models._reception_person import ReceptionPerson
 from server.db.models._reception_search_key import ReceptionSearchKey
 from server.db.models._resident import Resident
@@ -53,6 +54,7 @@ __all__ = [
     "PurgeItem",
     "PurgeJob",
     "Reception",
+    "ReceptionCounter",
     "ReceptionPerson",
     "ReceptionSearchKey",
     "Resident",

@@ -5,9 +5,9 @@ in one transaction lock the reception, check the reception's total size, insert 
 audit event. If anything after the blob write fails the blob is removed again, so a refused or
 failed upload leaves nothing behind. Reading verifies the SHA-256 before a byte is returned.
 
-Search keys (``reception_search_keys``) are built by :func:`ensure_indexed` for receptions that
-have none yet; every search calls it first, so receptions stored by the receptions domain become
-searchable without that domain knowing about the index.
+Search keys (``reception_search_keys``) are written by :func:`index_reception` in the same
+transaction that stores a reception; :func:`ensure_indexed` (``madoguchi-server records reindex``)
+builds them for receptions stored before the index existed or loaded by other means.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import calendar
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -306,6 +306,27 @@ def keys_of_notice(notice: dict[str, Any]) -> list[tuple[str, str, date | None]]
     return sorted(found, key=lambda t: (t[0], t[1], t[2] or date.min))
 
 
+def _key_rows(lg_code: str, reception_id: uuid.UUID, notice: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "lg_code": lg_code,
+            "reception_id": reception_id,
+            "kind": k,
+            "key": v,
+            "birth_date": b,
+        }
+        for k, v, b in keys_of_notice(notice) or [("none", "", None)]
+    ]
+
+
+async def index_reception(
+    session: AsyncSession, lg_code: str, reception_id: uuid.UUID, notice: dict[str, Any]
+) -> None:
+    """Write the search keys of one reception (called by the receptions domain when storing it)."""
+    await session.execute(sa.insert(ReceptionSearchKey), _key_rows(lg_code, reception_id, notice))
+
+
 async def ensure_indexed(session: AsyncSession, lg_code: str, *, since: date | None = None) -> int:
     """Build search keys for receptions of ``lg_code`` that have none. Returns how many.
 
@@ -326,18 +347,7 @@ async def ensure_indexed(session: AsyncSession, lg_code: str, *, since: date | N
         ).all()
         if not rows:
             return done
-        values = [
-            {
-                "id": uuid.uuid4(),
-                "lg_code": lg_code,
-                "reception_id": rid,
-                "kind": k,
-                "key": v,
-                "birth_date": b,
-            }
-            for rid, notice in rows
-            for k, v, b in keys_of_notice(notice) or [("none", "", None)]
-        ]
+        values = [row for rid, notice in rows for row in _key_rows(lg_code, rid, notice)]
         await session.execute(sa.insert(ReceptionSearchKey), values)
         done += len(rows)
 
@@ -386,12 +396,6 @@ class SearchQuery:
             if value not in (None, ""):
                 details[k] = str(value)
         return details
-
-
-def _yesterday_jst() -> date:
-    from server.domain.receptions.services import JST
-
-    return datetime.now(JST).date() - timedelta(days=1)
 
 
 #: Sorts after every character a key can hold, so ``prefix <= key < prefix + _TOP`` is "starts with".
@@ -483,7 +487,6 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
     lg_code = principal.lg_code
     own = None if principal.has(Permission.record_search) else principal.user_id
     async with db.tenant(lg_code) as session:
-        await ensure_indexed(session, lg_code, since=_yesterday_jst())
         cond = _conditions(query, lg_code, own, session.bind.dialect.name)
         total = (
             await session.execute(sa.select(sa.func.count()).select_from(Reception).where(*cond))

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.crypto import KeyRing
 from server.db.engine import Database
-from server.db.models import Reception, ReceptionPerson
+from server.db.models import Reception, ReceptionCounter, ReceptionPerson
 from server.domain import audit
 from server.domain.accounts.services import Principal
+from server.domain.documents.services import index_reception
 from shared.api import PersonMyNumberState, ReceptionCreate, ReceptionRead, ReceptionStatus
 from shared.errors import Conflict, NotFound
 from shared.models.movement_notice import MovementKind, MovementNotice, Person
@@ -85,14 +86,7 @@ async def _insert(
     lg_code = principal.lg_code
     now = datetime.now(UTC)
     day = business_day(now)
-    last = (
-        await session.execute(
-            sa.select(sa.func.max(Reception.daily_seq)).where(
-                Reception.lg_code == lg_code, Reception.business_date == day
-            )
-        )
-    ).scalar()
-    seq = (last or 0) + 1
+    seq = await _next_daily_seq(session, lg_code, day)
     notice_json: dict[str, Any] = data.notice.model_dump(mode="json")
     for person_json in notice_json["persons"]:
         person_json["my_number"] = None
@@ -132,7 +126,21 @@ async def _insert(
         persons.append(row)
     session.add_all(persons)
     await session.flush()
+    await index_reception(session, lg_code, reception.id, notice_json)
     return Stored(reception, persons, created=True)
+
+
+async def _next_daily_seq(session: AsyncSession, lg_code: str, day: date) -> int:
+    """Take the next number of ``day`` atomically; concurrent submissions queue on the counter row."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ReceptionCounter).values(lg_code=lg_code, business_date=day, last_seq=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[ReceptionCounter.lg_code, ReceptionCounter.business_date],
+        set_={"last_seq": ReceptionCounter.last_seq + 1},
+    ).returning(ReceptionCounter.last_seq)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def create(
@@ -161,7 +169,7 @@ async def create(
                 )
             return read, stored.created
         except IntegrityError:
-            # Another request took the same client_key or reception number: look again.
+            # Another request stored the same client_key meanwhile: look again, answer with its reception.
             continue
     raise Conflict()
 
