@@ -15,6 +15,7 @@ from client.devices.card_readers.kenhojo import CardPinError, KenhojoSession
 from client.devices.card_readers.registry import registry
 from client.devices.card_readers.software_card import SoftwareMynaCard, serve_vpcd
 from shared.errors import DeviceError, InvalidInput
+from tests.conftest import need
 
 
 def _verifies(card: SoftwareMynaCard) -> int:
@@ -95,7 +96,7 @@ def vpcd_card() -> Iterator[SoftwareMynaCard]:
     try:
         sock = serve_vpcd(card)
     except OSError:
-        pytest.skip("pcscd with vsmartcard-vpcd is not running (see docs/ocr.md)")
+        need("pcscd with vsmartcard-vpcd is not running (see docs/ocr.md)")
     time.sleep(1.0)  # pcscd polls the reader for the inserted card
     try:
         yield card
