@@ -5,18 +5,17 @@ Every command reads the same settings (environment ``MADOGUCHI_*``); messages ar
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
+from server.cli_support import run_async, run_in_tenant, run_with_db, with_database
 from server.config import Settings, get_settings
-from shared.errors import MadoguchiError
 from shared.permissions import Permission
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from server.db.engine import Database
 
 DEMO_LG_CODE = "082104"
 DEMO_NAME = "下妻市"
@@ -27,26 +26,6 @@ COUNTER_PERMISSIONS = [
     Permission.mode_counter,
     Permission.mode_kiosk,
 ]
-
-
-def _run(fn: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
-    """Run an async admin task; Madoguchi errors become a Japanese message and exit code 1."""
-    settings = get_settings()
-    try:
-        return asyncio.run(fn(settings))
-    except MadoguchiError as exc:
-        click.echo(f"エラー: {exc.message}", err=True)
-        sys.exit(1)
-
-
-async def _with_db(settings: Settings, body: Callable[[Any], Awaitable[T]]) -> T:
-    from server.db.engine import Database
-
-    db = Database.from_settings(settings)
-    try:
-        return await body(db)
-    finally:
-        await db.dispose()
 
 
 @click.group()
@@ -108,18 +87,15 @@ def db_grant() -> None:
     """PostgreSQL: アプリケーション用ロール (MADOGUCHI_DB_APP_ROLE) に権限を付与する。"""
     from server.db.grants import grant_app_role
 
-    async def body(settings: Settings) -> None:
-        async def inner(database: Any) -> None:
-            async with database.engine.begin() as conn:
-                await grant_app_role(conn, settings.db_app_role)
-
-        await _with_db(settings, inner)
+    async def body(db: Database, settings: Settings) -> None:
+        async with db.engine.begin() as conn:
+            await grant_app_role(conn, settings.db_app_role)
 
     settings = get_settings()
     if settings.is_sqlite:
         click.echo("SQLite ではロールの権限付与は不要です。")
         return
-    _run(body)
+    run_with_db(body)
     click.echo(f"ロール {settings.db_app_role} に権限を付与しました。")
 
 
@@ -135,14 +111,11 @@ def municipality_create(lg_code: str, name: str) -> None:
     """団体を登録する。"""
     from server.domain.accounts import services
 
-    async def body(settings: Settings) -> str:
-        async def inner(database: Any) -> str:
-            async with database.unbound() as session:
-                return (await services.create_municipality(session, lg_code, name)).lg_code
+    async def body(db: Database, _settings: Settings) -> str:
+        async with db.unbound() as session:
+            return (await services.create_municipality(session, lg_code, name)).lg_code
 
-        return await _with_db(settings, inner)
-
-    click.echo(f"団体 {_run(body)} {name} を登録しました。")
+    click.echo(f"団体 {run_with_db(body)} {name} を登録しました。")
 
 
 @main.group()
@@ -158,14 +131,7 @@ def group_create(lg_code: str, name: str, permissions: tuple[str, ...]) -> None:
     """グループを作成する。"""
     from server.domain.accounts import services
 
-    async def body(settings: Settings) -> None:
-        async def inner(database: Any) -> None:
-            async with database.tenant(lg_code) as session:
-                await services.create_group(session, lg_code, name, permissions)
-
-        await _with_db(settings, inner)
-
-    _run(body)
+    run_in_tenant(lg_code, lambda session: services.create_group(session, lg_code, name, permissions))
     click.echo(f"グループ「{name}」を作成しました。")
 
 
@@ -200,26 +166,22 @@ def user_create(
     if not password:
         raise click.UsageError("--password か --password-stdin でパスワードを指定してください。")
 
-    async def body(settings: Settings) -> str | None:
+    async def body(db: Database, settings: Settings) -> str | None:
         keys = load_key_ring(settings.key_path, create=settings.demo) if totp else None
+        async with db.tenant(lg_code) as session:
+            _user, uri = await services.create_user(
+                session,
+                keys,
+                lg_code=lg_code,
+                username=username,
+                display_name=display_name,
+                password=password,
+                groups=groups,
+                totp=totp,
+            )
+            return uri
 
-        async def inner(database: Any) -> str | None:
-            async with database.tenant(lg_code) as session:
-                _user, uri = await services.create_user(
-                    session,
-                    keys,
-                    lg_code=lg_code,
-                    username=username,
-                    display_name=display_name,
-                    password=password,
-                    groups=groups,
-                    totp=totp,
-                )
-                return uri
-
-        return await _with_db(settings, inner)
-
-    uri = _run(body)
+    uri = run_with_db(body)
     click.echo(f"利用者「{username}」を作成しました。")
     if uri:
         click.echo("認証アプリに次のURIを登録してください (一度だけ表示します):")
@@ -239,14 +201,7 @@ def network_allow(lg_code: str, cidr: str, note: str | None) -> None:
     """ネットワークを許可リストに加える (二要素認証の利用者のみログイン可)。"""
     from server.domain.accounts import services
 
-    async def body(settings: Settings) -> None:
-        async def inner(database: Any) -> None:
-            async with database.tenant(lg_code) as session:
-                await services.allow_network(session, lg_code, cidr, note)
-
-        await _with_db(settings, inner)
-
-    _run(body)
+    run_in_tenant(lg_code, lambda session: services.allow_network(session, lg_code, cidr, note))
     click.echo(f"{cidr} を許可しました。")
 
 
@@ -263,19 +218,16 @@ def audit_verify() -> None:
     from server.db.models import Municipality
     from server.domain.audit import ChainReport, verify_chain
 
-    async def body(settings: Settings) -> list[ChainReport]:
-        async def inner(database: Any) -> list[ChainReport]:
-            async with database.unbound() as session:
-                codes = (await session.execute(sa.select(Municipality.lg_code))).scalars().all()
-            reports = []
-            for code in codes:
-                async with database.tenant(code) as session:
-                    reports.append(await verify_chain(session, code))
-            return reports
+    async def body(db: Database, _settings: Settings) -> list[ChainReport]:
+        async with db.unbound() as session:
+            codes = (await session.execute(sa.select(Municipality.lg_code))).scalars().all()
+        reports = []
+        for code in codes:
+            async with db.tenant(code) as session:
+                reports.append(await verify_chain(session, code))
+        return reports
 
-        return await _with_db(settings, inner)
-
-    reports = _run(body)
+    reports = run_with_db(body)
     for report in reports:
         if not report.ok:
             click.echo(
@@ -321,7 +273,7 @@ def demo_seed() -> None:
     if not settings.demo:
         click.echo("デモデータは MADOGUCHI_DEMO=1 のときだけ登録できます。", err=True)
         sys.exit(1)
-    _run(seed_demo)
+    run_async(seed_demo)
     click.echo(
         f"デモデータを登録しました: 団体 {DEMO_LG_CODE} {DEMO_NAME}、利用者 demo / demo-admin "
         f"(パスワード {DEMO_PASSWORD})"
@@ -336,7 +288,7 @@ async def seed_demo(settings: Settings) -> None:
 
     load_key_ring(settings.key_path, create=True)
 
-    async def inner(database: Any) -> None:
+    async def inner(database: Database) -> None:
         async with database.unbound() as session:
             if await session.get(Municipality, DEMO_LG_CODE) is None:
                 await services.create_municipality(session, DEMO_LG_CODE, DEMO_NAME)
@@ -360,7 +312,7 @@ async def seed_demo(settings: Settings) -> None:
                         groups=groups,
                     )
 
-    await _with_db(settings, inner)
+    await with_database(settings, inner)
 
 
 def _add_records_commands() -> None:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
+from server.cli_support import fail
 from server.config import get_settings
 from shared.errors import MadoguchiError
-
-
-def _fail(exc: MadoguchiError) -> None:
-    click.echo(f"エラー: {exc.message}", err=True)
-    sys.exit(1)
 
 
 @click.group(invoke_without_command=True)
@@ -27,8 +21,7 @@ def backup(ctx: click.Context) -> None:
     try:
         made = service.create(settings)
     except MadoguchiError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     click.echo(
         f"バックアップを作成し検証しました: {made.path} "
         f"({made.size_bytes / 1_000_000:.1f} MB、文書 {made.blob_count} 件、"
@@ -60,8 +53,7 @@ def backup_verify(name: str | None) -> None:
         folder = service.find(get_settings(), name)
         service.verify(folder)
     except MadoguchiError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     click.echo(f"バックアップ {folder.name} は目録と一致しています。")
 
 
@@ -78,8 +70,7 @@ def restore(name: str | None, yes: bool) -> None:
     try:
         folder = service.restore(settings, name)
     except MadoguchiError as exc:
-        _fail(exc)
-        return
+        fail(exc)
     click.echo(f"バックアップ {folder.name} から復元しました。")
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
-from server.config import get_settings
+from server.cli_support import run_in_tenant
 
 
 @click.group()
@@ -18,15 +16,7 @@ def records() -> None:
 @click.option("--lg-code", required=True)
 def records_reindex(lg_code: str) -> None:
     """検索キーのない受付 (移行データなど) すべてに検索キーを作る。"""
-    from server.db.engine import Database
     from server.domain.documents.services import ensure_indexed
 
-    async def run() -> int:
-        db = Database.from_settings(get_settings())
-        try:
-            async with db.tenant(lg_code) as session:
-                return await ensure_indexed(session, lg_code)
-        finally:
-            await db.dispose()
-
-    click.echo(f"検索キーを作成しました: {asyncio.run(run())} 件の受付。")
+    count = run_in_tenant(lg_code, lambda session: ensure_indexed(session, lg_code))
+    click.echo(f"検索キーを作成しました: {count} 件の受付。")

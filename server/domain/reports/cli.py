@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from server.config import get_settings
+from server.cli_support import run_with_db
 
 
 @click.group()
@@ -23,17 +22,9 @@ def report() -> None:
 @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
 def report_audit(path: Path, lg_code: str, date_from: datetime, date_to: datetime) -> None:
     """利用者ごとの夜間・休日の操作、ログイン失敗、個人番号表示、突出した検索・閲覧を CSV に出力する。"""
-    from server.db.engine import Database
     from server.domain.reports import audit_analysis
 
-    async def run() -> list[audit_analysis.UserLine]:
-        db = Database.from_settings(get_settings())
-        try:
-            return await audit_analysis.analyse(db, lg_code, date_from.date(), date_to.date())
-        finally:
-            await db.dispose()
-
-    lines = asyncio.run(run())
+    lines = run_with_db(lambda db, _s: audit_analysis.analyse(db, lg_code, date_from.date(), date_to.date()))
     path.write_text(audit_analysis.to_csv(lines), encoding="utf-8-sig")
     flags = audit_analysis.summary(lines)
     click.echo(

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from server.config import get_settings
-from shared.errors import MadoguchiError
-
-T = TypeVar("T")
-
-
-def _run(coro_factory: Callable[[Any], Awaitable[T]]) -> T:
-    from server.db.engine import Database
-
-    async def run() -> T:
-        db = Database.from_settings(get_settings())
-        try:
-            return await coro_factory(db)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except MadoguchiError as exc:
-        click.echo(f"エラー: {exc.message}", err=True)
-        sys.exit(1)
+from server.cli_support import run_with_db
 
 
 @click.group("import")
@@ -53,8 +29,10 @@ def import_residents(path: Path, lg_code: str, mode: str, encoding: str, report_
     from server.domain.residents import services
 
     data = path.read_bytes()
-    report = _run(
-        lambda db: services.import_csv(db, lg_code, data, mode=mode, actor=audit.SYSTEM, encoding=encoding)
+    report = run_with_db(
+        lambda db, _s: services.import_csv(
+            db, lg_code, data, mode=mode, actor=audit.SYSTEM, encoding=encoding
+        )
     )
     click.echo(
         f"取り込みました ({report.encoding}): {report.rows} 行、追加 {report.added}、更新 {report.updated}、"
@@ -85,8 +63,8 @@ def export_movements(path: Path, lg_code: str, date_from: date, date_to: date, e
     from server.domain import audit
     from server.domain.residents import services
 
-    data = _run(
-        lambda db: services.export_csv(
+    data = run_with_db(
+        lambda db, _s: services.export_csv(
             db,
             lg_code,
             date_from=date_from.date() if hasattr(date_from, "date") else date_from,

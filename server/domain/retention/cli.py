@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from server.config import Settings, get_settings
-from shared.errors import MadoguchiError
-
-T = TypeVar("T")
-
-
-def _with_db(body: Callable[[Any, Settings], Awaitable[T]]) -> T:
-    from server.db.engine import Database
-
-    settings = get_settings()
-
-    async def run() -> T:
-        db = Database.from_settings(settings)
-        try:
-            return await body(db, settings)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except MadoguchiError as exc:
-        click.echo(f"エラー: {exc.message}", err=True)
-        sys.exit(1)
+from server.cli_support import run_with_db
+from server.config import Settings
 
 
 @click.group()
@@ -58,7 +34,7 @@ def purge_plan(lg_code: str, planned_by: str) -> None:
         job = await service.plan(db, settings, lg_code, planned_by=planned_by)
         return job, await service.items(db, lg_code, job.id)
 
-    job, items = _with_db(body)
+    job, items = run_with_db(body)
     click.echo(f"削除ジョブ {job.id} (受付日 {job.cutoff} より前、{job.item_count} 件、状態 {job.status})")
     _show(items)
     click.echo(
@@ -82,5 +58,5 @@ def purge_run(lg_code: str, job_id: uuid.UUID, executed_by: str, yes: bool) -> N
     async def body(db: Any, settings: Settings) -> Any:
         return await service.execute(db, open_store(settings), lg_code, job_id, executed_by=executed_by)
 
-    report = _with_db(body)
+    report = run_with_db(body)
     click.echo(f"削除しました: {report.deleted} 件 (一覧 {report.listed} 件、対象外 {report.skipped} 件)。")
