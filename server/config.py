@@ -163,6 +163,18 @@ class Settings(BaseSettings):
     eform_code_minutes: int = Field(default=30, ge=1)
     """How long the code mailed to a guest applicant stays valid (minutes)."""
 
+    portal_password_min_length: int = Field(default=10, ge=8, le=64)
+    """Shortest password a resident may choose for a portal account (characters)."""
+
+    portal_verify_hours: int = Field(default=24, ge=1)
+    """How long the link mailed at portal registration stays valid (hours)."""
+
+    portal_reset_minutes: int = Field(default=30, ge=5)
+    """How long a mailed password-reset link stays valid (minutes); it works once."""
+
+    portal_session_minutes: int = Field(default=120, ge=5)
+    """How long a resident stays logged in to the portal (minutes)."""
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

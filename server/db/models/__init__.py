@@ -26,6 +26,8 @@ from server.db.models._reception_counter import ReceptionCounter
 from server.db.models._reception_person import ReceptionPerson
 from server.db.models._reception_search_key import ReceptionSearchKey
 from server.db.models._resident import Resident
+from server.db.models._resident_account import ResidentAccount
+from server.db.models._resident_account_application import ResidentAccountApplication
 from server.db.models._user import User
 from server.db.models._user_group import UserGroup
 
@@ -58,6 +60,8 @@ __all__ = [
     "ReceptionPerson",
     "ReceptionSearchKey",
     "Resident",
+    "ResidentAccount",
+    "ResidentAccountApplication",
     "UTCDateTime",
     "User",
     "UserGroup",

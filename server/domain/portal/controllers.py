@@ -31,7 +31,8 @@ from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
 from server.domain.payments import services as payments
-from server.domain.portal import postal
+from server.domain.portal import account_pages, postal
+from server.domain.portal import accounts as resident_accounts
 from server.domain.portal.html import STATIC, csrf_token, page
 from server.domain.portal.summary import summary_of
 from server.plugins.payments import PaymentDeclined, WebhookRejected
@@ -118,15 +119,69 @@ async def index(
     )
 
 
+async def _account_context(request: Req, settings: Settings, site: dict[str, Any], session: Any) -> Any:
+    """Who is logged in (for the page header and the account start button), the CSRF token, cookies."""
+    account = await resident_accounts.current_account(
+        session, key_ring(request.app.state), site["lg_code"], account_pages.login_cookie(request)
+    )
+    secret, cookies = account_pages.csrf_cookie(request, settings, site["lg_code"])
+    ctx = {
+        "account": account,
+        "logged_in": account is not None,
+        "account_url": f"{site['home_url']}account",
+        "account_csrf": csrf_token(secret),
+    }
+    return ctx, cookies
+
+
 @get("/procedures/{slug:str}", opt=PUBLIC, include_in_schema=False)
 async def procedure_page(
-    lg_code: FromPath[str], slug: FromPath[str], request: Req, db: NamedDependency[Database]
+    lg_code: FromPath[str],
+    slug: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
 ) -> Response[str]:
-    """One procedure's guide page with the button into its form."""
+    """One procedure's guide page with the buttons into its form (logged in, or guest by code)."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         row = await services.procedure_by_slug(session, site["lg_code"], slug)
-    return page("portal/procedure.html", {**site, "d": services.definition_of(row)}, user_agent=_ua(request))
+        ctx, cookies = await _account_context(request, settings, site, session)
+    return page(
+        "portal/procedure.html",
+        {**site, **ctx, "d": services.definition_of(row)},
+        cookies=cookies,
+        user_agent=_ua(request),
+    )
+
+
+@post("/procedures/{slug:str}/start-account", opt=PUBLIC, include_in_schema=False)
+async def start_account(
+    lg_code: FromPath[str],
+    slug: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Start as the logged-in account: a draft linked to it, straight to the form."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    account_pages.check_csrf(request, form)
+    async with db.tenant(site["lg_code"]) as session:
+        account = await resident_accounts.current_account(
+            session, key_ring(request.app.state), site["lg_code"], account_pages.login_cookie(request)
+        )
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        row = await services.procedure_by_slug(session, site["lg_code"], slug)
+        app, secret = await resident_accounts.start_application(
+            session, account, row, services.definition_of(row), request_client_ip(request)
+        )
+    return Redirect(
+        f"{_app_url(site['lg_code'], app.id)}/form",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[_cookie(settings, site["lg_code"], app.id, secret)],
+    )
 
 
 @post("/procedures/{slug:str}/start", opt=PUBLIC, include_in_schema=False)
@@ -153,8 +208,9 @@ async def start(
     except InvalidInput as exc:
         async with db.tenant(site["lg_code"]) as session:
             row = await services.procedure_by_slug(session, site["lg_code"], slug)
-        ctx = {**site, "d": services.definition_of(row), "error": exc.message, "email": email}
-        return page("portal/procedure.html", ctx, status=422, user_agent=_ua(request))
+            account_ctx, cookies = await _account_context(request, settings, site, session)
+        ctx = {**site, **account_ctx, "d": services.definition_of(row), "error": exc.message, "email": email}
+        return page("portal/procedure.html", ctx, status=422, cookies=cookies, user_agent=_ua(request))
     return Redirect(
         f"{_app_url(site['lg_code'], app.id)}/verify",
         status_code=HTTP_303_SEE_OTHER,
@@ -168,8 +224,22 @@ async def start(
 async def _load(
     db: Database, site: dict[str, Any], request: Req, app_id: FromPath[uuid.UUID], session: Any
 ) -> tuple[Application, Procedure, EformProcedure, str]:
+    """The application opened by its cookie, or by the login of the account that started it.
+
+    With the login, the returned secret (that the CSRF token is derived from) is the login cookie.
+    """
     secret = _secret(request, app_id)
-    app = await services.for_resident(session, site["lg_code"], app_id, secret)
+    try:
+        app = await services.for_resident(session, site["lg_code"], app_id, secret)
+    except NotFound:
+        login = account_pages.login_cookie(request)
+        account = await resident_accounts.current_account(
+            session, key_ring(request.app.state), site["lg_code"], login
+        )
+        if account is None or login is None or not await resident_accounts.owns(session, account, app_id):
+            raise
+        app = await session.get(Application, app_id)
+        secret = f"account:{login}"
     row = await session.get(Procedure, app.procedure_id)
     assert row is not None and secret is not None
     return app, row, services.definition_of(row), secret
@@ -573,6 +643,8 @@ portal_router = Router(
         index,
         procedure_page,
         start,
+        start_account,
+        *account_pages.route_handlers,
         verify_page,
         verify,
         resume,
