@@ -11,6 +11,8 @@ GET      /api/v1/records/receptions                 query → ReceptionPage     
 GET      /api/v1/records/receptions/{id}            → ReceptionRecord           reception.read (own) /
                                                                                 record.search (all)
 GET      /api/v1/records/backups                    → BackupStatus              settings.manage
+GET      /api/v1/reports/operations                 period, format →            report.read
+                                                    OperationReport | CSV | PDF
 =======  =========================================  ==========================  ==========================
 
 The upload takes the file as the request body (any Content-Type; the type is decided from the
@@ -107,3 +109,42 @@ class BackupStatus(_Api):
     backups: list[BackupInfo]
     last_success: datetime | None
     age_hours: float | None
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    pdf = "pdf"
+
+
+class CountRow(_Api):
+    """One line of a breakdown: a stable key, what the screen shows, and the count."""
+
+    key: str
+    label: str
+    count: int
+
+
+class ProcessingTime(_Api):
+    """Time from opening a reception to its submission (``opened_at`` → ``created_at``)."""
+
+    measured: int = Field(description="開始時刻のある受付の件数")
+    median_seconds: float | None
+    p90_seconds: float | None = Field(description="90パーセンタイル (最近順位法)")
+    buckets: list[CountRow]
+
+
+class OperationReport(_Api):
+    """運用報告 of one municipality for one day or month (JST business days)."""
+
+    lg_code: str
+    municipality: str
+    period: str = Field(description="YYYY-MM または YYYY-MM-DD")
+    date_from: date
+    date_to: date
+    total: int
+    by_kind: list[CountRow]
+    by_terminal: list[CountRow]
+    by_clerk: list[CountRow]
+    by_hour: list[int] = Field(description="時台 0–23 (日本時間、登録時刻) ごとの件数")
+    processing: ProcessingTime

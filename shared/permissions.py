@@ -24,6 +24,7 @@ class Permission(StrEnum):
     eform_manage = "eform.manage"  # オンライン申請の手続きの作成・公開
     eform_review = "eform.review"  # オンライン申請の審査・状態変更・CSV出力
     payment_refund = "payment.refund"  # オンライン申請の決済金額の設定・返金
+    report_read = "report.read"  # 運用報告 (受付件数・処理時間) の出力
 
     @property
     def label(self) -> str:
@@ -46,4 +47,5 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.eform_manage: "オンライン申請の手続きの作成・公開",
     Permission.eform_review: "オンライン申請の審査・状態変更・CSV出力",
     Permission.payment_refund: "オンライン申請の決済金額の設定・返金",
+    Permission.report_read: "運用報告 (受付件数・処理時間) の出力",
 }

@@ -13,7 +13,7 @@ from uuid import UUID
 import httpx
 
 from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
-from shared.api_records import BackupStatus, ReceptionPage, ReceptionRecord
+from shared.api_records import BackupStatus, OperationReport, ReceptionPage, ReceptionRecord, ReportFormat
 from shared.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -157,3 +157,18 @@ class ApiClient:
 
     def backup_status(self) -> BackupStatus:
         return BackupStatus.model_validate(self._ok(self.request("GET", "/records/backups")))
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def operation_report(self, period: str) -> OperationReport:
+        """運用報告 of the user's municipality for ``YYYY-MM`` or ``YYYY-MM-DD`` (audited)."""
+        params = httpx.QueryParams({"period": period})
+        return OperationReport.model_validate(self._ok(self.request("GET", f"/reports/operations?{params}")))
+
+    def operation_report_file(self, period: str, fmt: ReportFormat) -> bytes:
+        """The same report as a file: CSV (UTF-8 with BOM) or PDF with charts."""
+        params = httpx.QueryParams({"period": period, "format": fmt.value})
+        response = self.request("GET", f"/reports/operations?{params}")
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response.content
