@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from client.core.api import ApiClient
 from client.core.auth import Session, TokenStore, login
+from client.core.draft import DraftStore
 from client.core.outbox import Outbox
 from client.core.sync import Backoff, SyncWorker
 from shared.api import StationMode
@@ -34,6 +35,7 @@ class AppContext:
     outbox: Outbox
     tokens: TokenStore
     worker: SyncWorker
+    drafts: DraftStore
     session: Session | None = None
     _listeners: list[object] = field(default_factory=list)
 
@@ -118,6 +120,7 @@ class AppContext:
     def close(self) -> None:
         self.worker.stop()
         self.outbox.close()
+        self.drafts.close()
 
 
 def build_context(settings: ClientSettings) -> AppContext:
@@ -136,6 +139,7 @@ def build_context(settings: ClientSettings) -> AppContext:
         backoff=Backoff(base=settings.sync_backoff_base_s, cap=settings.sync_backoff_cap_s),
         poll_interval=settings.sync_poll_interval_s,
     )
-    ctx = AppContext(settings, station, devices, outbox, tokens, worker)
+    drafts = DraftStore(settings.drafts_path)
+    ctx = AppContext(settings, station, devices, outbox, tokens, worker, drafts)
     holder["ctx"] = ctx
     return ctx

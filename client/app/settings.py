@@ -108,6 +108,11 @@ class ClientSettings(BaseSettings):
         return self.data_dir / "outbox.sqlite3"
 
     @property
+    def drafts_path(self) -> Path:
+        """入力途中の届出 (the counter screen's draft), kept until submitted or cleared."""
+        return self.data_dir / "drafts.sqlite3"
+
+    @property
     def settings_path(self) -> Path:
         return self.data_dir / SETTINGS_FILE
 

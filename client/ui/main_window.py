@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
 
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
 from client.core.outbox import OutboxItem
+from client.core.print.service import PrintedForm, print_forms
 from client.core.reception import submit_reception
 from client.core.sync import SyncEvent
+from client.devices.printers.base import PrintJob
 from shared.api import StationMode
 from shared.models.movement_notice import MovementNotice
 
 from .bridge import SyncBridge
+from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
 from .kiosk.panel import KioskPanel
 from .login import LoginDialog
@@ -33,6 +36,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.counter: MoveInForm | None = None
+        self.draft_keeper: DraftKeeper | None = None
         self.last_key: str | None = None
         self._relogin_open = False
 
@@ -119,6 +123,14 @@ class MainWindow(QMainWindow):
         if mode is StationMode.counter:
             self.counter = MoveInForm()
             self.counter.submitted.connect(self.enqueue_notice)
+            self.counter.print_requested.connect(self.print_notice)
+            self.draft_keeper = DraftKeeper(
+                self.counter,
+                self.ctx.drafts,
+                username=lambda: self.ctx.session.user.username if self.ctx.session else None,
+            )
+            # After the window is up (the user has logged in): offer the draft of a killed session.
+            QTimer.singleShot(0, self.offer_draft)
             return self.counter
         if mode is StationMode.supervisor:
             return SupervisorPanel(self.ctx)
@@ -154,6 +166,42 @@ class MainWindow(QMainWindow):
         assert self.counter is not None
         self.counter.submit_button.setEnabled(True)
         self.counter.form_error.show_messages([f"保存できませんでした: {error_text(exc)}"])
+
+    # -- drafts and printing -----------------------------------------------------------------
+
+    def offer_draft(self) -> bool:
+        """Ask whether to restore the counter draft left by a previous session (if there is one)."""
+        if self.counter is None:
+            return False
+        try:
+            return offer_restore(self.counter, self.ctx.drafts, self)
+        except Exception as exc:  # an unreadable draft must not stop the counter
+            self.statusBar().showMessage(f"入力途中の届出を読み込めませんでした: {error_text(exc)}", 15000)
+            return False
+
+    @Slot(object)
+    def print_notice(self, notice: MovementNotice) -> None:
+        """Render the notice's forms and send them to the station's printer, off the UI thread."""
+        assert self.counter is not None
+        self.counter.print_button.setEnabled(False)
+        self.statusBar().showMessage("印刷しています…")
+        run_in_background(
+            print_forms,
+            notice,
+            self.ctx.devices.printer,
+            on_result=self._printed,
+            on_error=self._print_failed,
+        )
+
+    def _printed(self, jobs: list[tuple[PrintedForm, PrintJob]]) -> None:
+        if self.counter is not None:
+            self.counter.print_button.setEnabled(True)
+        self.statusBar().showMessage(f"印刷しました（{len(jobs)}件）", 15000)
+
+    def _print_failed(self, exc: BaseException) -> None:
+        if self.counter is not None:
+            self.counter.print_button.setEnabled(True)
+        self.statusBar().showMessage(f"印刷できませんでした: {error_text(exc)}", 30000)
 
     # -- sync events -------------------------------------------------------------------------
 
@@ -207,5 +255,10 @@ class MainWindow(QMainWindow):
         SettingsDialog(self.ctx.settings, self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.draft_keeper is not None:
+            try:
+                self.draft_keeper.flush()
+            except Exception as exc:  # the debounced saves already kept all but the last moment
+                error_text(exc)
         self.ctx.worker.stop(timeout=2)
         super().closeEvent(event)

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -132,6 +133,11 @@ class MoveInForm(QWidget):
     #: 印刷 (Ctrl+P): a validated notice to print before it is submitted or confirmed; the app
     #: wires it to client.core.print.service.print_forms off the UI thread.
     print_requested = Signal(object)
+    #: Something the clerk sees changed (a field's text, a person added or removed): the draft
+    #: keeper (client.ui.counter.draft_keeper) saves the raw values a moment later.
+    edited = Signal()
+    #: The form was emptied (クリア, or after a successful submit): the draft is forgotten.
+    cleared = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +145,7 @@ class MoveInForm(QWidget):
         self.fields: dict[str, Field] = {}
         self.persons: list[PersonBox] = []
         self._enter_wired: set[int] = set()
+        self._edit_wired: set[int] = set()
 
         outer = QVBoxLayout(self)
         title = QLabel("住民異動届（転入）")
@@ -242,6 +249,7 @@ class MoveInForm(QWidget):
         self.persons_layout.addWidget(box)
         self._reindex()
         box.fields["family_name"].editor.setFocus()
+        self.edited.emit()
         return box
 
     def remove_person(self, box: PersonBox) -> None:
@@ -251,6 +259,7 @@ class MoveInForm(QWidget):
         self.persons_layout.removeWidget(box)
         box.deleteLater()
         self._reindex()
+        self.edited.emit()
 
     def _reindex(self) -> None:
         for key in [k for k in self.fields if k.startswith("persons.")]:
@@ -282,6 +291,16 @@ class MoveInForm(QWidget):
             if isinstance(widget, QLineEdit) and id(widget) not in self._enter_wired:
                 widget.returnPressed.connect(self._next_field)
                 self._enter_wired.add(id(widget))
+        for field in self.fields.values():
+            editor = field.editor
+            if id(editor) in self._edit_wired:
+                continue
+            self._edit_wired.add(id(editor))
+            if isinstance(editor, QLineEdit):
+                editor.textChanged.connect(self.edited)
+            elif isinstance(editor, QComboBox):
+                editor.currentIndexChanged.connect(self.edited)
+                editor.editTextChanged.connect(self.edited)
 
     def _next_field(self) -> None:
         self.focusNextChild()
@@ -303,6 +322,38 @@ class MoveInForm(QWidget):
             "old_address": self.old_address.values(),
             "persons": [box.values() for box in self.persons],
         }
+
+    def raw_values(self) -> dict[str, str]:
+        """Every field's text exactly as it stands, valid or not, by dotted name (for the draft)."""
+        return {name: field.text() for name, field in self.fields.items()}
+
+    def restore_values(self, values: dict[str, str]) -> None:
+        """Put saved :meth:`raw_values` back: as many persons as were saved, every field's text."""
+        wanted = 1 + max(
+            (int(k.split(".")[1]) for k in values if k.startswith("persons.") and k.split(".")[1].isdigit()),
+            default=0,
+        )
+        while len(self.persons) < wanted:
+            self.add_person()
+        for box in list(self.persons[wanted:]):
+            self.remove_person(box)
+        for name, field in self.fields.items():
+            if name not in values:
+                continue
+            value = values[name]
+            editor = field.editor
+            if isinstance(editor, QComboBox) and not editor.isEditable() and value == "":
+                editor.setCurrentIndex(max(editor.findData(None), 0))
+            else:
+                field.set_text(value)
+        self.show_errors({})
+
+    def is_blank(self) -> bool:
+        """Nothing typed yet: only the defaults (today's 届出日, 本人) and one empty person."""
+        if len(self.persons) != 1:
+            return False
+        defaults = {"notified_on": today_wareki(), "notifier.standing": STANDINGS[0][1] or ""}
+        return all(field.text() == defaults.get(name, "") for name, field in self.fields.items())
 
     def show_errors(self, errors: dict[str, list[str]]) -> None:
         """Show each message beside its field; unknown paths go to the nearest group or the top."""
@@ -385,6 +436,7 @@ class MoveInForm(QWidget):
         self.show_errors({})
         self.opened_at = datetime.now(UTC)
         self.fields["notified_on"].editor.setFocus()
+        self.cleared.emit()
 
     def show_last(self, item: OutboxItem) -> None:
         """The state of the last submitted reception (送信待ち → 受付番号)."""
