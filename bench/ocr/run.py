@@ -8,7 +8,13 @@ plain full-page Tesseract (``--psm 3``, no template) for comparison. Figures:
 - field exact match after normalisation (NFKC, spaces removed): overall, clean / degraded, per
   field type, names apart; a field counts only if its text equals the truth;
 - seconds per page (median, p95) and the process's peak memory;
-- full-page Tesseract: share of truth values found verbatim in its text, and the time ratio.
+- full-page Tesseract: share of truth values found verbatim in its text, and the time ratio;
+- template load time without cache, cold (parse + write the cache) and warm (from the cache).
+
+Engines: by default the routing table (``client/core/ocr/routing.yaml``); ``--engine ID`` reads
+every field with one engine; ``--compare tesseract,ppocr`` reads the same pages with each engine
+in turn and prints per field type exact match and seconds per page side by side, and the routing
+table the figures suggest (per type the most accurate engine; ties go to the first one).
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ import argparse
 import io
 import resource
 import statistics
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import cv2
 from PIL import Image
@@ -31,8 +39,9 @@ from bench.ocr.synth import generate
 from client.core.ocr.engines.registry import registry
 from client.core.ocr.engines.tesseract import find_tessdata
 from client.core.ocr.fields import comparable
-from client.core.ocr.pipeline import read_document, shared_engine
-from client.core.ocr.templates import default_store
+from client.core.ocr.pipeline import read_document, shared_engines
+from client.core.ocr.routing import Engines
+from client.core.ocr.templates import TemplateStore
 from shared.errors import MadoguchiError
 
 
@@ -46,30 +55,68 @@ def _pct(hits: int, total: int) -> str:
     return f"{100 * hits / total:5.1f} % ({hits}/{total})" if total else "  n/a"
 
 
+def _load_times() -> TemplateStore:
+    """Load the templates without cache, cold and warm; print the times; return the store."""
+    t0 = time.perf_counter()
+    TemplateStore.load(cache_dir=False)
+    plain = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        TemplateStore.load(cache_dir=Path(folder))
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        store = TemplateStore.load(cache_dir=Path(folder))
+        warm = time.perf_counter() - t0
+    print(
+        f"templates: {len(store)}; load without cache {plain:.2f} s, "
+        f"cold (parse + write cache) {cold:.2f} s, warm (from cache) {warm:.2f} s"
+    )
+    return store
+
+
+class Tally:
+    """Hits and times of one engine setup over the pages."""
+
+    def __init__(self, label: str, engines: Engines) -> None:
+        self.label = label
+        self.engines = engines
+        self.identified = 0
+        self.errors: dict[str, int] = defaultdict(int)
+        self.seconds: list[float] = []
+        self.hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self.misses: list[str] = []
+
+    def rate(self, key: str) -> float:
+        hit, total = self.hits[key]
+        return hit / total if total else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-baseline", action="store_true", help="skip full-page Tesseract")
-    parser.add_argument("--engine", default=None, help="OCR engine plugin id (default: tesseract)")
+    parser.add_argument("--engine", default=None, help="read every field with this engine plugin id")
+    parser.add_argument("--compare", default=None, help="comma-separated engine ids, e.g. tesseract,ppocr")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong fields")
     args = parser.parse_args()
     cv2.setNumThreads(1)
 
     started = time.perf_counter()
-    store = default_store()
-    print(f"templates loaded: {len(store)} in {time.perf_counter() - started:.1f} s")
+    store = _load_times()
     samples = generate(store, args.pages, args.seed)
-    engine = shared_engine() if args.engine is None else registry.create(args.engine)
-    print(f"engine: {engine.plugin_id}")
+    if args.compare:
+        tallies = [Tally(e, Engines.single(registry.create(e))) for e in args.compare.split(",")]
+    elif args.engine:
+        tallies = [Tally(args.engine, Engines.single(registry.create(args.engine)))]
+    else:
+        routed = shared_engines()
+        label = f"routed ({', '.join(f'{k.value}={v}' for k, v in routed.routing.types.items()) or 'none'})"
+        tallies = [Tally(f"{label}, default {routed.routing.default}", routed)]
+    print("engines:", "; ".join(t.label for t in tallies))
 
-    identified = 0
-    errors: dict[str, int] = defaultdict(int)
-    seconds: list[float] = []
-    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     baseline_hits = [0, 0]
     baseline_seconds: list[float] = []
-    misses: list[str] = []
     from tesserocr import PSM, PyTessBaseAPI
 
     tessdata = find_tessdata()
@@ -83,27 +130,28 @@ def main() -> None:
         truth_fields: dict[str, str] = s.truth["fields"]  # type: ignore[assignment]
         types: dict[str, str] = s.truth["types"]  # type: ignore[assignment]
         state = "degraded" if s.truth["degraded"] else "clean"
-        t0 = time.perf_counter()
-        try:
-            result = read_document(data, store=store, engine=engine)
-        except MadoguchiError as exc:
-            seconds.append(time.perf_counter() - t0)
-            errors[exc.error_code] += 1
-            for field in truth_fields:
+        for tally in tallies:
+            t0 = time.perf_counter()
+            try:
+                result = read_document(data, store=store, engine=tally.engines)
+            except MadoguchiError as exc:
+                tally.seconds.append(time.perf_counter() - t0)
+                tally.errors[exc.error_code] += 1
+                for field in truth_fields:
+                    for key in ("all", state, f"type:{types[field]}"):
+                        tally.hits[key][1] += 1
+                continue
+            tally.seconds.append(time.perf_counter() - t0)
+            ok_template = result.template_id == s.truth["template_id"]
+            tally.identified += ok_template
+            for field, value in truth_fields.items():
+                read = result.field(field).text if ok_template else ""
+                good = comparable(read) == comparable(value)
                 for key in ("all", state, f"type:{types[field]}"):
-                    hits[key][1] += 1
-            continue
-        seconds.append(time.perf_counter() - t0)
-        ok_template = result.template_id == s.truth["template_id"]
-        identified += ok_template
-        for field, value in truth_fields.items():
-            read = result.field(field).text if ok_template else ""
-            good = comparable(read) == comparable(value)
-            for key in ("all", state, f"type:{types[field]}"):
-                hits[key][0] += good
-                hits[key][1] += 1
-            if not good and len(misses) < args.show_misses:
-                misses.append(f"{s.name} {state} {field}: {value} → {read}")
+                    tally.hits[key][0] += good
+                    tally.hits[key][1] += 1
+                if not good and len(tally.misses) < args.show_misses:
+                    tally.misses.append(f"{s.name} {state} {field}: {value} → {read}")
         if full_page is not None:
             t0 = time.perf_counter()
             full_page.SetImage(Image.open(io.BytesIO(data)))
@@ -118,31 +166,50 @@ def main() -> None:
         f"pages: {n} (clean {clean_pages}, degraded "
         f"{degraded_pages}), total {time.perf_counter() - started:.0f} s"
     )
-    print(f"identification: {_pct(identified, n)}; errors: {dict(errors) or 'none'}")
-    print(f"field exact match, all:      {_pct(*hits['all'])}")
-    print(f"field exact match, clean:    {_pct(*hits['clean'])}")
-    print(f"field exact match, degraded: {_pct(*hits['degraded'])}")
-    for key in sorted(k for k in hits if k.startswith("type:")):
-        print(f"  {key[5:]:<15} {_pct(*hits[key])}")
-    seconds.sort()
-    print(
-        f"seconds per page: median {statistics.median(seconds):.2f}, p95 {seconds[int(0.95 * (n - 1))]:.2f}"
-    )
+    for tally in tallies:
+        hits, seconds = tally.hits, sorted(tally.seconds)
+        print(f"== {tally.label}")
+        print(f"identification: {_pct(tally.identified, n)}; errors: {dict(tally.errors) or 'none'}")
+        print(f"field exact match, all:      {_pct(*hits['all'])}")
+        print(f"field exact match, clean:    {_pct(*hits['clean'])}")
+        print(f"field exact match, degraded: {_pct(*hits['degraded'])}")
+        for key in sorted(k for k in hits if k.startswith("type:")):
+            print(f"  {key[5:]:<15} {_pct(*hits[key])}")
+        print(
+            f"seconds per page: median {statistics.median(seconds):.2f}, "
+            f"p95 {seconds[int(0.95 * (n - 1))]:.2f}"
+        )
+        for line in tally.misses:
+            print("  miss:", line)
+    if len(tallies) > 1:
+        kinds = sorted(k[5:] for k in tallies[0].hits if k.startswith("type:"))
+        print("per type:", " / ".join(t.label for t in tallies))
+        suggested: dict[str, str] = {}
+        for kind in kinds:
+            rates = [t.rate(f"type:{kind}") for t in tallies]
+            best = tallies[rates.index(max(rates))].label
+            suggested[kind] = best
+            print(f"  {kind:<22}", "  ".join(f"{100 * r:5.1f} %" for r in rates), f"→ {best}")
+        issuer = max(tallies, key=lambda t: t.identified).label
+        default = tallies[0].label
+        print("suggested routing.yaml:")
+        print(f"default: {default}\nissuer: {issuer}\ntypes:")
+        for kind, best in suggested.items():
+            if best != default:
+                print(f"  {kind}: {best}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS of the process): {peak:.0f} MB")
     if baseline_seconds:
         rate = baseline_hits[0] / baseline_hits[1]
-        ours = hits["all"][0] / hits["all"][1]
+        ours = tallies[0].rate("all")
         print(
             f"full-page tesseract --psm 3: values found verbatim {_pct(*baseline_hits)}, "
             f"median {statistics.median(baseline_seconds):.2f} s/page"
         )
         print(
             f"ratios (template / full page): accuracy {ours / rate if rate else float('inf'):.2f}×, "
-            f"time {statistics.median(seconds) / statistics.median(baseline_seconds):.2f}×"
+            f"time {statistics.median(tallies[0].seconds) / statistics.median(baseline_seconds):.2f}×"
         )
-    for line in misses:
-        print("  miss:", line)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
 from . import errors, image, register, render
 from .engines.base import OcrEngine, ReadRequest
 from .engines.base import OcrResult as OcrEngineResult
-from .engines.registry import DEFAULT_ENGINE, registry
 from .fields import SPACED, comparable, parse
 from .mapping import to_movement_notice
+from .routing import Engines
 from .templates import TemplateStore, default_store, family_key, template_id
+from .variants import variant_note
 
 #: Beyond this rotation the page is refused (a correctly fed page is within ±3°).
 MAX_SKEW_DEGREES = 10.0
@@ -86,20 +87,27 @@ def read_document(
     source: image.ImageSource,
     *,
     store: TemplateStore | None = None,
-    engine: OcrEngine | None = None,
+    engine: OcrEngine | Engines | None = None,
 ) -> OcrResult:
-    """Identify, align and read one scanned page."""
+    """Identify, align and read one scanned page. ``engine``: one engine for every field, or the
+    routed engines (default: :func:`shared_engines`, the table in ``routing.yaml``)."""
     store = store or default_store()
-    engine = engine or shared_engine()
+    engines = (
+        engine
+        if isinstance(engine, Engines)
+        else shared_engines()
+        if engine is None
+        else Engines.single(engine)
+    )
     rgb = image.load(source)
     page = image.drop_colour(rgb)
     if image.is_blank(page):
         raise errors.blank_page()
     scan = register.features(page)
-    template, registration = identify(scan, page, store, engine)
+    template, registration = identify(scan, page, store, engines.for_issuer())
     check_pose(registration)
     aligned = register.warp(rgb, registration, (template.reference.width, template.reference.height))
-    fields = [read_zone(aligned, zone, engine) for zone in template.zones]
+    fields = [read_zone(aligned, zone, engines.for_type(zone.type)) for zone in template.zones]
     return OcrResult(
         template_id=template_id(template),
         doc_type=template.doc_type.value,
@@ -116,15 +124,21 @@ def read_document(
 # Steps
 
 
-_ENGINE: OcrEngine | None = None
+_ENGINES: Engines | None = None
+
+
+def shared_engines() -> Engines:
+    """The routed engines of the process (one loaded model per engine id)."""
+    global _ENGINES
+    if _ENGINES is None:
+        _ENGINES = Engines()
+    return _ENGINES
 
 
 def shared_engine() -> OcrEngine:
-    """One engine per process, so the model stays loaded."""
-    global _ENGINE
-    if _ENGINE is None:
-        _ENGINE = registry.create(DEFAULT_ENGINE)
-    return _ENGINE
+    """The process's default engine (the routing table's ``default``), e.g. for the designer."""
+    engines = shared_engines()
+    return engines.get(engines.routing.default)
 
 
 _REFERENCES: OrderedDict[str, register.Features] = OrderedDict()
@@ -297,7 +311,10 @@ def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult
         read = read_text(engine, crop, request_for(zone, crop))
         text, confidence = read.text, read.confidence
     parsed = parse(zone.type, text)
-    return result(parsed.text, parsed.value, confidence, parsed.problem, parsed.note)
+    note = parsed.note
+    if zone.type is ZoneType.name:
+        note = " ".join(n for n in (note, variant_note(parsed.text)) if n) or None
+    return result(parsed.text, parsed.value, confidence, parsed.problem, note)
 
 
 def movement_notice(template: OcrTemplate, fields: list[FieldResult]) -> dict[str, Any]:

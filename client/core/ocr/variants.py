@@ -1,0 +1,89 @@
+"""Character forms the recognisers get wrong in a known, explainable way.
+
+:data:`SIMPLIFIED_TO_JAPANESE` — PP-OCRv5 reads Japanese print but its character set is
+Chinese-first, so a few Japanese characters come out in their simplified Chinese form (帯 → 带).
+A character is mapped back only when it is outside JIS X 0208 (the character set the
+certificates print their common forms in; a test checks this) *and* stands for exactly one
+Japanese form. The same holds for the Taiwanese forms it outputs for a few (産 → 產, 内 → 內).
+PP-OCR outputs traditional forms such as 榮 亞 as themselves, so 荣 亚 are left alone; ambiguous
+ones stay as read too (历 could be 歴 or 暦, 泽 沢 or 澤, 滨 浜 or 濱, 龙 竜 or 龍) and fail
+validation or go to the clerk.
+
+:data:`FOLDED_VARIANTS` — both engines fold some 異体字 of names to the common form (髙 → 高,
+﨑 → 崎; Tesseract's ``jpn`` model does not know 髙 﨑 邊 邉 德 𠮷 at all, PP-OCR outputs the common
+form, neither outputs IVS). Which form the document prints cannot be known from the reading, so
+nothing is replaced: a name holding such a character gets a note asking the clerk to compare it
+with the scan crop (names always need confirmation anyway).
+"""
+
+from __future__ import annotations
+
+SIMPLIFIED_TO_JAPANESE: dict[str, str] = {
+    "带": "帯",
+    "县": "県",
+    "东": "東",
+    "发": "発",
+    "长": "長",
+    "门": "門",
+    "马": "馬",
+    "鸟": "鳥",
+    "岛": "島",
+    "冈": "岡",
+    "桥": "橋",
+    "间": "間",
+    "户": "戸",
+    "见": "見",
+    "过": "過",
+    "乡": "郷",
+    "关": "関",
+    "宫": "宮",
+    "爱": "愛",
+    "转": "転",
+    "证": "証",
+    "书": "書",
+    "务": "務",
+    "续": "続",
+    "妇": "婦",
+    "丽": "麗",
+    "别": "別",
+    "华": "華",
+    "绘": "絵",
+    "纪": "紀",
+    "树": "樹",
+    "诚": "誠",
+    "贵": "貴",
+    "荫": "蔭",
+    "產": "産",
+    "內": "内",
+}
+_TRANSLATE = str.maketrans(SIMPLIFIED_TO_JAPANESE)
+
+#: Common form an engine outputs → the 異体字 it may stand for on the document.
+FOLDED_VARIANTS: dict[str, str] = {
+    "高": "髙",
+    "崎": "﨑・嵜",
+    "辺": "邊・邉",
+    "吉": "𠮷",
+    "徳": "德",
+    "葛": "葛󠄀",
+    "斉": "齊・齋",
+    "沢": "澤",
+    "惠": "恵",  # the other way round: PP-OCR outputs 惠 for 恵, but 惠 is a real name variant
+}
+
+
+def to_japanese(text: str) -> str:
+    """``text`` with the unambiguous simplified Chinese forms replaced by the Japanese ones."""
+    return text.translate(_TRANSLATE)
+
+
+def variant_note(text: str) -> str | None:
+    """A note for the clerk when ``text`` holds a character that may be a folded 異体字."""
+    found = [
+        f"「{c}」は原本では「{FOLDED_VARIANTS[c]}」の場合があります"
+        for c in dict.fromkeys(text)
+        if c in FOLDED_VARIANTS
+    ]
+    if not found:
+        return None
+    return "、".join(found) + "。スキャン画像と照合してください。"
