@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     """JSON key file ``{"current": id, "keys": {id: base64}, "hmac_key": base64}`` for 個人番号 and
     TOTP secrets. Empty: ``<data_dir>/keys.json``. Create it with ``python -m server keys generate``."""
 
+    ipamj_font: Path | None = None
+    """IPAmj明朝 (``ipamjm.ttf``) for the PDFs the server draws (operation reports). Empty: Debian's
+    ``fonts-ipamj-mincho`` paths. A missing font is an error, never a substitute."""
+
     log_level: str = "INFO"
     """Python logging level of the server."""
 

@@ -62,9 +62,11 @@ def report_operations(path: Path, lg_code: str, month: str | None, day: str | No
     suffix = path.suffix.lower().lstrip(".")
     chosen = ReportFormat(fmt or (suffix if suffix in {"pdf", "csv", "json"} else "pdf"))
 
-    async def body(db: Database, _settings: Settings) -> tuple[int, bytes]:
+    async def body(db: Database, settings: Settings) -> tuple[int, bytes]:
         made = await operations.build(db, lg_code, period, actor=audit.SYSTEM, fmt=chosen)
-        return made.total, await anyio.to_thread.run_sync(operations.encode, made, chosen)
+        return made.total, await anyio.to_thread.run_sync(
+            operations.encode, made, chosen, settings.ipamj_font
+        )
 
     total, data = run_with_db(body)
     path.write_bytes(data)

@@ -9,6 +9,7 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from server.config import Settings
 from server.db.engine import Database
 from server.domain.accounts.access import requires
 from server.domain.accounts.services import Principal
@@ -27,12 +28,13 @@ from shared.permissions import Permission
 async def operation_report(
     principal: NamedDependency[Principal],
     db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
     period: FromQuery[str],
     format: FromQuery[ReportFormat] = ReportFormat.json,
 ) -> Response[bytes]:
     """The period (``YYYY-MM`` or ``YYYY-MM-DD``) of the caller's municipality; audited."""
     report = await operations.build(db, principal.lg_code, period, actor=principal.actor, fmt=format)
-    data = await anyio.to_thread.run_sync(operations.encode, report, format)
+    data = await anyio.to_thread.run_sync(operations.encode, report, format, settings.ipamj_font)
     headers = {"Cache-Control": "no-store"}
     if format is not ReportFormat.json:
         name = quote(operations.filename(report, format))

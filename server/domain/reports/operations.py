@@ -20,6 +20,7 @@ import re
 import statistics
 from collections import Counter
 from datetime import UTC, date, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -222,13 +223,13 @@ MEDIA_TYPES = {
 }
 
 
-def encode(report: OperationReport, fmt: ReportFormat) -> bytes:
-    """The report as file bytes: JSON, CSV (UTF-8 with BOM, CRLF) or PDF. Call in a worker thread
-    for PDF (rendering takes a moment)."""
+def encode(report: OperationReport, fmt: ReportFormat, font: Path | None = None) -> bytes:
+    """The report as file bytes: JSON, CSV (UTF-8 with BOM, CRLF) or PDF (in IPAmj明朝 from
+    ``font``, default Debian's path). Call in a worker thread for PDF (rendering takes a moment)."""
     if fmt is ReportFormat.pdf:
         from server.domain.reports import operations_pdf
 
-        return operations_pdf.render(report)
+        return operations_pdf.render(report, font=font)
     if fmt is ReportFormat.csv:
         return to_csv(report).encode("utf-8-sig")
     return report.model_dump_json(indent=2).encode()

@@ -1,15 +1,15 @@
 """The 運用報告 as a printable A4 PDF: summary, bar charts (時間帯別, 手続き別, 処理時間の分布) and
 tables (端末別, 職員別), all in IPAmj明朝 embedded as a subset.
 
-The font is looked up in ``MADOGUCHI_IPAMJ_FONT`` and then Debian's ``fonts-ipamj-mincho`` paths; a
-missing font is an error, never a substitute. Variation selectors are dropped from labels here (a
-statistics report, not a form: reportlab's plain cmap would draw them as boxes).
+The font is ``Settings.ipamj_font`` (``MADOGUCHI_IPAMJ_FONT``) or else Debian's
+``fonts-ipamj-mincho`` paths; a missing font is an error, never a substitute. Variation
+selectors are dropped from labels here (a statistics report, not a form: reportlab's plain cmap
+would draw them as boxes).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 import threading
 from datetime import datetime
@@ -39,7 +39,6 @@ from shared.api_records import CountRow, OperationReport
 from shared.errors import MadoguchiError
 
 FONT_NAME = "IPAmjMincho"
-FONT_ENV = "MADOGUCHI_IPAMJ_FONT"
 FONT_PATHS = (
     Path("/usr/share/fonts/truetype/ipamj/ipamjm.ttf"),
     Path("/usr/share/fonts/opentype/ipamj/ipamjm.ttf"),
@@ -62,12 +61,11 @@ class ReportFontMissing(MadoguchiError):
     )
 
 
-def _register_font() -> None:
+def _register_font(configured: Path | None) -> None:
     with _lock:
         if FONT_NAME in pdfmetrics.getRegisteredFontNames():
             return
-        configured = os.environ.get(FONT_ENV)
-        candidates = [Path(configured)] if configured else list(FONT_PATHS)
+        candidates = [configured] if configured else list(FONT_PATHS)
         for path in candidates:
             if path.is_file():
                 pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
@@ -157,9 +155,11 @@ def bar_chart(rows: list[CountRow], width: float) -> Drawing:
     return drawing
 
 
-def render(report: OperationReport, *, generated_at: datetime | None = None) -> bytes:
+def render(
+    report: OperationReport, *, font: Path | None = None, generated_at: datetime | None = None
+) -> bytes:
     """The report as PDF bytes (A4 portrait, 1–3 pages)."""
-    _register_font()
+    _register_font(font)
     body = ParagraphStyle("body", fontName=FONT_NAME, fontSize=9.5, leading=14)
     h1 = ParagraphStyle("h1", fontName=FONT_NAME, fontSize=16, leading=22, spaceAfter=2 * mm)
     h2 = ParagraphStyle(
