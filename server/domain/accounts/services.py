@@ -35,6 +35,7 @@ from server.db.models import (
     UserGroup,
 )
 from server.domain import audit
+from server.domain.accounts import lockout
 from server.domain.accounts.network import in_networks
 from server.domain.accounts.passwords import hash_password, verify_password
 from shared.api import LoginRequest
@@ -310,13 +311,9 @@ async def _login_bound(
     user = await get_user(session, lg_code, req.username)
 
     async def refuse(error: Exception, reason: str, *, count: bool = False) -> _Refused:
-        if user is not None and count:
-            user.failed_logins += 1
-            if user.failed_logins >= settings.lockout_threshold:
-                user.failed_logins = 0
-                user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                reason = "locked"
-                error = AccountLocked()
+        if user is not None and count and lockout.record_failure(user, settings, now):
+            reason = "locked"
+            error = AccountLocked()
         who = audit.Actor(user.id if user else None, req.username, req.terminal_id, client_ip)
         await audit.record(
             session,
@@ -332,7 +329,7 @@ async def _login_bound(
     if user is None or not user.is_active:
         await anyio.to_thread.run_sync(verify_password, None, req.password)
         return await refuse(AuthenticationFailed(), "unknown_user" if user is None else "inactive")
-    if user.locked_until is not None and user.locked_until > now:
+    if lockout.is_locked(user, now):
         return await refuse(AccountLocked(), "locked")
     if not await anyio.to_thread.run_sync(verify_password, user.password_hash, req.password):
         return await refuse(AuthenticationFailed(), "password", count=True)
@@ -362,8 +359,7 @@ async def _login_bound(
 
         user.totp_last_step = step
 
-    user.failed_logins = 0
-    user.locked_until = None
+    lockout.clear(user)
     token = f"{lg_code}.{secrets.token_urlsafe(32)}"
     expires = now + timedelta(minutes=settings.session_ttl_minutes)
     auth = AuthSession(

@@ -30,6 +30,7 @@ from server.config import Settings
 from server.crypto import KeyRing
 from server.db.models import Application, Procedure, ResidentAccount, ResidentAccountApplication
 from server.domain import audit, notifications
+from server.domain.accounts import lockout
 from server.domain.accounts.passwords import hash_password, verify_password
 from server.domain.eforms import fields as F
 from server.domain.eforms.services import JST, ApplicationStatus, sha256
@@ -290,19 +291,15 @@ async def login(
     if account is None:
         await anyio.to_thread.run_sync(verify_password, None, password)
         return await refuse("unknown", LOGIN_FAILED)
-    if account.locked_until is not None and account.locked_until > now:
+    if lockout.is_locked(account, now):
         return await refuse("locked", LOCKED)
     if not await anyio.to_thread.run_sync(verify_password, account.password_hash, password):
-        account.failed_logins += 1
-        if account.failed_logins >= settings.lockout_threshold:
-            account.failed_logins = 0
-            account.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        if lockout.record_failure(account, settings, now):
             return await refuse("locked", LOCKED)
         return await refuse("password", LOGIN_FAILED)
     if account.email_verified_at is None:
         return await refuse("unverified", UNVERIFIED)
-    account.failed_logins = 0
-    account.locked_until = None
+    lockout.clear(account)
     await audit.record(
         session,
         lg_code=lg_code,
@@ -436,8 +433,7 @@ async def reset_password(
         raise FormErrors(errors)
     account.password_hash = await anyio.to_thread.run_sync(hash_password, password)
     account.reset_hash = account.reset_expires_at = None
-    account.failed_logins = 0
-    account.locked_until = None
+    lockout.clear(account)
     account.session_epoch += 1
     if account.email_verified_at is None:  # the reset link proves the mailbox as well
         account.email_verified_at = datetime.now(UTC)
