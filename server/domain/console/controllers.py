@@ -32,10 +32,10 @@ from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
 from server.domain.payments import services as payments
 from server.domain.portal.controllers import PAYMENT_LABELS
-from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page
+from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf
 from server.domain.portal.summary import summary_of
 from shared.api import LoginRequest
-from shared.errors import AuthenticationRequired, InvalidInput, MadoguchiError, NotFound, PermissionDenied
+from shared.errors import AuthenticationRequired, InvalidInput, MadoguchiError, NotFound
 from shared.permissions import Permission
 
 Req = Request[Any, Any, Any]
@@ -57,9 +57,7 @@ def _ctx(request: Req, principal: Principal | None = None, **extra: Any) -> dict
 
 
 def _check_csrf(request: Req, form: Any) -> None:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    if not token or form.get("csrf") != csrf_token(token):
-        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code="console.csrf")
+    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
 
 
 # ---------------------------------------------------------------- login

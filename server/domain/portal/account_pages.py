@@ -24,8 +24,7 @@ from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
 from server.domain.eforms.services import STATUS_LABELS
 from server.domain.portal import accounts as A
-from server.domain.portal.html import csrf_token, page
-from shared.errors import PermissionDenied
+from server.domain.portal.html import csrf_token, page, verify_csrf
 
 Req = Request[Any, Any, Any]
 
@@ -63,9 +62,7 @@ def csrf_cookie(request: Req, settings: Settings, lg_code: str) -> tuple[str, li
 
 
 def check_csrf(request: Req, form: Any) -> None:
-    value = request.cookies.get(CSRF_COOKIE)
-    if not value or str(form.get("csrf") or "") != csrf_token(value):
-        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code="portal.csrf")
+    verify_csrf(request.cookies.get(CSRF_COOKIE), form, code="portal.csrf")
 
 
 def login_cookie(request: Req) -> str | None:

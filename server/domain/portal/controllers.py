@@ -33,7 +33,7 @@ from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
 from server.domain.payments import services as payments
 from server.domain.portal import account_pages, postal
 from server.domain.portal import accounts as resident_accounts
-from server.domain.portal.html import STATIC, csrf_token, page
+from server.domain.portal.html import STATIC, csrf_token, page, verify_csrf
 from server.domain.portal.summary import summary_of
 from server.plugins.payments import PaymentDeclined, WebhookRejected
 from shared.errors import InvalidInput, MadoguchiError, NotFound, PermissionDenied
@@ -90,8 +90,7 @@ def _secret(request: Req, app_id: uuid.UUID) -> str | None:
 
 
 def _check_csrf(secret: str | None, form: Any) -> None:
-    if not secret or form.get("csrf") != csrf_token(secret):
-        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code="eform.csrf")
+    verify_csrf(secret, form, code="eform.csrf")
 
 
 def _ua(request: Req) -> str:

@@ -8,6 +8,7 @@ only this server's own scripts and styles, and is never cached.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 
 from server.domain.eforms.fields import ERA_CHOICES, label_of
+from shared.errors import PermissionDenied
 from shared.schemas.eform import EformFieldType
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -87,3 +89,11 @@ def page(
 def csrf_token(secret: str) -> str:
     """The form token bound to a session secret (double submit: cookie secret → hidden field)."""
     return hashlib.sha256(f"csrf:{secret}".encode()).hexdigest()[:32]
+
+
+def verify_csrf(secret: str | None, form: Any, *, code: str) -> None:
+    """Refuse a posted form whose hidden ``csrf`` field does not belong to ``secret`` (the portal,
+    the resident accounts and the staff console each bind it to their own cookie)."""
+    sent = str(form.get("csrf") or "")
+    if not secret or not hmac.compare_digest(sent, csrf_token(secret)):
+        raise PermissionDenied("画面の有効期限が切れました。もう一度操作してください。", code=code)
