@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.crypto import KeyRing
+from server.db.counters import next_daily_number
 from server.db.models import Application, ApplicationFile, Procedure
 from server.domain import audit, notifications
 from server.domain.eforms import fields as F
@@ -430,17 +431,10 @@ async def save_notice(session: AsyncSession, settings: Settings, app: Applicatio
 
 
 async def _next_reference(session: AsyncSession, lg_code: str, now: datetime) -> str:
-    day = now.astimezone(JST).strftime("%Y%m%d")
-    prefix = f"E-{day}-"
-    last = (
-        await session.execute(
-            sa.select(sa.func.max(Application.reference)).where(
-                Application.lg_code == lg_code, Application.reference.like(prefix + "%")
-            )
-        )
-    ).scalar_one()
-    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{n:06d}"
+    """申請番号 ``E-YYYYMMDD-NNNNNN`` of the Japanese business day, from the atomic daily counter."""
+    day = now.astimezone(JST).date()
+    n = await next_daily_number(session, lg_code, "eform", day)
+    return f"E-{day:%Y%m%d}-{n:06d}"
 
 
 def mail_text(definition: EformProcedure, event: MailEvent) -> MailText:

@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.crypto import KeyRing
+from server.db.counters import next_daily_number
 from server.db.engine import Database
-from server.db.models import Reception, ReceptionCounter, ReceptionPerson
+from server.db.models import Reception, ReceptionPerson
 from server.domain import audit
 from server.domain.accounts.services import Principal
 from server.domain.documents.services import index_reception
@@ -86,7 +87,7 @@ async def _insert(
     lg_code = principal.lg_code
     now = datetime.now(UTC)
     day = business_day(now)
-    seq = await _next_daily_seq(session, lg_code, day)
+    seq = await next_daily_number(session, lg_code, "reception", day)
     notice_json: dict[str, Any] = data.notice.model_dump(mode="json")
     for person_json in notice_json["persons"]:
         person_json["my_number"] = None
@@ -128,19 +129,6 @@ async def _insert(
     await session.flush()
     await index_reception(session, lg_code, reception.id, notice_json)
     return Stored(reception, persons, created=True)
-
-
-async def _next_daily_seq(session: AsyncSession, lg_code: str, day: date) -> int:
-    """Take the next number of ``day`` atomically; concurrent submissions queue on the counter row."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ReceptionCounter).values(lg_code=lg_code, business_date=day, last_seq=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[ReceptionCounter.lg_code, ReceptionCounter.business_date],
-        set_={"last_seq": ReceptionCounter.last_seq + 1},
-    ).returning(ReceptionCounter.last_seq)
-    return int((await session.execute(stmt)).scalar_one())
 
 
 async def create(

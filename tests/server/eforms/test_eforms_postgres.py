@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 
@@ -50,5 +52,45 @@ async def test_application_flow_and_isolation_on_postgres(pg: PgDatabase) -> Non
         async with api.db.tenant(DEMO_LG_CODE) as s:
             app = (await s.execute(sa.select(Application).where(Application.id == res.app_id))).scalar_one()
             assert app.status == "submitted" and app.reference
+    finally:
+        await api.close()
+
+
+async def test_concurrent_submissions_get_distinct_references_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
+    """Residents sending at once get consecutive 申請番号, no server error (max()+1 collided)."""
+    settings = pg.settings().model_copy(
+        update={"mail_transport": "memory", "public_base_url": "http://testserver"}
+    )
+    api = Api(settings)
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            await services.import_procedures(s, DEMO_LG_CODE)
+        residents = []
+        for n in range(8):
+            res = Resident(api)
+            await res.start("koseki", email=f"r{n}@example.jp")
+            data = {
+                "name": "下妻 太郎",
+                "tel": "0296432111",
+                "domicile": "茨城県下妻市本城町2-22",
+                "head": "下妻 一郎",
+                "kind": "koseki_full",
+                "copies": "1",
+            }
+            r = await res.post_form(data, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+            assert r.status_code == 303, r.text
+            residents.append(res)
+        answers = await asyncio.gather(
+            *(res.http.post(res.app_url + "/submit", data={"csrf": res.csrf}) for res in residents)
+        )
+        assert [a.status_code for a in answers] == [303] * 8
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            refs = (
+                (await s.execute(sa.select(Application.reference).where(Application.reference.is_not(None))))
+                .scalars()
+                .all()
+            )
+        assert len(set(refs)) == 8
+        assert sorted(int(r.rsplit("-", 1)[1]) for r in refs) == list(range(1, 9))
     finally:
         await api.close()
