@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from shared.errors import MadoguchiError
+from shared.errors import MadoguchiError, ServiceUnavailable
 from shared.plugins import Plugin, Registry
 
 if TYPE_CHECKING:
@@ -23,6 +23,13 @@ class BlobMissing(MadoguchiError):
     code = "blob.missing"
     http_status = 500
     default_message = "保存された文書が見つかりません。管理者に連絡してください。"
+
+
+class BlobStoreUnavailable(ServiceUnavailable):
+    """The store did not answer or refused (network, credentials, bucket): not the same as missing."""
+
+    code = "blobstore.unavailable"
+    default_message = "文書の保存先に接続できません。しばらくしてからもう一度お試しください。"
 
 
 def check_key(key: str) -> str:

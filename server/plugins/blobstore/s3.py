@@ -2,8 +2,13 @@
 
 Settings: ``s3_endpoint_url`` (empty for AWS), ``s3_bucket``, ``s3_region``, credentials from
 ``s3_access_key_id`` / ``s3_secret_access_key`` or boto3's usual chain. A single PUT is atomic on
-S3, so ``put`` needs no temporary key. Not exercised against a live server in the test suite
-(none runs in CI); ``check()`` says whether the bucket is reachable.
+S3, so ``put`` needs no temporary key. ``check()`` says whether the bucket is reachable. An
+unreachable or refusing store raises :class:`BlobStoreUnavailable` (503, in Japanese), never a
+"missing" answer: a network failure must not look like a deleted document.
+
+Tested over HTTP against moto's S3 server (``tests/server/records/test_blobstores.py``), the same
+contract tests as the filesystem store; a real MinIO/AWS bucket is the deployment's to check with
+``madoguchi-server`` ``check()``.
 """
 
 from __future__ import annotations
@@ -11,11 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from server.plugins.blobstore.base import BlobMissing, BlobStore, check_key, registry
+from server.plugins.blobstore.base import BlobMissing, BlobStore, BlobStoreUnavailable, check_key, registry
 from shared.plugins import CheckResult
 
 if TYPE_CHECKING:
     from server.config import Settings
+
+
+def _not_found(exc: Exception) -> bool:
+    response = getattr(exc, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in {"404", "NoSuchKey", "NotFound"}
 
 
 @registry.register
@@ -46,30 +57,49 @@ class S3BlobStore(BlobStore):
         return self.prefix + check_key(key)
 
     def put(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        name = self._key(key)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
+        except Exception as exc:
+            raise BlobStoreUnavailable() from exc
 
     def get(self, key: str) -> bytes:
+        name = self._key(key)
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except self.client.exceptions.NoSuchKey:
-            raise BlobMissing() from None
-        return bytes(answer["Body"].read())
+            answer = self.client.get_object(Bucket=self.bucket, Key=name)
+            return bytes(answer["Body"].read())
+        except Exception as exc:
+            if _not_found(exc):
+                raise BlobMissing() from None
+            raise BlobStoreUnavailable() from exc
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        name = self._key(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=name)
+        except Exception as exc:
+            raise BlobStoreUnavailable() from exc
 
     def exists(self, key: str) -> bool:
+        name = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception:
-            return False
+            self.client.head_object(Bucket=self.bucket, Key=name)
+        except Exception as exc:
+            if _not_found(exc):
+                return False
+            raise BlobStoreUnavailable() from exc
         return True
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            for item in page.get("Contents", []):
-                yield str(item["Key"])[len(self.prefix) :]
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield str(item["Key"])[len(self.prefix) :]
+        except BlobStoreUnavailable:
+            raise
+        except Exception as exc:
+            raise BlobStoreUnavailable() from exc
 
     def check(self) -> CheckResult:
         if not self.bucket:
