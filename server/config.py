@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     search_page_size_max: int = Field(default=200, ge=1)
     """Largest page of reception search results."""
 
+    phrases_max_per_user: int = Field(default=300, ge=1)
+    """語句登録: most phrases one clerk may keep in his own list."""
+
+    phrases_max_per_office: int = Field(default=2000, ge=1)
+    """語句登録: most phrases in a municipality's shared (団体共通) list."""
+
     # -- online applications: portal, mail, payment (issue 6) -----------------------------------
 
     public_base_url: str = "http://127.0.0.1:8000"

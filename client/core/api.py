@@ -7,12 +7,14 @@ hierarchy (:mod:`shared.errors`) carrying the server's Japanese ``message``; a n
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import httpx
 
 from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
+from shared.api_counter import PhraseList, PhraseRead, PhraseScope, PhraseWrite, ResidentHit
 from shared.api_records import BackupStatus, OperationReport, ReceptionPage, ReceptionRecord, ReportFormat
 from shared.errors import (
     AccountLocked,
@@ -172,3 +174,46 @@ class ApiClient:
         if response.status_code >= 400:
             raise error_from_response(response)
         return response.content
+
+    # -- counter input aids: 語句登録 and 住記から入力 ---------------------------------------------
+
+    @staticmethod
+    def _phrase_path(scope: PhraseScope, phrase_id: UUID | str | None = None) -> str:
+        base = "/phrases/office" if scope is PhraseScope.office else "/phrases"
+        return base if phrase_id is None else f"{base}/{phrase_id}"
+
+    def list_phrases(self) -> PhraseList:
+        """The user's own phrases and the municipality's shared ones."""
+        return PhraseList.model_validate(self._ok(self.request("GET", "/phrases")))
+
+    def create_phrase(self, scope: PhraseScope, body: PhraseWrite) -> PhraseRead:
+        """Register a phrase in the user's own list or (with ``phrase.manage``) the shared list."""
+        data = self._ok(self.request("POST", self._phrase_path(scope), json=body.model_dump(mode="json")))
+        return PhraseRead.model_validate(data)
+
+    def update_phrase(self, scope: PhraseScope, phrase_id: UUID | str, body: PhraseWrite) -> PhraseRead:
+        """Change a phrase; ``body.version`` is the version read (a stale one raises Conflict)."""
+        data = self._ok(
+            self.request("PUT", self._phrase_path(scope, phrase_id), json=body.model_dump(mode="json"))
+        )
+        return PhraseRead.model_validate(data)
+
+    def delete_phrase(self, scope: PhraseScope, phrase_id: UUID | str) -> None:
+        self._ok(self.request("DELETE", self._phrase_path(scope, phrase_id)))
+
+    def search_residents(
+        self, *, name: str | None = None, birth_date: date | None = None, address: str | None = None
+    ) -> list[ResidentHit]:
+        """Current residents of the imported register (at most 50); audited on the server."""
+        criteria = {
+            "name": name,
+            "birth_date": birth_date.isoformat() if birth_date else None,
+            "address": address,
+        }
+        params = httpx.QueryParams({k: v for k, v in criteria.items() if v})
+        return [ResidentHit.model_validate(r) for r in self._ok(self.request("GET", f"/residents?{params}"))]
+
+    def resident_household(self, atena_number: str) -> list[ResidentHit]:
+        """The current members of the person's household, 世帯主 first."""
+        data = self._ok(self.request("GET", f"/residents/{atena_number}/household"))
+        return [ResidentHit.model_validate(r) for r in data]

@@ -17,6 +17,7 @@ from shared.api import StationMode
 from shared.models.movement_notice import MovementNotice
 
 from .bridge import SyncBridge
+from .counter.aids import install_counter_aids
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
 from .kiosk.panel import KioskPanel
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self.mode_box.currentIndexChanged.connect(self._mode_changed)
         toolbar.addWidget(self.mode_box)
         self.addToolBar(toolbar)
+        self.aids = install_counter_aids(self, ctx, lambda: self.counter)  # 語句 Ctrl+G, 住記から入力 Ctrl+J
 
         menu = self.menuBar().addMenu("ファイル")
         settings_action = QAction("設定…", self)

@@ -16,7 +16,10 @@ from PySide6.QtWidgets import (
 from client.app.context import AppContext
 from client.app.wiring import FAMILY_LABELS, PluginStatus, check_all
 from client.core.outbox import STATE_LABELS, OutboxItem
+from shared.api_counter import PhraseScope
+from shared.permissions import Permission
 
+from ..widgets.phrases import PhraseManager
 from ..worker import error_text, run_in_background
 from .designer import TemplateDesigner
 from .records import RecordsPanel
@@ -51,6 +54,8 @@ class SupervisorPanel(QWidget):
         self.error = QLabel()
         layout.addWidget(self.error)
         self.records = RecordsPanel(ctx)
+        if ctx.session is not None and ctx.session.has(Permission.phrase_manage):
+            self.records.addTab(PhraseManager(ctx, PhraseScope.office), "語句登録（共通）")
         layout.addWidget(self.records, 4)
         layout.addWidget(TemplateDesigner(), 3)  # テンプレート設計 (OCR)
         self.refresh()

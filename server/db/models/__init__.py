@@ -19,6 +19,7 @@ from server.db.models._municipality import Municipality
 from server.db.models._network_allowance import NetworkAllowance
 from server.db.models._payment import Payment
 from server.db.models._payment_webhook import PaymentWebhook
+from server.db.models._phrase import Phrase
 from server.db.models._purge_item import PurgeItem
 from server.db.models._purge_job import PurgeJob
 from server.db.models._reception import Reception
@@ -52,6 +53,7 @@ __all__ = [
     "OutboxMail",
     "Payment",
     "PaymentWebhook",
+    "Phrase",
     "Procedure",
     "PurgeItem",
     "PurgeJob",

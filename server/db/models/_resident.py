@@ -58,6 +58,16 @@ class Resident(UUIDPrimaryKey, Base):
     """世帯主氏名."""
     postal_code: Mapped[str | None] = mapped_column(sa.String(8), nullable=True, comment="住所_郵便番号")
     """郵便番号."""
+    prefecture: Mapped[str | None] = mapped_column(sa.String(100), nullable=True, comment="住所_都道府県")
+    """都道府県 (kept apart for the counter's prefill)."""
+    municipality: Mapped[str | None] = mapped_column(
+        sa.String(100), nullable=True, comment="住所_市区郡町村名"
+    )
+    """市区郡町村名."""
+    town: Mapped[str | None] = mapped_column(sa.String(100), nullable=True, comment="住所_町字")
+    """町字."""
+    block_number: Mapped[str | None] = mapped_column(sa.String(100), nullable=True, comment="住所_番地号表記")
+    """番地号表記."""
     address: Mapped[str | None] = mapped_column(
         sa.String(400), nullable=True, comment="住所 (都道府県〜番地号)"
     )
@@ -70,6 +80,8 @@ class Resident(UUIDPrimaryKey, Base):
     """search_key of the name (kanji or romaji)."""
     kana_key: Mapped[str] = mapped_column(sa.String(200), comment="フリガナの検索キー")
     """search_key of the フリガナ."""
+    address_key: Mapped[str | None] = mapped_column(sa.String(600), nullable=True, comment="住所の検索キー")
+    """search_key of 住所 and 方書 (matched anywhere: a clerk types 本城町 or a building name)."""
     imported_at: Mapped[datetime] = mapped_column(default=utcnow, comment="取込日時")
     """When this row was last loaded."""
     import_batch: Mapped[uuid.UUID] = mapped_column(comment="取込の識別子")

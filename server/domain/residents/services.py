@@ -28,7 +28,7 @@ from server.db.engine import Database
 from server.db.models import Reception, Resident
 from server.domain import audit
 from server.domain.residents.layout import HEADERS, REASON_OF_KIND, REQUIRED
-from shared.errors import InvalidInput, MadoguchiError
+from shared.errors import InvalidInput, MadoguchiError, NotFound
 from shared.text.checkdigit import normalize_resident_code
 from shared.text.normalize import normalize_stored, search_key, to_fullwidth_katakana
 
@@ -145,13 +145,17 @@ def _parse_row(row: dict[str, str], mode: str) -> tuple[str, dict[str, Any]]:
         moved_on = _date(moved) if moved else None
     except ValueError:
         raise ValueError("異動年月日の形式が正しくありません (YYYY-MM-DD)") from None
-    address = "".join(
-        p
-        for p in (
-            _text(row, k, 100) for k in ("住所_都道府県", "住所_市区郡町村名", "住所_町字", "住所_番地号表記")
+    parts = {
+        name: _text(row, column, 100)
+        for name, column in (
+            ("prefecture", "住所_都道府県"),
+            ("municipality", "住所_市区郡町村名"),
+            ("town", "住所_町字"),
+            ("block_number", "住所_番地号表記"),
         )
-        if p
-    )
+    }
+    address = "".join(p for p in parts.values() if p)
+    building = _text(row, "住所_方書", 200)
     name = (family or "") + (given or "") if kind == "1" else roman or ""
     return action, {
         "atena_number": atena,
@@ -168,8 +172,10 @@ def _parse_row(row: dict[str, str], mode: str) -> tuple[str, dict[str, Any]]:
         "relationship": _text(row, "続柄表記", 50),
         "householder_name": _text(row, "世帯主氏名", 200),
         "postal_code": postal,
+        **parts,
         "address": address[:400] or None,
-        "building": _text(row, "住所_方書", 200),
+        "building": building,
+        "address_key": search_key(address + (building or ""))[:600],
         "moved_on": moved_on,
         "name_key": search_key(name)[:200],
         "kana_key": search_key(kana or "")[:200],
@@ -384,12 +390,24 @@ async def export_csv(
 
 
 async def search(
-    db: Database, lg_code: str, actor: audit.Actor, name: str, birth_date: date | None
+    db: Database,
+    lg_code: str,
+    actor: audit.Actor,
+    name: str | None,
+    birth_date: date | None,
+    address: str | None = None,
 ) -> list[Resident]:
-    """Current residents whose name or フリガナ starts with ``name`` (folded), for prefill; audited."""
-    key = search_key(name)
-    if not key:
-        raise InvalidInput("氏名を入力してください。", code="residents.name_empty", field="name")
+    """Current residents for prefill, by any of: name or フリガナ (prefix, folded), birth date,
+    address (part of 住所 or 方書, folded). At least one is needed; at most 50 answers; audited
+    (which criteria were given and the count, never the values)."""
+    key = search_key(name or "")
+    address_key = search_key(address or "")
+    if not key and not address_key and birth_date is None:
+        raise InvalidInput(
+            "氏名（フリガナ）・生年月日・住所のいずれかを入力してください。",
+            code="residents.criteria_empty",
+            field="name",
+        )
     top = key + "\U0010ffff"
     async with db.tenant(lg_code) as session:
         dialect = session.bind.dialect.name
@@ -399,20 +417,74 @@ async def search(
                 return sa.and_(column.op("~>=~")(key), column.op("~<~")(top))
             return sa.and_(column >= key, column < top)
 
-        query = sa.select(Resident).where(
-            Resident.lg_code == lg_code,
-            Resident.resident_state == "1",
-            sa.or_(starts(Resident.name_key), starts(Resident.kana_key)),
-        )
+        query = sa.select(Resident).where(Resident.lg_code == lg_code, Resident.resident_state == "1")
+        if key:
+            query = query.where(sa.or_(starts(Resident.name_key), starts(Resident.kana_key)))
         if birth_date:
             query = query.where(Resident.birth_date == birth_date)
-        found = list((await session.execute(query.order_by(Resident.kana_key).limit(50))).scalars())
+        if address_key:
+            query = query.where(Resident.address_key.contains(address_key, autoescape=True))
+        found = list(
+            (
+                await session.execute(query.order_by(Resident.kana_key, Resident.atena_number).limit(50))
+            ).scalars()
+        )
         await audit.record(
             session,
             lg_code=lg_code,
             actor=actor,
             action="resident_search_success",
             object_type="resident",
-            details={"results": len(found), "birth_date_given": birth_date is not None},
+            details={
+                "results": len(found),
+                "name_given": bool(key),
+                "birth_date_given": birth_date is not None,
+                "address_given": bool(address_key),
+            },
         )
     return found
+
+
+async def household(db: Database, lg_code: str, actor: audit.Actor, atena_number: str) -> list[Resident]:
+    """The current members of the household of ``atena_number`` (世帯主 first, then by birth);
+    404 when that person is not a current resident. Audited with the count."""
+    async with db.tenant(lg_code) as session:
+        person = (
+            await session.execute(
+                sa.select(Resident).where(
+                    Resident.lg_code == lg_code,
+                    Resident.atena_number == atena_number,
+                    Resident.resident_state == "1",
+                )
+            )
+        ).scalar_one_or_none()
+        if person is None:
+            raise NotFound("住民記録に該当する住民がいません。", code="residents.not_found")
+        members = list(
+            (
+                await session.execute(
+                    sa.select(Resident)
+                    .where(
+                        Resident.lg_code == lg_code,
+                        Resident.household_number == person.household_number,
+                        Resident.resident_state == "1",
+                    )
+                    .order_by(
+                        sa.case((Resident.relationship == "世帯主", 0), else_=1),
+                        Resident.birth_date,
+                        Resident.atena_number,
+                    )
+                    .limit(50)
+                )
+            ).scalars()
+        )
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=actor,
+            action="resident_household_success",
+            object_type="resident",
+            object_id=atena_number,
+            details={"members": len(members)},
+        )
+    return members

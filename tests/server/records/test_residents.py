@@ -219,3 +219,52 @@ def test_cli_import_export_and_audit_report(settings, tmp_path, monkeypatch) -> 
         assert analysis.read_text(encoding="utf-8-sig").startswith("ログインID")
     finally:
         get_settings.cache_clear()
+
+
+async def test_prefill_gives_address_parts_searches_by_address_and_lists_the_household(api: Api) -> None:
+    """The hit carries 都道府県 … 番地号 apart; 本城町 alone finds both 髙橋 (address search, no name);
+    the household route gives 世帯主 first and refuses a removed or unknown person."""
+    await services.import_csv(api.db, "082104", _file(GOOD, "utf-8"), mode="full", actor=audit.SYSTEM)
+    h = await api.headers()
+    r = await api.http.get("/api/v1/residents", params={"name": "たかはし いちろう"}, headers=h)
+    first = r.json()[0]
+    assert (first["prefecture"], first["municipality"], first["town"], first["block_number"]) == (
+        "茨城県",
+        "下妻市",
+        "本城町",
+        "2-22",
+    )
+    assert first["is_foreign"] is False and first["postal_code"] == "304-8501"
+    r = await api.http.get("/api/v1/residents", params={"address": "ほんじょうまち"}, headers=h)
+    assert r.json() == []  # an address is matched as written (folded width and kana), not by reading
+    r = await api.http.get("/api/v1/residents", params={"address": "本城町２－２２"}, headers=h)
+    assert sorted(x["atena_number"] for x in r.json()) == ["100001", "100002"]
+    r = await api.http.get("/api/v1/residents", params={"address": "%"}, headers=h)
+    assert r.json() == []  # LIKE wildcards are escaped
+    r = await api.http.get("/api/v1/residents", params={"birth_date": "1980-01-02"}, headers=h)
+    assert [x["roman_name"] for x in r.json()] == ["SMITH JOHN"] and r.json()[0]["is_foreign"] is True
+    r = await api.http.get("/api/v1/residents", headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "residents.criteria_empty"
+    r = await api.http.get("/api/v1/residents", params={"address": "x" * 201}, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "residents.query_too_long"
+
+    members = (await api.http.get("/api/v1/residents/100002/household", headers=h)).json()
+    assert [m["atena_number"] for m in members] == ["100001", "100002"]  # no 続柄 in GOOD: by birth
+    async with api.db.tenant("082104") as session:
+        await session.execute(
+            sa.update(Resident).where(Resident.atena_number == "100002").values(relationship="世帯主")
+        )
+    members = (await api.http.get("/api/v1/residents/100001/household", headers=h)).json()
+    assert [m["atena_number"] for m in members] == ["100002", "100001"]  # 世帯主 first
+    assert (await api.http.get("/api/v1/residents/999999/household", headers=h)).status_code == 404
+    assert (await api.http.get("/api/v1/residents/abc/household", headers=h)).status_code == 422
+    async with api.db.unbound() as session:
+        from server.db.models import AuditEvent
+
+        rows = (
+            await session.execute(
+                sa.select(AuditEvent.action, AuditEvent.details).where(AuditEvent.action.like("resident_%"))
+            )
+        ).all()
+    assert {a for a, _ in rows} >= {"resident_search_success", "resident_household_success"}
+    assert all("本城" not in str(d) and "たかはし" not in str(d) for _, d in rows)
