@@ -40,6 +40,8 @@ class DocumentClass(StrEnum):
     scan = "scan"  # 読み取った書類 (転出証明書など)
     power_of_attorney = "power_of_attorney"  # 委任状
     identity_document = "identity_document"  # 本人確認書類
+    issuance_request = "issuance_request"  # 交付請求書 (住民票の写しなど)
+    generated_form = "generated_form"  # 作成した帳票 (他課用申請書など)
     other = "other"  # その他
 
 
@@ -48,6 +50,8 @@ DOCUMENT_CLASS_LABELS: dict[DocumentClass, str] = {
     DocumentClass.scan: "読取書類",
     DocumentClass.power_of_attorney: "委任状",
     DocumentClass.identity_document: "本人確認書類",
+    DocumentClass.issuance_request: "交付請求書",
+    DocumentClass.generated_form: "作成した帳票",
     DocumentClass.other: "その他",
 }
 
@@ -105,10 +109,103 @@ class BackupInfo(_Api):
     verified: bool
 
 
+class ScheduledRunRead(_Api):
+    """One run of a scheduled job (自動バックアップ, 月次の運用報告) and its result."""
+
+    job: str = Field(description="backup または operation_report")
+    period: str = Field(description="対象 (日次: YYYY-MM-DD、月次: YYYY-MM)")
+    status: str = Field(description="running / success / failed")
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None
+    message: str = Field(description="結果 (世代名・件数、失敗時は日本語の理由)")
+
+
 class BackupStatus(_Api):
     backups: list[BackupInfo]
     last_success: datetime | None
     age_hours: float | None
+    last_scheduled: ScheduledRunRead | None = Field(default=None, description="最後の自動バックアップ")
+    schedule: str = Field(default="", description="自動バックアップの設定 (毎日 02:30 など)")
+
+
+#: Fewest years any document may be kept (住民基本台帳法施行令 34条: 届出書は受理から1年).
+RETENTION_MIN_YEARS = 1
+#: Most years a retention class may be set to (a typing error guard, not a legal rule).
+RETENTION_MAX_YEARS = 150
+
+
+class RetentionClassRead(_Api):
+    """保存区分: how long one document class is kept in one municipality."""
+
+    document_class: DocumentClass
+    label: str
+    years: int
+    default_years: int = Field(description="既定の年数 (団体で変更していない場合の年数)")
+    customized: bool = Field(description="団体で変更した")
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class RetentionClassUpdate(_Api):
+    years: int = Field(description="保存年数 (1年以上)")
+
+
+class PurgeClassCount(_Api):
+    """Documents of one class on a purge list."""
+
+    document_class: DocumentClass
+    label: str
+    count: int
+
+
+class PurgeItemRead(_Api):
+    reception_id: UUID
+    reception_number: str
+    business_date: date
+    scope: str = Field(description="reception: 受付と全文書 / documents: 期限切れの文書だけ")
+    documents: int
+    classes: list[DocumentClass]
+    rows_deleted_at: datetime | None
+    blobs_deleted_at: datetime | None
+    skipped_reason: str | None
+
+
+class PurgeJobRead(_Api):
+    id: UUID
+    status: str = Field(description="planned / running / done")
+    cutoff: date = Field(description="この日より前の受付 (異動届) が削除対象")
+    item_count: int
+    planned_at: datetime
+    planned_by: str
+    executed_at: datetime | None
+    executed_by: str | None
+
+
+class PurgeJobDetail(_Api):
+    job: PurgeJobRead
+    receptions: int = Field(description="受付ごと削除する件数")
+    documents_only: int = Field(description="文書だけ削除する受付の件数")
+    by_class: list[PurgeClassCount]
+    deleted: int
+    skipped: int
+    items: list[PurgeItemRead] = Field(description="一覧 (先頭から items_limit 件)")
+    items_limit: int
+
+
+class PurgeRunRequest(_Api):
+    confirm: bool = Field(description="削除の確認 (true でなければ実行しない)")
+    item_count: int = Field(description="確認した一覧の件数 (一覧と違えば実行しない)")
+
+
+class StoredReport(_Api):
+    """A report the scheduler stored (monthly 運用報告 as PDF and CSV)."""
+
+    id: UUID
+    period: str
+    created_at: datetime
+    pdf_bytes: int
+    csv_bytes: int
 
 
 class ReportFormat(StrEnum):

@@ -15,7 +15,18 @@ import httpx
 
 from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
 from shared.api_counter import PhraseList, PhraseRead, PhraseScope, PhraseWrite, ResidentHit
-from shared.api_records import BackupStatus, OperationReport, ReceptionPage, ReceptionRecord, ReportFormat
+from shared.api_records import (
+    BackupStatus,
+    DocumentClass,
+    OperationReport,
+    PurgeJobDetail,
+    PurgeJobRead,
+    ReceptionPage,
+    ReceptionRecord,
+    ReportFormat,
+    RetentionClassRead,
+    StoredReport,
+)
 from shared.errors import (
     AccountLocked,
     AuthenticationFailed,
@@ -160,7 +171,52 @@ class ApiClient:
     def backup_status(self) -> BackupStatus:
         return BackupStatus.model_validate(self._ok(self.request("GET", "/records/backups")))
 
+    # -- retention and purge -------------------------------------------------------------------
+
+    def retention_classes(self) -> list[RetentionClassRead]:
+        """保存区分 of the user's municipality (years per document class)."""
+        return [
+            RetentionClassRead.model_validate(x) for x in self._ok(self.request("GET", "/records/retention"))
+        ]
+
+    def update_retention(self, document_class: DocumentClass, years: int) -> RetentionClassRead:
+        """Change one class's years (settings.manage; refused below 1 year; audited)."""
+        data = self._ok(
+            self.request("PUT", f"/records/retention/{document_class.value}", json={"years": years})
+        )
+        return RetentionClassRead.model_validate(data)
+
+    def purge_plan(self) -> PurgeJobDetail:
+        """Fix (or fetch the unfinished) list of what has expired."""
+        return PurgeJobDetail.model_validate(self._ok(self.request("POST", "/records/purge/plan")))
+
+    def purge_jobs(self) -> list[PurgeJobRead]:
+        return [PurgeJobRead.model_validate(x) for x in self._ok(self.request("GET", "/records/purge/jobs"))]
+
+    def purge_job(self, job_id: UUID | str) -> PurgeJobDetail:
+        return PurgeJobDetail.model_validate(self._ok(self.request("GET", f"/records/purge/jobs/{job_id}")))
+
+    def purge_run(self, job_id: UUID | str, item_count: int) -> PurgeJobDetail:
+        """Delete exactly the confirmed list (``item_count`` must be the list's size)."""
+        body = {"confirm": True, "item_count": item_count}
+        data = self._ok(self.request("POST", f"/records/purge/jobs/{job_id}/run", json=body))
+        return PurgeJobDetail.model_validate(data)
+
     # -- reports -------------------------------------------------------------------------------
+
+    def stored_reports(self) -> list[StoredReport]:
+        """Monthly operation reports the server's scheduler stored, newest first."""
+        return [
+            StoredReport.model_validate(x)
+            for x in self._ok(self.request("GET", "/reports/operations/stored"))
+        ]
+
+    def stored_report_file(self, report_id: UUID | str, fmt: ReportFormat) -> bytes:
+        params = httpx.QueryParams({"format": fmt.value})
+        response = self.request("GET", f"/reports/operations/stored/{report_id}?{params}")
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response.content
 
     def operation_report(self, period: str) -> OperationReport:
         """運用報告 of the user's municipality for ``YYYY-MM`` or ``YYYY-MM-DD`` (audited)."""

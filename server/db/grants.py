@@ -26,6 +26,8 @@ def grant_statements(quoted_role: str) -> list[str]:
         # The chain's head moves forward on every event but is never removed.
         f"GRANT SELECT, INSERT, UPDATE ON audit_heads TO {quoted_role}",
         f"REVOKE DELETE, TRUNCATE ON audit_heads FROM {quoted_role}",
+        # The built-in scheduler's lock and result rows (not municipal: backups are system-wide).
+        f"GRANT SELECT, INSERT, UPDATE ON scheduled_runs TO {quoted_role}",
     ]
     statements += [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {quoted_role}"

@@ -26,9 +26,12 @@ from server.db.models._reception import Reception
 from server.db.models._reception_counter import ReceptionCounter
 from server.db.models._reception_person import ReceptionPerson
 from server.db.models._reception_search_key import ReceptionSearchKey
+from server.db.models._report_file import ReportFile
 from server.db.models._resident import Resident
 from server.db.models._resident_account import ResidentAccount
 from server.db.models._resident_account_application import ResidentAccountApplication
+from server.db.models._retention_class import RetentionClass
+from server.db.models._scheduled_run import ScheduledRun
 from server.db.models._user import User
 from server.db.models._user_group import UserGroup
 
@@ -61,9 +64,12 @@ __all__ = [
     "ReceptionCounter",
     "ReceptionPerson",
     "ReceptionSearchKey",
+    "ReportFile",
     "Resident",
     "ResidentAccount",
     "ResidentAccountApplication",
+    "RetentionClass",
+    "ScheduledRun",
     "UTCDateTime",
     "User",
     "UserGroup",

@@ -36,6 +36,11 @@ class PurgeItem(UUIDPrimaryKey, Base):
     """When the database rows were deleted (same transaction as this update)."""
     blobs_deleted_at: Mapped[datetime | None] = mapped_column(nullable=True, comment="文書削除日時")
     """When the blobs were removed from the store."""
+    scope: Mapped[str] = mapped_column(
+        sa.String(20), default="reception", server_default="reception", comment="削除の範囲"
+    )
+    """``reception``: the reception and all its documents; ``documents``: only the listed documents
+    (their retention class expired, the reception's own period has not)."""
     skipped_reason: Mapped[str | None] = mapped_column(
         sa.String(200), nullable=True, comment="削除しなかった理由"
     )

@@ -30,6 +30,7 @@ from server.db.models import Attachment, Reception, ReceptionPerson, ReceptionSe
 from server.domain import audit
 from server.domain.accounts.services import Principal
 from server.domain.documents.checks import ArchiveInfo, Limits, inspect_upload
+from server.domain.retention import classes as retention_classes
 from server.plugins.blobstore import BlobStore
 from shared.api_records import (
     AttachmentRead,
@@ -61,6 +62,7 @@ def add_years(day: date, years: int) -> date:
 
 
 def retain_until(settings: Settings, lg_code: str, business_date: date) -> date:
+    """The general period only; archived documents use their class (:mod:`..retention.classes`)."""
     return add_years(business_date, settings.retention_for(lg_code))
 
 
@@ -130,7 +132,8 @@ async def upload(
         reception = await _reception(session, lg_code, reception_id)
         if not _may_see(principal, reception):
             raise NotFound("受付が見つかりません。", code="reception.not_found")
-        keep = retain_until(settings, lg_code, reception.business_date)
+        years = await retention_classes.years_for(session, settings, lg_code, document_class)
+        keep = add_years(reception.business_date, years)
         number = reception.reception_number
     limits = Limits(
         settings.attachment_max_bytes, settings.attachment_max_pages, settings.attachment_max_pixels

@@ -1,15 +1,20 @@
 """The purge job: list what has expired, let a supervisor see the list, delete exactly that list.
 
 1. :func:`plan` fixes the list: receptions of one municipality whose 受付日 is before
-   ``today − retention years`` and none of whose documents must still be kept
-   (``retain_until >= today``). Each item records the reception number, date and every blob key
-   with its SHA-256 — the deletion record. An unfinished job is returned instead of a new one.
+   ``today − years of the 異動届 class`` and none of whose documents must still be kept
+   (``retain_until >= today``), scope ``reception``; and, for the receptions that stay, the
+   documents whose own retention class has expired (``retain_until < today``), scope
+   ``documents``. Each item records the reception number, date and every blob key with its
+   SHA-256 and class — the deletion record. An unfinished job is returned instead of a new one.
 2. :func:`execute` deletes in batches. Each batch is one transaction that deletes the rows of the
    listed receptions (attachments, persons and search keys go with them) and stamps
    ``rows_deleted_at``; then the listed blobs are removed and ``blobs_deleted_at`` stamped.
    A crash anywhere leaves a consistent state: running again skips what is stamped and finishes
    the rest. Only ids and keys on the list are ever deleted; a listed reception that gained a
-   document after planning is left alone (``skipped_reason`` says so).
+   document after planning is left alone (``skipped_reason`` says so); a ``documents`` item
+   deletes only its listed documents and never the reception.
+
+The years per class come from :mod:`.classes` (保存区分).
 """
 
 from __future__ import annotations
@@ -20,13 +25,23 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.config import Settings
 from server.db.engine import Database
 from server.db.models import Attachment, PurgeItem, PurgeJob, Reception
 from server.domain import audit
 from server.domain.documents.services import add_years
+from server.domain.retention import classes
 from server.plugins.blobstore import BlobStore
+from shared.api_records import (
+    DOCUMENT_CLASS_LABELS,
+    DocumentClass,
+    PurgeClassCount,
+    PurgeItemRead,
+    PurgeJobDetail,
+    PurgeJobRead,
+)
 from shared.errors import Conflict, NotFound
 
 BATCH = 500
@@ -41,7 +56,12 @@ class PurgeReport:
     skipped: int
 
 
+SCOPE_RECEPTION = "reception"
+SCOPE_DOCUMENTS = "documents"
+
+
 def cutoff_for(settings: Settings, lg_code: str, today: date) -> date:
+    """The general period's cutoff (a municipality that changed no class)."""
     return add_years(today, -settings.retention_for(lg_code))
 
 
@@ -59,9 +79,10 @@ async def plan(
         ).scalar_one_or_none()
         if open_job is not None:
             return open_job
-        kept = sa.select(Attachment.id).where(
-            Attachment.reception_id == Reception.id, Attachment.retain_until >= today
-        )
+        years = await classes.years_by_class(session, settings, lg_code)
+        cutoff = add_years(today, -years[DocumentClass.notice_form])
+        other = aliased(Attachment)
+        kept = sa.select(other.id).where(other.reception_id == Reception.id, other.retain_until >= today)
         expired = (
             await session.execute(
                 sa.select(Reception.id, Reception.reception_number, Reception.business_date)
@@ -72,40 +93,80 @@ async def plan(
         blobs: dict[uuid.UUID, list[dict[str, str]]] = {}
         ids = [r.id for r in expired]
         for start in range(0, len(ids), BATCH):
-            for rid, key, digest in (
+            for rid, key, digest, cls in (
                 await session.execute(
-                    sa.select(Attachment.reception_id, Attachment.blob_key, Attachment.sha256)
+                    sa.select(
+                        Attachment.reception_id,
+                        Attachment.blob_key,
+                        Attachment.sha256,
+                        Attachment.document_class,
+                    )
                     .where(Attachment.reception_id.in_(ids[start : start + BATCH]))
                     .order_by(Attachment.blob_key)
                 )
             ).all():
-                blobs.setdefault(rid, []).append({"key": key, "sha256": digest})
+                blobs.setdefault(rid, []).append({"key": key, "sha256": digest, "document_class": cls})
+        # Receptions that stay but hold documents whose own class has expired.
+        partial: dict[uuid.UUID, tuple[str, date, list[dict[str, str]]]] = {}
+        for rid, number, day, key, digest, cls in (
+            await session.execute(
+                sa.select(
+                    Attachment.reception_id,
+                    Reception.reception_number,
+                    Reception.business_date,
+                    Attachment.blob_key,
+                    Attachment.sha256,
+                    Attachment.document_class,
+                )
+                .join(Reception, Reception.id == Attachment.reception_id)
+                .where(
+                    Attachment.lg_code == lg_code,
+                    Attachment.retain_until < today,
+                    sa.or_(Reception.business_date >= cutoff, kept.exists()),
+                )
+                .order_by(Reception.reception_number, Attachment.blob_key)
+            )
+        ).all():
+            partial.setdefault(rid, (number, day, []))[2].append(
+                {"key": key, "sha256": digest, "document_class": cls}
+            )
         job = PurgeJob(
             id=uuid.uuid4(),
             lg_code=lg_code,
             cutoff=cutoff,
             status="planned",
-            item_count=len(expired),
+            item_count=len(expired) + len(partial),
             planned_by=planned_by,
         )
         session.add(job)
         await session.flush()
-        if expired:
-            await session.execute(
-                sa.insert(PurgeItem),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "lg_code": lg_code,
-                        "job_id": job.id,
-                        "reception_id": r.id,
-                        "reception_number": r.reception_number,
-                        "business_date": r.business_date,
-                        "blobs": blobs.get(r.id, []),
-                    }
-                    for r in expired
-                ],
-            )
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "lg_code": lg_code,
+                "job_id": job.id,
+                "reception_id": r.id,
+                "reception_number": r.reception_number,
+                "business_date": r.business_date,
+                "blobs": blobs.get(r.id, []),
+                "scope": SCOPE_RECEPTION,
+            }
+            for r in expired
+        ] + [
+            {
+                "id": uuid.uuid4(),
+                "lg_code": lg_code,
+                "job_id": job.id,
+                "reception_id": rid,
+                "reception_number": number,
+                "business_date": day,
+                "blobs": docs,
+                "scope": SCOPE_DOCUMENTS,
+            }
+            for rid, (number, day, docs) in partial.items()
+        ]
+        for start in range(0, len(rows), BATCH):
+            await session.execute(sa.insert(PurgeItem), rows[start : start + BATCH])
         await audit.record(
             session,
             lg_code=lg_code,
@@ -113,7 +174,12 @@ async def plan(
             action="purge_plan_success",
             object_type="purge_job",
             object_id=job.id,
-            details={"cutoff": cutoff.isoformat(), "items": len(expired)},
+            details={
+                "cutoff": cutoff.isoformat(),
+                "items": len(expired),
+                "documents_only": len(partial),
+                "years": {c.value: n for c, n in years.items()},
+            },
         )
     return job
 
@@ -177,6 +243,17 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
         now = datetime.now(UTC)
         deletable, skipped = [], []
         for item in batch:
+            if item.scope == SCOPE_DOCUMENTS:
+                # Only the listed, expired documents; the reception and its other documents stay.
+                await session.execute(
+                    sa.delete(Attachment).where(
+                        Attachment.reception_id == item.reception_id,
+                        Attachment.lg_code == lg_code,
+                        Attachment.blob_key.in_([b["key"] for b in item.blobs]),
+                    )
+                )
+                item.rows_deleted_at = now
+                continue
             if current.get(item.reception_id, set()) <= {b["key"] for b in item.blobs}:
                 deletable.append(item)
             else:
@@ -191,7 +268,7 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
             item.rows_deleted_at = now
         for item in skipped:
             item.skipped_reason = "計画後に文書が追加されたため削除しませんでした"
-        return len(deletable), len(skipped)
+        return len(batch) - len(skipped), len(skipped)
 
 
 async def execute(
@@ -235,3 +312,72 @@ async def execute(
             details={"deleted": done, "skipped": skipped_count, "cutoff": job.cutoff.isoformat()},
         )
     return PurgeReport(job_id, "done", len(final), done, skipped_count)
+
+
+def _job_read(job: PurgeJob) -> PurgeJobRead:
+    return PurgeJobRead(
+        id=job.id,
+        status=job.status,
+        cutoff=job.cutoff,
+        item_count=job.item_count,
+        planned_at=job.planned_at,
+        planned_by=job.planned_by,
+        executed_at=job.executed_at,
+        executed_by=job.executed_by,
+    )
+
+
+async def jobs(db: Database, lg_code: str, limit: int = 50) -> list[PurgeJobRead]:
+    """The municipality's purge jobs, newest first (the deletion records)."""
+    async with db.tenant(lg_code) as session:
+        rows = (
+            await session.execute(
+                sa.select(PurgeJob)
+                .where(PurgeJob.lg_code == lg_code)
+                .order_by(PurgeJob.planned_at.desc())
+                .limit(limit)
+            )
+        ).scalars()
+        return [_job_read(j) for j in rows]
+
+
+async def describe(db: Database, lg_code: str, job_id: uuid.UUID, *, limit: int = 500) -> PurgeJobDetail:
+    """A job with its counts per class and the first ``limit`` items, for the supervisor screen."""
+    async with db.tenant(lg_code) as session:
+        job = _job_read(await _job(session, lg_code, job_id))
+    listed = await items(db, lg_code, job_id)
+    per_class: dict[str, int] = {}
+    for item in listed:
+        for blob in item.blobs:
+            cls = blob.get("document_class", DocumentClass.other.value)
+            per_class[cls] = per_class.get(cls, 0) + 1
+    by_class = [
+        PurgeClassCount(document_class=cls, label=DOCUMENT_CLASS_LABELS[cls], count=per_class[cls.value])
+        for cls in DocumentClass
+        if per_class.get(cls.value)
+    ]
+    return PurgeJobDetail(
+        job=job,
+        receptions=sum(1 for i in listed if i.scope == SCOPE_RECEPTION),
+        documents_only=sum(1 for i in listed if i.scope == SCOPE_DOCUMENTS),
+        by_class=by_class,
+        deleted=sum(1 for i in listed if i.rows_deleted_at is not None),
+        skipped=sum(1 for i in listed if i.skipped_reason),
+        items=[
+            PurgeItemRead(
+                reception_id=i.reception_id,
+                reception_number=i.reception_number,
+                business_date=i.business_date,
+                scope=i.scope,
+                documents=len(i.blobs),
+                classes=sorted(
+                    {DocumentClass(b.get("document_class", DocumentClass.other.value)) for b in i.blobs}
+                ),
+                rows_deleted_at=i.rows_deleted_at,
+                blobs_deleted_at=i.blobs_deleted_at,
+                skipped_reason=i.skipped_reason,
+            )
+            for i in listed[:limit]
+        ],
+        items_limit=limit,
+    )

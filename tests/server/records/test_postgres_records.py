@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,61 @@ async def test_pg_backup_restore_compares_every_row_and_blob(fresh_pg: Settings)
         assert blob_hashes(fresh_pg.blob_path) == before_blobs
     finally:
         await api.close()
+
+
+async def test_retention_classes_and_purge_as_app_role_under_rls(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """A municipality's retention class is its own (another one still sees the default); the
+    planner uses it and the purge API runs as the app role under row-level security."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from server.db.models import Reception, RetentionClass
+    from server.domain.documents.services import add_years
+
+    await _ensure_other_municipality(pg)
+    h = await app_api.admin_headers()
+    r = await app_api.http.put("/api/v1/records/retention/power_of_attorney", json={"years": 1}, headers=h)
+    assert r.status_code == 200, r.text
+    rec = await make_reception(app_api, h)
+    async with app_api.db.tenant("082104") as session:  # as the app role: only under the tenant
+        await session.execute(
+            sa.update(Reception)
+            .where(Reception.id == uuid.UUID(rec["id"]))
+            .values(business_date=add_years(datetime.now(UTC).date(), -2))
+        )
+    up = await app_api.http.post(
+        f"/api/v1/receptions/{rec['id']}/attachments?document_class=power_of_attorney",
+        content=files.pdf(),
+        headers=h,
+    )
+    assert up.status_code == 201, up.text
+    plan = (await app_api.http.post("/api/v1/records/purge/plan", headers=h)).json()
+    if plan["job"]["planned_at"] < rec["created_at"]:  # an unfinished job of an earlier test first
+        await app_api.http.post(
+            f"/api/v1/records/purge/jobs/{plan['job']['id']}/run",
+            json={"confirm": True, "item_count": plan["job"]["item_count"]},
+            headers=h,
+        )
+        plan = (await app_api.http.post("/api/v1/records/purge/plan", headers=h)).json()
+    mine = [i for i in plan["items"] if i["reception_id"] == rec["id"]]
+    assert [(i["scope"], i["classes"]) for i in mine] == [("documents", ["power_of_attorney"])]
+    run = await app_api.http.post(
+        f"/api/v1/records/purge/jobs/{plan['job']['id']}/run",
+        json={"confirm": True, "item_count": plan["job"]["item_count"]},
+        headers=h,
+    )
+    assert run.status_code == 200, run.text
+    view = await app_api.http.get(f"/api/v1/records/receptions/{rec['id']}", headers=h)
+    assert view.status_code == 200 and view.json()["attachments"] == []
+
+    other = await app_api.login("clerk-b", "password-b-123", lg_code=OTHER_LG)
+    hb = {"Authorization": f"Bearer {other.json()['token']}"}
+    seen = await app_api.http.get("/api/v1/records/retention", headers=hb)
+    if seen.status_code == 200:  # clerk-b may lack the supervisor mode: then 403 is the answer
+        years = {c["document_class"]: c["years"] for c in seen.json()}
+        assert years["power_of_attorney"] == 5
+    else:
+        assert seen.status_code == 403
+    async with app_api.db.tenant(OTHER_LG) as session:
+        assert (await session.execute(sa.select(RetentionClass))).scalars().all() == []

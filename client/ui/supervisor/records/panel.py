@@ -42,6 +42,7 @@ from shared.api_records import (
 from shared.models.movement_notice import MovementKind
 
 from ...worker import error_text, run_in_background
+from .purge import PurgeTab
 from .reports import ReportsTab
 
 KIND_LABELS: dict[str, str] = {
@@ -346,13 +347,15 @@ class BackupTab(QWidget):
 
 
 class RecordsPanel(QTabWidget):
-    """The records area of the supervisor mode: 受付の検索, 運用報告 and バックアップ tabs."""
+    """The records area of the supervisor mode: 受付の検索, 運用報告, バックアップ and 保存期限と削除."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search_tab = SearchTab(ctx)
         self.backup_tab = BackupTab(ctx)
         self.reports_tab = ReportsTab(ctx)
+        self.purge_tab = PurgeTab(ctx)
         self.addTab(self.search_tab, "受付の検索")
         self.addTab(self.reports_tab, "運用報告")
         self.addTab(self.backup_tab, "バックアップ")
+        self.addTab(self.purge_tab, "保存期限と削除")
