@@ -25,6 +25,7 @@ class Permission(StrEnum):
     eform_review = "eform.review"  # オンライン申請の審査・状態変更・CSV出力
     payment_refund = "payment.refund"  # オンライン申請の決済金額の設定・返金
     report_read = "report.read"  # 運用報告 (受付件数・処理時間) の出力
+    eform_all_orgs = "eform.all_orgs"  # 全課の手続き・申請 (課の所属を問わない)
 
     @property
     def label(self) -> str:
@@ -48,4 +49,5 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.eform_review: "オンライン申請の審査・状態変更・CSV出力",
     Permission.payment_refund: "オンライン申請の決済金額の設定・返金",
     Permission.report_read: "運用報告 (受付件数・処理時間) の出力",
+    Permission.eform_all_orgs: "全課の手続き・申請 (課の所属を問わない)",
 }
