@@ -31,10 +31,10 @@ from server.domain.console.access import Role
 from server.domain.console.export import Row, columns_of, to_csv
 from server.domain.console.organisations import organisation_routes
 from server.domain.console.procedures import procedure_routes
-from server.domain.console.versions import definition_for
 from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
+from server.domain.eforms.versions import definition_for
 from server.domain.payments import services as payments
 from server.domain.portal.controllers import PAYMENT_LABELS
 from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf

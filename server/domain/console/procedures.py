@@ -19,10 +19,10 @@ from server.domain import audit
 from server.domain.accounts.access import requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
 from server.domain.accounts.services import Principal
-from server.domain.console import access, builder, versions
+from server.domain.console import access, builder
 from server.domain.console.access import ROLE_LABELS, Role, role_named
 from server.domain.eforms import fields as F
-from server.domain.eforms import services
+from server.domain.eforms import services, versions
 from server.domain.portal.html import csrf_token, page, verify_csrf
 from shared.errors import PermissionDenied
 from shared.permissions import Permission

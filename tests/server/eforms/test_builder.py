@@ -154,6 +154,13 @@ async def test_editing_published_form_keeps_old_applications(eapi):
         ).scalar_one()
     detail = await http.get(f"/console/applications/{app_id}")
     assert detail.status_code == 200 and "旧項目の値" in detail.text and "種別（その他）" in detail.text
+    status = await res.http.get(res.app_url)
+    assert status.status_code == 200 and "旧項目の値" in status.text
+    # A new application uses the new version: the removed field is gone from the form.
+    new = Resident(eapi)
+    await new.start("kosodate", "hanako@example.jp")
+    form = await new.http.get(new.app_url + "/form")
+    assert "種別（その他）" not in form.text and "子ども" in form.text
 
 
 async def test_structural_actions_reorder_and_remove(eapi):
