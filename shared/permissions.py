@@ -26,6 +26,7 @@ class Permission(StrEnum):
     payment_refund = "payment.refund"  # オンライン申請の決済金額の設定・返金
     report_read = "report.read"  # 運用報告 (受付件数・処理時間) の出力
     phrase_manage = "phrase.manage"  # 団体共通の語句 (語句登録) の管理
+    eform_all_orgs = "eform.all_orgs"  # 全課の手続き・申請 (課の所属を問わない)
 
     @property
     def label(self) -> str:
@@ -50,4 +51,5 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.payment_refund: "オンライン申請の決済金額の設定・返金",
     Permission.report_read: "運用報告 (受付件数・処理時間) の出力",
     Permission.phrase_manage: "団体共通の語句 (語句登録) の管理",
+    Permission.eform_all_orgs: "全課の手続き・申請 (課の所属を問わない)",
 }

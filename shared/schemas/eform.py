@@ -21,6 +21,9 @@ from shared.schemas._common import FIELD_NAME, SLUG, _Data
 MAX_FILE_MB = 10
 #: Aggregate limit of all attachments of one application (spec 002: 100 MB per application).
 AGGREGATE_MB = 100
+#: Most top-level fields of one procedure, and most fields inside one repeating group (form builder).
+MAX_FIELDS = 100
+MAX_GROUP_FIELDS = 30
 
 
 class EformFieldType(StrEnum):
@@ -89,7 +92,9 @@ class EformField(_Data):
     address_field: str | None = Field(None, description="postal_code: the address field it fills")
     visible_if: Rule | None = Field(None, description="JSON Logic: shown (and validated) only if true")
     required_if: Rule | None = Field(None, description="JSON Logic: required when true")
-    fields: list[EformField] = Field(default_factory=list, description="group: the repeated fields")
+    fields: list[EformField] = Field(
+        default_factory=list, max_length=MAX_GROUP_FIELDS, description="group: the repeated fields"
+    )
     max_repeat: int | None = Field(None, ge=1, le=50, description="group: most repeats allowed")
     min_repeat: int = Field(0, ge=0, description="group: repeats shown at first / required")
 
@@ -167,7 +172,7 @@ class EformProcedure(_Data):
     uploads: Uploads = Field(default_factory=Uploads)
     payment: Payment = Field(default_factory=Payment)
     mails: dict[MailEvent, MailText] = Field(default_factory=dict, description="mail texts per event")
-    fields: list[EformField] = Field(min_length=1)
+    fields: list[EformField] = Field(min_length=1, max_length=MAX_FIELDS)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

@@ -12,11 +12,15 @@ from server.db.models._base import Base, UTCDateTime, utcnow
 from server.db.models._eform_application import Application
 from server.db.models._eform_attachment import ApplicationFile
 from server.db.models._eform_procedure import Procedure
+from server.db.models._eform_procedure_role import ProcedureRole
+from server.db.models._eform_procedure_version import ProcedureVersion
 from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
 from server.db.models._mail_outbox import OutboxMail
 from server.db.models._municipality import Municipality
 from server.db.models._network_allowance import NetworkAllowance
+from server.db.models._organisation import Organisation
+from server.db.models._organisation_member import OrganisationMember
 from server.db.models._payment import Payment
 from server.db.models._payment_webhook import PaymentWebhook
 from server.db.models._phrase import Phrase
@@ -53,11 +57,15 @@ __all__ = [
     "GroupPermission",
     "Municipality",
     "NetworkAllowance",
+    "Organisation",
+    "OrganisationMember",
     "OutboxMail",
     "Payment",
     "PaymentWebhook",
     "Phrase",
     "Procedure",
+    "ProcedureRole",
+    "ProcedureVersion",
     "PurgeItem",
     "PurgeJob",
     "Reception",

@@ -27,6 +27,8 @@ class Application(UUIDPrimaryKey, Base):
         sa.ForeignKey("eform_procedures.id"), index=True, comment="手続き"
     )
     """The procedure it fills in."""
+    procedure_version: Mapped[int | None] = mapped_column(nullable=True, comment="申請時の手続き定義の版")
+    """Version of the definition it was submitted under (None: the procedure's first version)."""
     reference: Mapped[str | None] = mapped_column(sa.String(30), nullable=True, comment="申請番号")
     """申請番号 (E-YYYYMMDD-NNNNNN), given at submission."""
     status: Mapped[str] = mapped_column(sa.String(20), comment="申請状態")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +26,18 @@ class Procedure(UUIDPrimaryKey, Base):
     """Name shown to residents (copied from the definition for lists and search)."""
     category: Mapped[str] = mapped_column(sa.String(100), comment="分類")
     """Category of the procedure guide."""
-    organisation: Mapped[str | None] = mapped_column(sa.String(100), nullable=True, comment="担当課")
-    """The 課 that owns it (per-organisation permissions build on this)."""
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"), nullable=True, index=True, comment="担当課"
+    )
+    """The 課 that owns it; None: only staff with eform.all_orgs see it."""
     definition: Mapped[dict[str, Any]] = mapped_column(JsonType, comment="手続き定義 (EformProcedure)")
     """The EformProcedure as JSON: fields, rules, uploads, payment, mail texts."""
+    draft_definition: Mapped[dict[str, Any] | None] = mapped_column(
+        JsonType, nullable=True, comment="編集中の定義 (未公開)"
+    )
+    """Changes saved in the form builder but not yet published; None when none are pending."""
+    version: Mapped[int] = mapped_column(default=1, server_default="1", comment="公開中の定義の版")
+    """Version of ``definition``; each publish from the builder adds one."""
     published: Mapped[bool] = mapped_column(default=False, comment="公開中")
     """Shown on the portal (within the publish window)."""
     publish_from: Mapped[datetime | None] = mapped_column(nullable=True, comment="公開開始日時")

@@ -26,10 +26,15 @@ from server.domain.accounts import services as accounts
 from server.domain.accounts.access import LOGGED_IN, PUBLIC, requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH, request_client_ip
 from server.domain.accounts.services import Principal
+from server.domain.console import access
+from server.domain.console.access import Role
 from server.domain.console.export import Row, columns_of, to_csv
+from server.domain.console.organisations import organisation_routes
+from server.domain.console.procedures import procedure_routes
 from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
+from server.domain.eforms.versions import definition_for
 from server.domain.payments import services as payments
 from server.domain.portal.controllers import PAYMENT_LABELS
 from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf
@@ -117,17 +122,29 @@ async def logout(
 # ---------------------------------------------------------------- applications
 
 
-async def _procedures(session: Any, lg_code: str) -> list[Procedure]:
+async def _procedures(session: Any, principal: Principal, need: Role = Role.view) -> list[Procedure]:
+    """The procedures ``principal`` holds at least ``need`` on (his 課, or all with eform.all_orgs)."""
     query = (
-        sa.select(Procedure).where(Procedure.lg_code == lg_code).order_by(Procedure.category, Procedure.title)
+        sa.select(Procedure)
+        .where(Procedure.lg_code == principal.lg_code)
+        .order_by(Procedure.category, Procedure.title)
     )
-    return list((await session.execute(query)).scalars().all())
+    rows = list((await session.execute(query)).scalars().all())
+    roles = await access.roles_of(session, principal)
+    return rows if roles is None else [p for p in rows if roles.get(p.id, Role.none) >= need]
 
 
-def _filtered(lg_code: str, procedure_id: uuid.UUID | None, status: str | None, reference: str | None) -> Any:
-    query = sa.select(Application).where(Application.lg_code == lg_code, Application.reference.is_not(None))
-    if procedure_id is not None:
-        query = query.where(Application.procedure_id == procedure_id)
+def _filtered(
+    lg_code: str,
+    procedure_ids: list[uuid.UUID],
+    status: str | None,
+    reference: str | None,
+) -> Any:
+    query = sa.select(Application).where(
+        Application.lg_code == lg_code,
+        Application.reference.is_not(None),
+        Application.procedure_id.in_(procedure_ids),
+    )
     if status:
         query = query.where(Application.status == status)
     if reference:
@@ -146,17 +163,12 @@ async def applications(
 ) -> Response[str]:
     """Submitted applications with filters (procedure, status, 申請番号)."""
     async with db.tenant(principal.lg_code) as session:
-        procs = await _procedures(session, principal.lg_code)
+        procs = await _procedures(session, principal)
         by_slug = {p.slug: p for p in procs}
         chosen = by_slug.get(procedure or "")
+        ids = [chosen.id] if chosen else [p.id for p in procs]
         rows = (
-            (
-                await session.execute(
-                    _filtered(principal.lg_code, chosen.id if chosen else None, status, reference).limit(
-                        PAGE_SIZE
-                    )
-                )
-            )
+            (await session.execute(_filtered(principal.lg_code, ids, status, reference).limit(PAGE_SIZE)))
             .scalars()
             .all()
         )
@@ -174,12 +186,16 @@ async def applications(
     return page("console/applications.html", ctx)
 
 
-async def _load(session: Any, principal: Principal, app_id: uuid.UUID) -> tuple[Application, Procedure]:
+async def _load(
+    session: Any, principal: Principal, app_id: uuid.UUID, need: Role = Role.view
+) -> tuple[Application, Procedure]:
+    """The application and its procedure, if ``principal`` holds ``need`` on the procedure."""
     app = await session.get(Application, app_id)
     if app is None or app.lg_code != principal.lg_code or app.reference is None:
         raise NotFound("申請が見つかりません。")
     row = await session.get(Procedure, app.procedure_id)
     assert row is not None
+    await access.require(session, principal, row, need)
     return app, row
 
 
@@ -191,9 +207,9 @@ async def application_detail(
     db: NamedDependency[Database],
 ) -> Response[str]:
     """One application: values, attachments, history, payments, and the actions."""
-    async with db.tenant(principal.lg_code) as session:
+    async with access.tenant(db, principal) as session:
         app, row = await _load(session, principal, app_id)
-        definition = services.definition_of(row)
+        definition = await definition_for(session, app, row)
         files = await services.files_of(session, app)
         pays = await payments.payments_of(session, app)
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
@@ -230,8 +246,8 @@ async def change_status(
     """A status change; the resident gets the procedure's mail for it."""
     form = await request.form()
     _check_csrf(request, form)
-    async with db.tenant(principal.lg_code) as session:
-        app, row = await _load(session, principal, app_id)
+    async with access.tenant(db, principal) as session:
+        app, row = await _load(session, principal, app_id, Role.process)
         await services.change_status(
             session,
             settings,
@@ -259,8 +275,8 @@ async def request_payment(
         amount = int(str(form.get("amount") or "").replace(",", ""))
     except ValueError:
         raise InvalidInput("金額は数字で入力してください。", field="amount") from None
-    async with db.tenant(principal.lg_code) as session:
-        app, row = await _load(session, principal, app_id)
+    async with access.tenant(db, principal) as session:
+        app, row = await _load(session, principal, app_id, Role.process)
         await payments.request_postpayment(session, settings, principal.actor, app, row, amount)
     return Redirect(f"{CONSOLE_PATH}/applications/{app_id}?notice=payment", status_code=HTTP_303_SEE_OTHER)
 
@@ -283,8 +299,8 @@ async def settle_payment(
     _check_csrf(request, await request.form())
     if operation not in ("capture", "void", "refund"):
         raise NotFound()
-    async with db.tenant(principal.lg_code) as session:
-        app, row = await _load(session, principal, app_id)
+    async with access.tenant(db, principal) as session:
+        app, row = await _load(session, principal, app_id, Role.process)
         payment = await session.get(Payment, payment_id)
         if payment is None or payment.application_id != app.id:
             raise NotFound()
@@ -308,7 +324,7 @@ async def download(
     db: NamedDependency[Database],
 ) -> Response[bytes]:
     """An attachment, always as a download (never rendered inline)."""
-    async with db.tenant(principal.lg_code) as session:
+    async with access.tenant(db, principal) as session:
         app, _row = await _load(session, principal, app_id)
         f = await session.get(ApplicationFile, file_id)
         if f is None or f.application_id != app.id:
@@ -344,17 +360,18 @@ async def export_csv(
 ) -> Response[bytes]:
     """The filtered applications of one procedure as CSV (columns chosen with ``column=``)."""
     columns = request.query_params.getall("column", [])
-    async with db.tenant(principal.lg_code) as session:
-        procs = {p.slug: p for p in await _procedures(session, principal.lg_code)}
+    async with access.tenant(db, principal) as session:
+        procs = {p.slug: p for p in await _procedures(session, principal)}
         row = procs.get(procedure)
         if row is None:
             raise NotFound("手続きを選んでください。")
         definition = services.definition_of(row)
-        apps = (await session.execute(_filtered(principal.lg_code, row.id, status, None))).scalars().all()
+        apps = (await session.execute(_filtered(principal.lg_code, [row.id], status, None))).scalars().all()
         out = []
         for app in apps:
             files = {str(f.id): f for f in await services.files_of(session, app)}
-            checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+            own = await definition_for(session, app, row)
+            checked = F.validate(own, dict(app.values or {}), app.sealed or {})
             base = {
                 "reference": app.reference,
                 "status": STATUS_LABELS.get(app.status, app.status),
@@ -386,54 +403,6 @@ async def export_csv(
     )
 
 
-# ---------------------------------------------------------------- procedures
-
-
-@get("/procedures", opt=requires(Permission.eform_manage), include_in_schema=False)
-async def procedures_page(
-    request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
-) -> Response[str]:
-    """The municipality's procedures with their publish state."""
-    async with db.tenant(principal.lg_code) as session:
-        procs = await _procedures(session, principal.lg_code)
-    return page("console/procedures.html", _ctx(request, principal, procedures=procs))
-
-
-@post("/procedures/import", opt=requires(Permission.eform_manage), include_in_schema=False)
-async def import_starters(
-    request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
-) -> Response[Any]:
-    """Create (or refresh) the starter procedures from form_templates/eforms."""
-    _check_csrf(request, await request.form())
-    async with db.tenant(principal.lg_code) as session:
-        await services.import_procedures(session, principal.lg_code, publish=False, actor=principal.actor)
-    return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
-
-
-@post("/procedures/{slug:str}/publish", opt=requires(Permission.eform_manage), include_in_schema=False)
-async def publish(
-    slug: FromPath[str], request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
-) -> Response[Any]:
-    """Publish or withdraw a procedure from the portal."""
-    form = await request.form()
-    _check_csrf(request, form)
-    async with db.tenant(principal.lg_code) as session:
-        row = next((p for p in await _procedures(session, principal.lg_code) if p.slug == slug), None)
-        if row is None:
-            raise NotFound()
-        row.published = form.get("published") == "1"
-        await audit.record(
-            session,
-            lg_code=principal.lg_code,
-            actor=principal.actor,
-            action="procedure_publish_success",
-            object_type="procedure",
-            object_id=row.id,
-            details={"published": row.published},
-        )
-    return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
-
-
 # ---------------------------------------------------------------- errors
 
 
@@ -463,9 +432,8 @@ console_router = Router(
         settle_payment,
         download,
         export_csv,
-        procedures_page,
-        import_starters,
-        publish,
+        *procedure_routes,
+        *organisation_routes,
     ],
     exception_handlers={MadoguchiError: console_error, HTTPException: console_error},
 )

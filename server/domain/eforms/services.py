@@ -506,6 +506,7 @@ async def submit(
         app.reference = await _next_reference(session, app.lg_code, now)
         app.status = ApplicationStatus.submitted
         app.submitted_at = now
+        app.procedure_version = row.version  # read later with this definition (form builder)
         _history(app, ApplicationStatus.submitted, "resident")
         await session.flush()
     await tell_resident(session, settings, app, row, MailEvent.submitted)

@@ -28,7 +28,7 @@ from server.domain import audit
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
 from server.domain.eforms import fields as F
-from server.domain.eforms import services
+from server.domain.eforms import services, versions
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
 from server.domain.payments import services as payments
 from server.domain.portal import account_pages, postal
@@ -241,7 +241,7 @@ async def _load(
         secret = f"account:{login}"
     row = await session.get(Procedure, app.procedure_id)
     assert row is not None and secret is not None
-    return app, row, services.definition_of(row), secret
+    return app, row, await versions.definition_for(session, app, row), secret
 
 
 @get("/applications/{app_id:uuid}/verify", opt=PUBLIC, include_in_schema=False)

@@ -1,0 +1,337 @@
+"""The form builder: every action, every bad input (message at the field + summary, nothing lost),
+versions that keep submitted applications readable, preview."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import sqlalchemy as sa
+
+from server.db.models import Application, AuditEvent, Procedure, ProcedureVersion
+from shared.schemas.eform import EformProcedure
+from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
+from tests.server.eforms.builder_helpers import console, form_of
+from tests.server.eforms.conftest import PORTAL, Resident, deliver
+
+ADMIN = DEMO_SUPERVISOR
+
+
+async def _blank(eapi):
+    http, csrf = await console(eapi, *ADMIN)
+    r = await http.get("/console/procedures/new?template=")
+    assert r.status_code == 200, r.text
+    data = form_of(r.text)
+    data["csrf"] = csrf
+    return http, data
+
+
+async def _post(http, url, data, action):
+    return await http.post(url, data={**data, "action": action})
+
+
+def _small(data):
+    """A small form: a radio, a text shown only for one answer, a repeating group of children."""
+    data.update(
+        {
+            "title": "子育て支援の申請",
+            "slug": "kosodate",
+            "description": "子育て支援の概要です。",
+            "contact": "子育て支援課 0296-43-2111",
+            "homepage": "https://www.city.example.lg.jp/kosodate",
+            "max_file_mb": "5",
+            "extensions": "pdf, png",
+        }
+    )
+    return data
+
+
+async def _build_small(http, data):
+    url = "/console/procedures/new"
+    r = await _post(http, url, data, "add:radio")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update(
+        {"fields.1.name": "kind", "fields.1.label": "種別", "fields.1.options": "a:保育\nother:その他"}
+    )
+    r = await _post(http, url, data, "add:text")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update(
+        {
+            "fields.2.name": "kind_other",
+            "fields.2.label": "種別（その他）",
+            "fields.2.visible_if": '{"==": [{"var": "kind"}, "other"]}',
+            "fields.2.required_if": '{"==": [{"var": "kind"}, "other"]}',
+        }
+    )
+    r = await _post(http, url, data, "add:group")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update({"fields.3.name": "children", "fields.3.label": "子ども", "fields.3.max_repeat": "3"})
+    r = await _post(http, url, data, "add_child:3")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update({"fields.3.fields.0.name": "child_name", "fields.3.fields.0.label": "子の氏名"})
+    data["fields.3.fields.0.required"] = "1"
+    return data
+
+
+async def test_builder_creates_publishes_and_resident_applies(eapi):
+    http, data = await _blank(eapi)
+    data = await _build_small(http, _small(data))
+    r = await _post(http, "/console/procedures/new", data, "save")
+    assert r.status_code == 303, r.text
+    edit_url = r.headers["location"].split("?")[0]
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "kosodate"))).scalar_one()
+        assert not row.published
+        d = EformProcedure.model_validate(row.draft_definition)
+        assert [f.name for f in d.fields] == ["name", "kind", "kind_other", "children"]
+        assert d.fields[3].max_repeat == 3 and d.fields[3].fields[0].required
+        assert d.uploads.max_file_mb == 5 and d.uploads.extensions == ["pdf", "png"]
+        assert d.homepage == "https://www.city.example.lg.jp/kosodate"
+    # Not on the portal before publishing.
+    assert (await eapi.client("198.51.100.7").get(f"{PORTAL}/procedures/kosodate")).status_code == 404
+    page = await http.get(edit_url)
+    data = {**form_of(page.text), "csrf": data["csrf"]}
+    r = await _post(http, edit_url, data, "publish")
+    assert r.status_code == 303 and "published" in r.headers["location"]
+    res = Resident(eapi)
+    await res.start("kosodate")
+    r = await res.post_form({"name": "下妻 花子", "kind": "other", "children__count": "1"}, action="confirm")
+    assert r.status_code == 422 and "種別（その他）" in r.text
+    r = await res.post_form(
+        {
+            "name": "下妻 花子",
+            "kind": "other",
+            "kind_other": "一時預かり",
+            "children__count": "1",
+            "children.0.child_name": "下妻 一郎",
+        },
+    )
+    assert r.status_code == 303, r.text
+    r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    assert r.status_code == 303
+    await deliver(eapi)
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        app = await session.get(Application, res.app_id)
+        assert app.procedure_version == 1 and app.values.get("children.0.child_name") == "下妻 一郎"
+        actions = (await session.execute(sa.select(AuditEvent.action))).scalars().all()
+        assert "procedure_save_success" in actions and "procedure_publish_success" in actions
+
+
+async def test_editing_published_form_keeps_old_applications(eapi):
+    """Remove a field and publish again: the submitted application still shows it (its version)."""
+    http, data = await _blank(eapi)
+    data = await _build_small(http, _small(data))
+    r = await _post(http, "/console/procedures/new", data, "publish")
+    edit_url = r.headers["location"].split("?")[0]
+    res = Resident(eapi)
+    await res.start("kosodate")
+    await res.post_form(
+        {"name": "下妻 花子", "kind": "other", "kind_other": "旧項目の値", "children__count": "0"}
+    )
+    await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    page = await http.get(edit_url)
+    data = {**form_of(page.text), "csrf": data["csrf"]}
+    r = await _post(http, edit_url, data, "remove:2")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert "fields.3.name" not in data and data["fields.2.name"] == "children"
+    r = await _post(http, edit_url, data, "publish")
+    assert r.status_code == 303
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "kosodate"))).scalar_one()
+        assert row.version == 2 and row.draft_definition is None
+        kept = (
+            (
+                await session.execute(
+                    sa.select(ProcedureVersion.version).where(ProcedureVersion.procedure_id == row.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert sorted(kept) == [1, 2]
+        app_id = (
+            await session.execute(sa.select(Application.id).where(Application.procedure_id == row.id))
+        ).scalar_one()
+    detail = await http.get(f"/console/applications/{app_id}")
+    assert detail.status_code == 200 and "旧項目の値" in detail.text and "種別（その他）" in detail.text
+    status = await res.http.get(res.app_url)
+    assert status.status_code == 200 and "旧項目の値" in status.text
+    # A new application uses the new version: the removed field is gone from the form.
+    new = Resident(eapi)
+    await new.start("kosodate", "hanako@example.jp")
+    form = await new.http.get(new.app_url + "/form")
+    assert "種別（その他）" not in form.text and "子ども" in form.text
+
+
+async def test_structural_actions_reorder_and_remove(eapi):
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    r = await _post(http, url, data, "add:email")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update({"fields.1.name": "mail", "fields.1.label": "メール"})
+    r = await _post(http, url, data, "up:1")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert data["fields.0.name"] == "mail" and data["fields.1.name"] == "name"
+    r = await _post(http, url, data, "down:0")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert data["fields.0.name"] == "name"
+    r = await _post(http, url, data, "remove:0")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert data["fields.0.name"] == "mail" and "fields.1.name" not in data
+    r = await _post(http, url, data, "remove:9")
+    assert "項目が見つかりません" in r.text
+
+
+def _error_at(html, key, text):
+    """The message sits at the field (its -error paragraph) and in the summary."""
+    fid = key.replace(".", "-")
+    at = re.search(rf'id="{fid}-error"><span class="visually-hidden">エラー: </span>([^<]*)<', html)
+    assert at is not None, f"no error at {key}"
+    assert text in at.group(1), at.group(1)
+    assert f'href="#{fid}"' in html
+    return at.group(1)
+
+
+async def test_bad_inputs_come_back_at_the_field_with_what_was_typed(eapi):
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    cases = [
+        ({"slug": "Bad Slug!"}, "slug", "英小文字"),
+        ({"slug": "a" * 81}, "slug", "80文字"),
+        ({"max_file_mb": "11"}, "max_file_mb", "1から10まで"),
+        ({"max_file_mb": "0"}, "max_file_mb", "1から10まで"),
+        ({"max_file_mb": "2.5"}, "max_file_mb", "整数"),
+        ({"fields.0.visible_if": '{"==": [{"var": "name"}, "x"'}, "fields.0.visible_if", "JSON"),
+        ({"fields.0.visible_if": '{"eval": ["alert(1)"]}'}, "fields.0.visible_if", "演算子"),
+        ({"fields.0.visible_if": '{"==": [{"var": "nosuch"}, 1]}'}, "fields.0.visible_if", "nosuch"),
+        ({"fields.0.visible_if": "[1, 2]"}, "fields.0.visible_if", "JSON オブジェクト"),
+        ({"title": "x" * 201}, "title", "200文字"),
+        ({"title": "申請\x07"}, "title", "使えない文字"),
+        ({"homepage": "javascript:alert(1)"}, "homepage", "http"),
+        ({"extensions": "pdf, ../exe"}, "extensions", "使えません"),
+        ({"fields.0.name": "Name"}, "fields.0.name", "英小文字"),
+        ({"fields.0.label": ""}, "fields.0.label", "表示名"),
+        ({"applicant_types": []}, "applicant_types", "1つ以上"),
+        ({"jpki_required": "1", "applicant_types": ["corporation"]}, "jpki_required", "個人"),
+        (
+            {"mails.submitted.subject": "受付 {secret}", "mails.submitted.body": "本文"},
+            "mails.submitted.subject",
+            "{secret}",
+        ),
+        (
+            {"mails.submitted.subject": "受付 {title", "mails.submitted.body": "本文"},
+            "mails.submitted.subject",
+            "{ }",
+        ),
+        ({"publish_from": "2026-05-01T09:00", "publish_until": "2026-04-01T09:00"}, "publish_until", "後に"),
+        ({"publish_from": "来週"}, "publish_from", "形"),
+    ]
+    for change, key, text in cases:
+        body = {**data, "title": "テスト手続き", "slug": "test-proc", **change}
+        r = await _post(http, url, body, "save")
+        assert r.status_code == 422, (change, r.text[:300])
+        _error_at(r.text, key, text)
+        again = form_of(r.text)
+        for k, v in change.items():
+            if isinstance(v, str) and k not in ("title", "jpki_required"):
+                assert again.get(k, "").strip() == v.strip(), (k, again.get(k))
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        assert (
+            await session.execute(sa.select(Procedure).where(Procedure.slug == "test-proc"))
+        ).first() is None
+
+
+async def test_duplicate_slug_duplicate_names_and_too_many_fields(eapi):
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    r = await _post(http, url, {**data, "title": "重複", "slug": "juminhyo"}, "save")
+    assert r.status_code == 422
+    _error_at(r.text, "slug", "別の手続き")
+    r = await _post(http, url, {**data, "title": "x", "slug": "dup"}, "add:text")
+    body = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "title": "x",
+        "slug": "dup",
+        "fields.1.name": "name",
+        "fields.1.label": "氏名2",
+    }
+    r = await _post(http, url, body, "save")
+    _error_at(r.text, "fields.1.name", "重複")
+    many = {**data, "title": "多い", "slug": "many"}
+    for i in range(101):
+        many[f"fields.{i}.name"] = f"f{i}"
+        many[f"fields.{i}.label"] = f"項目{i}"
+        many[f"fields.{i}.type"] = "text"
+    r = await _post(http, url, many, "save")
+    assert r.status_code == 422 and "100個まで" in r.text
+    r = await _post(http, url, many, "add:text")
+    assert "100個まで" in r.text
+
+
+async def test_hostile_text_is_shown_as_text(eapi):
+    http, data = await _blank(eapi)
+    body = {
+        **data,
+        "title": "<script>alert(1)</script>",
+        "slug": "hostile",
+        "fields.0.help": '"><img src=x onerror=alert(1)>',
+    }
+    r = await _post(http, "/console/procedures/new", body, "preview")
+    assert r.status_code == 303
+    page = await http.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+    assert "<img src=x" not in page.text
+
+
+async def test_preview_evaluates_rules_and_repeats(eapi):
+    http, data = await _blank(eapi)
+    data = await _build_small(http, _small(data))
+    r = await _post(http, "/console/procedures/new", data, "preview")
+    assert r.status_code == 303
+    preview = r.headers["location"]
+    page = await http.get(preview)
+    assert page.status_code == 200 and "プレビュー" in page.text and "子ども" in page.text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    r = await http.post(
+        preview + "/form", data={"csrf": csrf, "action": "add:children", "children__count": "0", "name": "x"}
+    )
+    assert "子ども 1件目" in r.text
+    r = await http.post(
+        preview + "/form",
+        data={"csrf": csrf, "action": "confirm", "kind": "other", "name": "x", "children__count": "0"},
+    )
+    assert r.status_code == 422 and "種別（その他）" in r.text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        assert (
+            await session.execute(sa.select(Application).where(Application.email == "preview"))
+        ).first() is None
+
+
+async def test_new_from_starter_template_copies_fields(eapi):
+    http, csrf = await console(eapi, *ADMIN)
+    r = await http.get("/console/procedures/new")
+    assert "住民票の写しの交付申請" in r.text
+    r = await http.get("/console/procedures/new?template=juminhyo")
+    data = {**form_of(r.text), "csrf": csrf}
+    assert data["slug"] == "" and data["fields.0.type"] == "heading"
+    r = await _post(http, "/console/procedures/new", {**data, "slug": "juminhyo-2"}, "save")
+    assert r.status_code == 303, r.text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "juminhyo-2"))).scalar_one()
+        d = EformProcedure.model_validate(row.definition)
+        assert d.payment.mode == "prepayment" and d.field("persons").max_repeat == 6
+        assert d.field("purpose_other").visible_if == {"==": [{"var": "purpose"}, "other"]}
+
+
+async def test_builder_needs_csrf_and_permission(eapi):
+    http, data = await _blank(eapi)
+    r = await http.post("/console/procedures/new", data={**data, "csrf": "0" * 32, "action": "save"})
+    assert r.status_code == 403
+    clerk = eapi.client("127.0.0.1")
+    await clerk.post(
+        "/console/login", data={"lg_code": DEMO_LG_CODE, "username": "demo", "password": "madoguchi-demo"}
+    )
+    assert (await clerk.get("/console/procedures/new")).status_code == 403
+    assert (await clerk.get(f"/console/procedures/{uuid.uuid4()}/edit")).status_code == 403
