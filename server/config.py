@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     search_page_size_max: int = Field(default=200, ge=1)
     """Largest page of reception search results."""
 
+    search_count_limit: int = Field(default=1000, ge=1)
+    """Reception searches count matches up to this number only; beyond it the answer says
+    "N 件以上" (``total_capped``). Counting every match of a common name in millions of
+    receptions costs more than the page itself."""
+
     # -- online applications: portal, mail, payment (issue 6) -----------------------------------
 
     public_base_url: str = "http://127.0.0.1:8000"
