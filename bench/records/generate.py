@@ -485,6 +485,7 @@ def generate(
             f"""
             CREATE TEMP TABLE rec_gen AS
             SELECT gen_random_uuid() AS id, d.business_date, s AS seq,
+                   row_number() OVER (ORDER BY d.business_date, s) AS ord,
                    1 + floor(random() * ({residents} - 4))::int AS first_idx,
                    CASE WHEN x < 0.62 THEN 1 WHEN x < 0.85 THEN 2 WHEN x < 0.95 THEN 3 ELSE 4 END AS n_persons,
                    (ARRAY{kinds!r})[1 + floor(random() * {len(kinds)})::int] AS kind,
@@ -499,7 +500,7 @@ def generate(
             """
         )
         conn.execute(
-            "CREATE TEMP TABLE per_gen AS SELECT r.id AS reception_id, i AS person_index,"
+            "CREATE TEMP TABLE per_gen AS SELECT r.id AS reception_id, r.ord, i AS person_index,"
             " r.first_idx + i AS res_idx FROM rec_gen r, generate_series(0, r.n_persons - 1) i"
         )
         conn.execute("ANALYZE rec_gen")
@@ -529,6 +530,7 @@ def generate(
                 FROM per_gen pg JOIN res_gen g ON g.idx = pg.res_idx JOIN vocab v ON v.vid = g.vid
                 GROUP BY pg.reception_id
             ) p ON p.reception_id = r.id
+            ORDER BY r.business_date, r.seq
             """
         )
         t = step(f"{receptions} receptions", t)
@@ -537,20 +539,21 @@ def generate(
             INSERT INTO reception_persons (id, lg_code, reception_id, person_index, name_search_key, birth_date)
             SELECT gen_random_uuid(), '{LG}', pg.reception_id, pg.person_index, v.name_key, g.birth_date
             FROM per_gen pg JOIN res_gen g ON g.idx = pg.res_idx JOIN vocab v ON v.vid = g.vid
+            ORDER BY pg.ord, pg.person_index
             """
         )
         t = step("reception persons", t)
         conn.execute(
             f"""
             INSERT INTO reception_search_keys (id, lg_code, reception_id, kind, key, birth_date)
-            SELECT gen_random_uuid(), '{LG}', reception_id, 'name', key, birth_date FROM (
-                SELECT DISTINCT pg.reception_id, k.key, g.birth_date
+            SELECT gen_random_uuid(), '{LG}', reception_id, kind, key, birth_date FROM (
+                SELECT DISTINCT pg.ord, pg.reception_id, 'name', k.key, g.birth_date
                 FROM per_gen pg JOIN res_gen g ON g.idx = pg.res_idx JOIN vocab v ON v.vid = g.vid,
                      unnest(v.keys) AS k(key)
-            ) names
-            UNION ALL
-            SELECT gen_random_uuid(), '{LG}', id, 'confirmation', lower(conf), NULL FROM rec_gen
-            WHERE conf IS NOT NULL
+                UNION ALL
+                SELECT ord, id, 'confirmation', lower(conf), NULL FROM rec_gen WHERE conf IS NOT NULL
+            ) keyed (ord, reception_id, kind, key, birth_date)
+            ORDER BY ord
             """
         )
         t = step("search keys", t)

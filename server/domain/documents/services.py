@@ -515,16 +515,30 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
         column = _SORT_COLUMNS[query.sort]
         order = [column.desc() if query.descending else column.asc(), Reception.id]
         offset = (query.page - 1) * query.page_size
-        receptions = (
-            await session.execute(
-                sa.select(Reception, User.username)
-                .join(User, User.id == Reception.created_by)
-                .where(*cond)
-                .order_by(*order)
-                .offset(offset)
-                .limit(query.page_size)
-            )
-        ).all()
+        # The page's ids first (index columns only), then the page's rows: the matches are sorted
+        # without reading every matching reception's stored notice.
+        page_ids = list(
+            (
+                await session.execute(
+                    sa.select(Reception.id)
+                    .where(*cond)
+                    .order_by(*order)
+                    .offset(offset)
+                    .limit(query.page_size)
+                )
+            ).scalars()
+        )
+        fetched = {
+            r.id: (r, username)
+            for r, username in (
+                await session.execute(
+                    sa.select(Reception, User.username)
+                    .join(User, User.id == Reception.created_by)
+                    .where(Reception.id.in_(page_ids), Reception.lg_code == lg_code)
+                )
+            ).all()
+        }
+        receptions = [fetched[i] for i in page_ids if i in fetched]
         total, capped = await _count(session, cond, offset, len(receptions), query.page_size, settings)
         ids = [r.id for r, _ in receptions]
         counts: dict[uuid.UUID, int] = {}
