@@ -36,13 +36,27 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
 @click.option("--port", default=8000, show_default=True, type=int, help="待ち受けるポート")
-def run(host: str, port: int) -> None:
+@click.option("--workers", type=int, default=None, help="プロセス数 (省略時は設定 server_workers)")
+def run(host: str, port: int, workers: int | None) -> None:
     """サーバーを起動する。"""
     import uvicorn
 
     from server.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info", proxy_headers=False)
+    settings = get_settings()
+    count = workers or settings.server_workers
+    if count > 1:  # each worker process builds its app from the same environment
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            workers=count,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+        )
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @main.group()

@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """Python logging level of the server."""
 
+    server_workers: int = Field(default=1, ge=1)
+    """Processes ``madoguchi-server run`` starts (uvicorn workers), each with its own connection
+    pool. One process uses one CPU core for HTTP, JSON and Python; 2 suits a two-core server."""
+
+    db_pool_size: int = Field(default=10, ge=1)
+    """PostgreSQL: connections each server process keeps open. Requests beyond it wait for a free
+    one (plus ``db_pool_overflow`` extra ones opened on demand)."""
+
+    db_pool_overflow: int = Field(default=10, ge=0)
+    """PostgreSQL: connections opened beyond ``db_pool_size`` under load and closed after use.
+    Keep ``server_workers × (db_pool_size + db_pool_overflow)`` below the server's
+    ``max_connections``."""
+
     # -- records: archive, retention, backups (issue 5) -----------------------------------------
 
     blob_store: str = "filesystem"
@@ -134,6 +147,10 @@ class Settings(BaseSettings):
 
     phrases_max_per_office: int = Field(default=2000, ge=1)
     """語句登録: most phrases in a municipality's shared (団体共通) list."""
+    search_count_limit: int = Field(default=1000, ge=1)
+    """Reception searches count matches up to this number only; beyond it the answer says
+    "N 件以上" (``total_capped``). Counting every match of a common name in millions of
+    receptions costs more than the page itself."""
 
     # -- online applications: portal, mail, payment (issue 6) -----------------------------------
 

@@ -91,10 +91,11 @@ class ReceptionSummary(_Api):
 
 class ReceptionPage(_Api):
     items: list[ReceptionSummary]
-    total: int
+    total: int = Field(description="該当件数 (total_capped なら下限)")
     page: int
     page_size: int
     limited_to_own: bool = Field(description="権限により自分の受付だけを検索した")
+    total_capped: bool = Field(False, description="件数が上限に達したため数え切っていない (「以上」)")
 
 
 class ReceptionRecord(_Api):

@@ -53,15 +53,19 @@ async def bind_tenant(session: AsyncSession, lg_code: str) -> None:
 class Database:
     """Engine plus session factory; stored in ``app.state.db``."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         if settings.is_sqlite:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(settings.database_url)
+        if settings.is_sqlite:
+            return cls(settings.database_url)
+        return cls(
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow
+        )
 
     @property
     def dialect(self) -> str:

@@ -19,6 +19,26 @@ class Reception(UUIDPrimaryKey, Base):
     __table_args__ = (
         sa.UniqueConstraint("lg_code", "client_key"),
         sa.UniqueConstraint("lg_code", "reception_number"),
+        # Search (documents domain): filters that lead, each followed by the default sort.
+        sa.Index("ix_receptions_terminal", "lg_code", "terminal_id", "reception_number"),
+        sa.Index("ix_receptions_status", "lg_code", "status", "reception_number"),
+        sa.Index("ix_receptions_clerk", "lg_code", "created_by", "reception_number"),
+        sa.Index("ix_receptions_created_at", "lg_code", "created_at"),
+        # Matches found through the search keys are sorted and filtered from this index alone
+        # (PostgreSQL INCLUDE); only the page's rows are read from the table.
+        sa.Index(
+            "ix_receptions_sort_keys",
+            "id",
+            postgresql_include=[
+                "lg_code",
+                "reception_number",
+                "created_at",
+                "kind",
+                "status",
+                "terminal_id",
+                "created_by",
+            ],
+        ),
     )
 
     lg_code: Mapped[str] = lg_code_column()

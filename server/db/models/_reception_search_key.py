@@ -17,20 +17,33 @@ class ReceptionSearchKey(UUIDPrimaryKey, Base):
 
     __tablename__ = "reception_search_keys"
     __table_args__ = (
+        # Name search: a prefix range on the key, answered from the index alone (PostgreSQL
+        # INCLUDE) — which receptions match, without visiting the table.
         sa.Index(
             "ix_reception_search_keys_lookup",
             "lg_code",
             "kind",
             "key",
-            postgresql_ops={"key": "varchar_pattern_ops"},  # prefix LIKE uses the index
+            postgresql_ops={"key": "varchar_pattern_ops"},
+            postgresql_include=["reception_id", "birth_date"],
         ),
         sa.Index("ix_reception_search_keys_birth", "lg_code", "birth_date"),
+        # "Does this reception have a key starting with …" (when another criterion drives the
+        # search) from the index alone; also the foreign key's index for the cascade.
+        sa.Index(
+            "ix_reception_search_keys_reception",
+            "reception_id",
+            "kind",
+            "key",
+            postgresql_ops={"key": "varchar_pattern_ops"},
+            postgresql_include=["lg_code", "birth_date"],
+        ),
     )
 
     lg_code: Mapped[str] = lg_code_column(index=False)
     """Municipality (same as the reception's)."""
     reception_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("receptions.id", ondelete="CASCADE"), index=True, comment="受付ID"
+        sa.ForeignKey("receptions.id", ondelete="CASCADE"), comment="受付ID"
     )
     """The reception."""
     kind: Mapped[str] = mapped_column(sa.String(20), comment="キーの種類 (name/confirmation)")

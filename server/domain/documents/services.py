@@ -479,6 +479,30 @@ _SORT_COLUMNS = {
 }
 
 
+async def _count(
+    session: AsyncSession, cond: list[Any], offset: int, found: int, page_size: int, settings: Settings
+) -> tuple[int, bool]:
+    """(number of matches, whether counting stopped at ``search_count_limit``).
+
+    A page that is not full and not empty ends the results: its end is the total, no count
+    needed (most searches — a number, a name with birth date — end on the first page). Otherwise
+    the matches are counted up to the limit only.
+    """
+    if 0 < found < page_size or (found == 0 and offset == 0):
+        return offset + found, False
+    limit = settings.search_count_limit
+    counted = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(
+                sa.select(Reception.id).where(*cond).limit(limit + 1).subquery()
+            )
+        )
+    ).scalar_one()
+    if counted > limit:
+        return max(limit, offset + found if found else 0), True
+    return int(counted), False
+
+
 async def search(db: Database, settings: Settings, principal: Principal, query: SearchQuery) -> ReceptionPage:
     """One page of receptions matching ``query``; audited (criteria names, never the values of
     personal criteria). Without ``record.search`` only the principal's own receptions."""
@@ -491,21 +515,34 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
     own = None if principal.has(Permission.record_search) else principal.user_id
     async with db.tenant(lg_code) as session:
         cond = _conditions(query, lg_code, own, session.bind.dialect.name)
-        total = (
-            await session.execute(sa.select(sa.func.count()).select_from(Reception).where(*cond))
-        ).scalar_one()
         column = _SORT_COLUMNS[query.sort]
         order = [column.desc() if query.descending else column.asc(), Reception.id]
-        receptions = (
-            await session.execute(
-                sa.select(Reception, User.username)
-                .join(User, User.id == Reception.created_by)
-                .where(*cond)
-                .order_by(*order)
-                .offset((query.page - 1) * query.page_size)
-                .limit(query.page_size)
-            )
-        ).all()
+        offset = (query.page - 1) * query.page_size
+        # The page's ids first (index columns only), then the page's rows: the matches are sorted
+        # without reading every matching reception's stored notice.
+        page_ids = list(
+            (
+                await session.execute(
+                    sa.select(Reception.id)
+                    .where(*cond)
+                    .order_by(*order)
+                    .offset(offset)
+                    .limit(query.page_size)
+                )
+            ).scalars()
+        )
+        fetched = {
+            r.id: (r, username)
+            for r, username in (
+                await session.execute(
+                    sa.select(Reception, User.username)
+                    .join(User, User.id == Reception.created_by)
+                    .where(Reception.id.in_(page_ids), Reception.lg_code == lg_code)
+                )
+            ).all()
+        }
+        receptions = [fetched[i] for i in page_ids if i in fetched]
+        total, capped = await _count(session, cond, offset, len(receptions), query.page_size, settings)
         ids = [r.id for r, _ in receptions]
         counts: dict[uuid.UUID, int] = {}
         if ids:
@@ -545,14 +582,20 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
             actor=principal.actor,
             action="reception_search_success",
             object_type="reception",
-            details={**query.audit_details(), "results": int(total), "limited_to_own": own is not None},
+            details={
+                **query.audit_details(),
+                "results": total,
+                "results_capped": capped,
+                "limited_to_own": own is not None,
+            },
         )
     return ReceptionPage(
         items=items,
-        total=int(total),
+        total=total,
         page=query.page,
         page_size=query.page_size,
         limited_to_own=own is not None,
+        total_capped=capped,
     )
 
 

@@ -264,10 +264,20 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
             await session.execute(
                 sa.delete(Reception).where(Reception.id.in_(gone), Reception.lg_code == lg_code)
             )
-        for item in deletable:
-            item.rows_deleted_at = now
-        for item in skipped:
-            item.skipped_reason = "計画後に文書が追加されたため削除しませんでした"
+            # One statement for the batch's stamps (not one UPDATE per item).
+            await session.execute(
+                sa.update(PurgeItem)
+                .where(PurgeItem.id.in_([i.id for i in deletable]))
+                .values(rows_deleted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if skipped:
+            await session.execute(
+                sa.update(PurgeItem)
+                .where(PurgeItem.id.in_([i.id for i in skipped]))
+                .values(skipped_reason="計画後に文書が追加されたため削除しませんでした")
+                .execution_options(synchronize_session=False)
+            )
         return len(batch) - len(skipped), len(skipped)
 
 
@@ -285,16 +295,24 @@ async def execute(
         deleted, skipped = await _delete_rows_batch(db, lg_code, job_id)
         if not deleted and not skipped:
             break
-    for item in await items(db, lg_code, job_id):
-        if item.rows_deleted_at is not None and item.blobs_deleted_at is None:
+    pending = [
+        i
+        for i in await items(db, lg_code, job_id)
+        if i.rows_deleted_at is not None and i.blobs_deleted_at is None
+    ]
+    # Blobs of a batch first, then one transaction stamping the batch (deleting a missing blob
+    # again after a crash is harmless); not one transaction per item.
+    for start in range(0, len(pending), BATCH):
+        chunk = pending[start : start + BATCH]
+        for item in chunk:
             for blob in item.blobs:
                 store.delete(blob["key"])
-            async with db.tenant(lg_code) as session:
-                await session.execute(
-                    sa.update(PurgeItem)
-                    .where(PurgeItem.id == item.id)
-                    .values(blobs_deleted_at=datetime.now(UTC))
-                )
+        async with db.tenant(lg_code) as session:
+            await session.execute(
+                sa.update(PurgeItem)
+                .where(PurgeItem.id.in_([i.id for i in chunk]))
+                .values(blobs_deleted_at=datetime.now(UTC))
+            )
     final = await items(db, lg_code, job_id)
     done = sum(1 for i in final if i.rows_deleted_at is not None)
     skipped_count = sum(1 for i in final if i.skipped_reason)

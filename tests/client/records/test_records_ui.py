@@ -117,3 +117,42 @@ def test_errors_are_shown_in_japanese_and_backup_status(
     panel.backup_tab.refresh()
     qtbot.waitUntil(lambda: panel.backup_tab.table.rowCount() >= 1, timeout=10000)
     assert "時間" in panel.backup_tab.age.text()
+
+
+def test_capped_count_is_shown_as_at_least(qtbot: QtBot, ctx: AppContext) -> None:
+    """A total the server stopped counting at reads 「1000 件以上」 and the next page stays
+    reachable while pages come back full; an exact total shows pages of the whole."""
+    from datetime import UTC, date, datetime
+    from uuid import uuid4
+
+    from shared.api_records import ReceptionPage, ReceptionSummary
+
+    panel = RecordsPanel(ctx)
+    qtbot.addWidget(panel)
+    tab = panel.search_tab
+    item = ReceptionSummary(
+        id=uuid4(),
+        reception_number="20261130-0001",
+        business_date=date(2026, 11, 30),
+        kind="move_in",
+        status="confirmed",
+        terminal_id="T-01",
+        clerk="demo",
+        created_at=datetime(2026, 11, 30, 1, tzinfo=UTC),
+        names=["佐藤 太郎"],
+        attachment_count=0,
+    )
+    full = [item] * 50
+    tab._show_page(
+        ReceptionPage(items=full, total=1000, page=3, page_size=50, limited_to_own=False, total_capped=True)
+    )
+    assert tab.page_label.text() == "3 ページ（1000 件以上）"
+    assert tab.next_button.isEnabled() and tab.prev_button.isEnabled()
+    tab._show_page(
+        ReceptionPage(
+            items=full[:7], total=1000, page=25, page_size=50, limited_to_own=False, total_capped=True
+        )
+    )
+    assert not tab.next_button.isEnabled()
+    tab._show_page(ReceptionPage(items=full, total=120, page=1, page_size=50, limited_to_own=False))
+    assert tab.page_label.text() == "1 / 3 ページ（全 120 件）" and tab.next_button.isEnabled()

@@ -8,6 +8,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
+from server.config import Settings
 from tests.server.conftest import Api
 from tests.server.records.conftest import actions, make_reception
 
@@ -96,6 +97,49 @@ async def test_pagination_and_sorting(api: Api) -> None:
     assert got == sorted(m["reception_number"] for m in made)
     r = await _search(api, admin, page_size=100000)
     assert r.status_code == 422 and r.json()["code"] == "search.page"
+
+
+async def test_count_stops_at_the_limit_and_says_so(settings: Settings) -> None:
+    """Beyond search_count_limit the total is a lower bound (「以上」); a last page that is not full
+    gives the exact total without counting; the audit event says whether the count was capped."""
+    import sqlalchemy as sa
+
+    from server.db.models import AuditEvent
+
+    api = Api(Settings(**{**settings.model_dump(), "search_count_limit": 2}))
+    try:
+        admin, made = await _seed(api)
+        first = (await _search(api, admin, page_size=1)).json()
+        assert (first["total"], first["total_capped"], len(first["items"])) == (2, True, 1)
+        third = (await _search(api, admin, page_size=1, page=3)).json()
+        assert (third["total"], third["total_capped"]) == (3, True)
+        last = (await _search(api, admin, page_size=2, page=2)).json()
+        assert (last["total"], last["total_capped"], len(last["items"])) == (3, False, 1)
+        whole = (await _search(api, admin, page_size=10)).json()
+        assert (whole["total"], whole["total_capped"]) == (3, False)
+        beyond = (await _search(api, admin, page_size=2, page=5)).json()
+        assert (beyond["items"], beyond["total"], beyond["total_capped"]) == ([], 2, True)
+        exact = (await _search(api, admin, page_size=1, name="たかさき")).json()
+        assert (exact["total"], exact["total_capped"]) == (1, False)
+        async with api.db.unbound() as session:
+            events = (
+                await session.execute(
+                    sa.select(AuditEvent.details)
+                    .where(AuditEvent.action == "reception_search_success")
+                    .order_by(AuditEvent.seq)
+                )
+            ).scalars()
+            assert [(d["results"], d["results_capped"]) for d in events] == [
+                (2, True),
+                (3, True),
+                (3, False),
+                (3, False),
+                (2, True),
+                (1, False),
+            ]
+        assert len(made) == 3
+    finally:
+        await api.close()
 
 
 async def test_clerk_without_search_permission_sees_only_own(api: Api) -> None:

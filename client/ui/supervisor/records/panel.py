@@ -74,6 +74,8 @@ class SearchTab(QWidget):
         self.ctx = ctx
         self.page = 1
         self.total = 0
+        self.capped = False
+        self.full_page = False
         self.current: ReceptionRecord | None = None
         layout = QVBoxLayout(self)
 
@@ -208,6 +210,7 @@ class SearchTab(QWidget):
     def _show_page(self, result: ReceptionPage) -> None:
         self.search_button.setEnabled(True)
         self.page, self.total = result.page, result.total
+        self.capped, self.full_page = result.total_capped, len(result.items) == result.page_size
         self.scope_label.setText("（自分の受付のみ）" if result.limited_to_own else "")
         self.table.setRowCount(len(result.items))
         self.ids = [str(item.id) for item in result.items]
@@ -228,8 +231,12 @@ class SearchTab(QWidget):
 
     def _update_pager(self) -> None:
         pages = max(1, -(-self.total // PAGE_SIZE))
-        self.page_label.setText(f"{self.page} / {pages} ページ（全 {self.total} 件）")
         self.prev_button.setEnabled(self.page > 1)
+        if self.capped:  # the server stopped counting: more pages while pages come back full
+            self.page_label.setText(f"{self.page} ページ（{self.total} 件以上）")
+            self.next_button.setEnabled(self.full_page)
+            return
+        self.page_label.setText(f"{self.page} / {pages} ページ（全 {self.total} 件）")
         self.next_button.setEnabled(self.page < pages)
 
     # -- one reception -----------------------------------------------------------------------
