@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,12 +23,14 @@ from pathlib import Path
 
 from client.devices.scanners.base import ScannedPage, Scanner
 from shared.api_records import DOCUMENT_CLASS_LABELS, DocumentClass
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, MadoguchiError
 from shared.models.movement_notice import MovementNotice
 
 from .outbox import Outbox, OutboxItem, OutgoingDocument
 from .print.service import PrintedForm, render_forms
 from .reception import submit_reception
+
+log = logging.getLogger(__name__)
 
 #: What the clerk can choose for a document scanned for storage (the printed forms are automatic).
 STORAGE_CLASSES: list[DocumentClass] = [
@@ -227,6 +230,14 @@ def printed_documents(forms: Sequence[PrintedForm]) -> list[OutgoingDocument]:
     return [OutgoingDocument(DocumentClass.notice_form.value, f"{f.label}.pdf", f.pdf) for f in forms]
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """The queued submission, and a Japanese warning if its forms could not be rendered."""
+
+    item: OutboxItem
+    warning: str | None = None
+
+
 def submit_with_documents(
     outbox: Outbox,
     notice: MovementNotice,
@@ -236,11 +247,23 @@ def submit_with_documents(
     documents: ReceptionDocuments | None = None,
     render: Callable[[MovementNotice], list[PrintedForm]] = render_forms,
     client_key: uuid.UUID | None = None,
-) -> OutboxItem:
+) -> Submitted:
     """Queue the notice with its printed forms and the documents added for storage (one
-    transaction), then forget those documents from the reception on screen."""
+    transaction), then forget those documents from the reception on screen.
+
+    A form that cannot be rendered does not stop the reception: it is queued without the forms
+    and the warning says so (the clerk can print and scan them later).
+    """
     pending = documents.outgoing() if documents is not None else []
-    attached = printed_documents(render(notice)) + [doc for _, doc in pending]
+    warning = None
+    try:
+        forms = printed_documents(render(notice))
+    except Exception as exc:
+        log.exception("forms of the reception could not be rendered")
+        message = exc.message if isinstance(exc, MadoguchiError) else type(exc).__name__
+        warning = f"帳票のPDFを作成できなかったため、帳票なしで送信します（{message}）。"
+        forms = []
+    attached = forms + [doc for _, doc in pending]
     item = submit_reception(
         outbox,
         notice,
@@ -251,4 +274,4 @@ def submit_with_documents(
     )
     if documents is not None:
         documents.clear([doc_id for doc_id, _ in pending])
-    return item
+    return Submitted(item, warning)

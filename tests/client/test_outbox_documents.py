@@ -76,7 +76,11 @@ def test_forms_and_scans_land_once_and_local_copies_go(server: LiveServer, tmp_p
     docs.add_bytes(png(), DocumentClass.identity_document, "免許証.png")
     box = Outbox(tmp_path / "outbox.sqlite3")
     try:
-        item = submit_with_documents(box, build_notice(move_in_form()), terminal_id="t-docs", documents=docs)
+        submitted = submit_with_documents(
+            box, build_notice(move_in_form()), terminal_id="t-docs", documents=docs
+        )
+        assert submitted.warning is None
+        item = submitted.item
         assert docs.all() == []  # handed over to the outbox
         queued = box.files_of(item.client_key)
         classes = [f.document_class for f in queued]
