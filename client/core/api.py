@@ -16,6 +16,7 @@ import httpx
 from shared.api import Health, LoginRequest, LoginResponse, ReceptionCreate, ReceptionRead, UserInfo
 from shared.api_counter import PhraseList, PhraseRead, PhraseScope, PhraseWrite, ResidentHit
 from shared.api_records import (
+    AttachmentRead,
     BackupStatus,
     DocumentClass,
     OperationReport,
@@ -101,15 +102,26 @@ class ApiClient:
     # -- low level ---------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, json: Any = None, token: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        content: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request and return the raw answer; network failures raise ServiceUnavailable."""
         headers = {}
         bearer = token if token is not None else self.token
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
         try:
-            return self._http.request(method, f"{API_PREFIX}{path}", json=json, headers=headers)
+            return self._http.request(
+                method, f"{API_PREFIX}{path}", json=json, content=content, params=params, headers=headers
+            )
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(transport_error_message(exc)) from exc
 
@@ -160,6 +172,48 @@ class ApiClient:
         return ReceptionRecord.model_validate(
             self._ok(self.request("GET", f"/records/receptions/{reception_id}"))
         )
+
+    def upload_attachment(
+        self,
+        reception_id: UUID | str,
+        data: bytes,
+        *,
+        document_class: DocumentClass = DocumentClass.scan,
+        filename: str | None = None,
+        client_key: UUID | str | None = None,
+        token: str | None = None,
+    ) -> AttachmentRead:
+        """Archive one document of a reception; with ``client_key`` a resend answers the stored one."""
+        return AttachmentRead.model_validate(
+            self._ok(
+                self.upload_attachment_response(
+                    reception_id, data, document_class, filename, client_key, token
+                )
+            )
+        )
+
+    def upload_attachment_response(
+        self,
+        reception_id: UUID | str,
+        data: bytes,
+        document_class: DocumentClass | str,
+        filename: str | None,
+        client_key: UUID | str | None,
+        token: str | None = None,
+    ) -> httpx.Response:
+        """The raw answer of an upload (the sync worker tells temporary from permanent refusals)."""
+        params = {"document_class": str(DocumentClass(document_class).value)}
+        if filename:
+            params["filename"] = filename
+        if client_key:
+            params["client_key"] = str(client_key)
+        return self.request(
+            "POST", f"/receptions/{reception_id}/attachments", content=data, params=params, token=token
+        )
+
+    def list_attachments(self, reception_id: UUID | str) -> list[AttachmentRead]:
+        data = self._ok(self.request("GET", f"/receptions/{reception_id}/attachments"))
+        return [AttachmentRead.model_validate(x) for x in data]
 
     def attachment_pdf(self, attachment_id: UUID | str) -> bytes:
         """The archived PDF (the server verified its SHA-256 before sending it)."""

@@ -5,16 +5,26 @@ on. States: ``pending`` → ``delivered`` (after a 2xx, with the server's answer
 ``failed`` (a permanent 4xx, with the server's Japanese message kept for the clerk). The file is
 in WAL mode with ``synchronous=FULL``: once :meth:`Outbox.enqueue` returns, the row survives a
 crash or power loss of the terminal.
+
+A submission can carry documents (添付: the printed forms as PDF, scans, 委任状). Their bytes are
+written to ``<outbox>.files/<client_key>.bin`` (temporary name, fsync, rename, fsync of the folder)
+*before* the transaction that inserts the submission and one ``outbox_files`` row per document, so
+a kill between any two steps leaves either nothing or everything. A document is sent only after its
+submission is delivered (it needs the reception's id), with its own ``client_key`` the server is
+idempotent on; once the server has archived it the local copy is deleted. A refused document keeps
+its bytes and the server's Japanese message (``failed``) until the clerk resends or removes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +33,9 @@ from typing import Any
 import sqlite_utils
 
 TABLE = "outbox"
+FILES_TABLE = "outbox_files"
+_SUFFIX = ".bin"
+_PART = ".part"
 
 
 class State:
@@ -60,14 +73,68 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class OutgoingDocument:
+    """A document to send with a submission: its class (``shared.api_records.DocumentClass``
+    value), the name shown to people, and its bytes (PDF, JPEG, PNG or TIFF)."""
+
+    document_class: str
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutboxFile:
+    """One document of a submission in the outbox (its bytes are on disk until delivered)."""
+
+    id: int
+    client_key: str
+    parent_key: str
+    document_class: str
+    filename: str
+    size: int
+    sha256: str
+    state: str
+    attempts: int
+    created_at: str
+    next_attempt_at: float
+    last_error: str | None
+    error_code: str | None
+    response: dict[str, Any] | None
+    delivered_at: str | None
+
+    @property
+    def attachment_id(self) -> str | None:
+        """The server's id of the archived document, once delivered."""
+        if self.response and isinstance(self.response.get("id"), str):
+            return str(self.response["id"])
+        return None
+
+
+@dataclass(frozen=True)
 class OutboxStats:
     pending: int
     delivered: int
     failed: int
+    files_pending: int = 0
+    files_failed: int = 0
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals renames
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalFileDamaged(Exception):
+    """The bytes of a queued document are missing or differ from what was queued."""
 
 
 class Outbox:
@@ -76,6 +143,8 @@ class Outbox:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.files_dir = self.path.with_name(self.path.name + ".files")
+        self.files_dir.mkdir(exist_ok=True)
         conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
         self._db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
@@ -83,6 +152,8 @@ class Outbox:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             self._create()
+            self._create_files()
+        self._collect_garbage()
 
     def _create(self) -> None:
         if TABLE in self._db.table_names():
@@ -119,17 +190,109 @@ class Outbox:
             self._db[TABLE].create_index(["client_key"], unique=True, if_not_exists=True)  # type: ignore[union-attr]
             self._db[TABLE].create_index(["state", "next_attempt_at"], if_not_exists=True)  # type: ignore[union-attr]
 
+    def _create_files(self) -> None:
+        with self._db.conn:
+            self._db.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {FILES_TABLE} ("
+                "id INTEGER PRIMARY KEY, client_key TEXT NOT NULL UNIQUE, "
+                f"parent_key TEXT NOT NULL REFERENCES {TABLE}(client_key), "
+                "document_class TEXT NOT NULL, filename TEXT NOT NULL, size INTEGER NOT NULL, "
+                "sha256 TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+                "created_at TEXT NOT NULL, next_attempt_at FLOAT NOT NULL DEFAULT 0, last_error TEXT, "
+                "error_code TEXT, response TEXT, delivered_at TEXT)"
+            )
+            self._db.conn.execute(
+                f"CREATE INDEX IF NOT EXISTS idx_{FILES_TABLE}_parent ON {FILES_TABLE}(parent_key)"
+            )
+
+    def _collect_garbage(self) -> None:
+        """Remove bytes no pending or failed document needs (a kill before the row was committed,
+        or after delivery before the local copy was deleted)."""
+        with self._lock:
+            keep = {
+                row[0] + _SUFFIX
+                for row in self._db.conn.execute(
+                    f"SELECT client_key FROM {FILES_TABLE} WHERE state!=?",  # noqa: S608
+                    (State.delivered,),
+                )
+            }
+            for entry in self.files_dir.iterdir():
+                if entry.is_file() and entry.name not in keep:
+                    entry.unlink(missing_ok=True)
+
     def close(self) -> None:
         with self._lock:
             self._db.conn.close()
 
+    # -- document bytes ----------------------------------------------------------------------
+
+    def file_path(self, f: OutboxFile) -> Path:
+        return self.files_dir / f"{f.client_key}{_SUFFIX}"
+
+    def _write_bytes(self, client_key: str, data: bytes) -> Path:
+        final = self.files_dir / f"{client_key}{_SUFFIX}"
+        part = self.files_dir / f"{client_key}{_PART}"
+        with open(part, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, final)
+        _fsync_dir(self.files_dir)
+        return final
+
+    def read_file(self, f: OutboxFile) -> bytes:
+        """The queued bytes of ``f``, checked against the SHA-256 taken when it was queued."""
+        try:
+            data = self.file_path(f).read_bytes()
+        except OSError as exc:
+            raise LocalFileDamaged(str(exc)) from None
+        if hashlib.sha256(data).hexdigest() != f.sha256:
+            raise LocalFileDamaged("sha256 mismatch")
+        return data
+
     # -- writing -----------------------------------------------------------------------------
 
     def enqueue(
-        self, kind: str, payload: dict[str, Any], client_key: str | uuid.UUID | None = None
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        client_key: str | uuid.UUID | None = None,
+        documents: Sequence[OutgoingDocument] = (),
     ) -> OutboxItem:
-        """Store a submission durably (committed before return) and give it back as a row."""
+        """Store a submission and its documents durably (committed before return).
+
+        The documents' bytes are on disk (fsynced) before the one transaction that records the
+        submission and them; if that transaction fails, the bytes are removed again.
+        """
         key = str(client_key or uuid.uuid4())
+        written: list[Path] = []
+        file_rows: list[dict[str, Any]] = []
+        try:
+            for doc in documents:
+                file_key = str(uuid.uuid4())
+                written.append(self._write_bytes(file_key, doc.data))
+                file_rows.append(
+                    {
+                        "client_key": file_key,
+                        "parent_key": key,
+                        "document_class": doc.document_class,
+                        "filename": doc.filename,
+                        "size": len(doc.data),
+                        "sha256": hashlib.sha256(doc.data).hexdigest(),
+                        "state": State.pending,
+                        "created_at": _now_iso(),
+                    }
+                )
+            self._insert(kind, payload, key, file_rows)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        item = self.get_by_key(key)
+        assert item is not None
+        return item
+
+    def _insert(self, kind: str, payload: dict[str, Any], key: str, file_rows: list[dict[str, Any]]) -> None:
         row = {
             "client_key": key,
             "kind": kind,
@@ -146,9 +309,52 @@ class Outbox:
                 ":next_attempt_at)",
                 row,
             )
-        item = self.get_by_key(key)
-        assert item is not None
-        return item
+            for file_row in file_rows:
+                self._db.conn.execute(
+                    f"INSERT INTO {FILES_TABLE} (client_key, parent_key, document_class, filename, size, "  # noqa: S608
+                    "sha256, state, created_at) VALUES (:client_key, :parent_key, :document_class, "
+                    ":filename, :size, :sha256, :state, :created_at)",
+                    file_row,
+                )
+
+    # -- documents: state changes --------------------------------------------------------------
+
+    def mark_file_delivered(self, file_id: int, response: dict[str, Any] | None) -> None:
+        """The server archived the document: record its answer, then delete the local bytes."""
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                f"UPDATE {FILES_TABLE} SET state=?, response=?, delivered_at=?, last_error=NULL, "  # noqa: S608
+                "error_code=NULL, attempts=attempts+1 WHERE id=?",
+                (State.delivered, json.dumps(response, ensure_ascii=False), _now_iso(), file_id),
+            )
+        f = self.get_file(file_id)
+        if f is not None:
+            self.file_path(f).unlink(missing_ok=True)
+
+    def mark_file_failed(self, file_id: int, message: str, code: str | None) -> None:
+        """Refused for good (too large, broken …): the bytes stay for the clerk to look at."""
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                f"UPDATE {FILES_TABLE} SET state=?, last_error=?, error_code=?, attempts=attempts+1 "  # noqa: S608
+                "WHERE id=?",
+                (State.failed, message, code, file_id),
+            )
+
+    def mark_file_retry(self, file_id: int, message: str, next_attempt_at: float) -> None:
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                f"UPDATE {FILES_TABLE} SET last_error=?, next_attempt_at=?, attempts=attempts+1 "  # noqa: S608
+                "WHERE id=? AND state=?",
+                (message, next_attempt_at, file_id, State.pending),
+            )
+
+    def retry_file_now(self, file_id: int) -> None:
+        """Make a failed or waiting document due again (the clerk pressed 再送)."""
+        with self._lock, self._db.conn:
+            self._db.conn.execute(
+                f"UPDATE {FILES_TABLE} SET state=?, next_attempt_at=0 WHERE id=? AND state!=?",  # noqa: S608
+                (State.pending, file_id, State.delivered),
+            )
 
     def mark_delivered(self, item_id: int, response: dict[str, Any] | None) -> None:
         """Record a 2xx answer: the row is done and keeps the server's answer."""
@@ -229,11 +435,13 @@ class Outbox:
         )
 
     def next_due_at(self) -> float | None:
-        """When the earliest pending row becomes due (epoch seconds), or None if nothing is pending."""
+        """When the earliest pending row (or sendable document) becomes due, or None if none."""
         with self._lock:
             row = self._db.conn.execute(
-                f"SELECT MIN(next_attempt_at) FROM {TABLE} WHERE state=?",  # noqa: S608
-                (State.pending,),
+                f"SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM {TABLE} WHERE state=? "  # noqa: S608
+                f"UNION ALL SELECT MIN(f.next_attempt_at) FROM {FILES_TABLE} f JOIN {TABLE} o "
+                "ON o.client_key=f.parent_key WHERE f.state=? AND o.state=?)",
+                (State.pending, State.pending, State.delivered),
             ).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
@@ -246,8 +454,49 @@ class Outbox:
             counts = dict(
                 self._db.conn.execute(f"SELECT state, COUNT(*) FROM {TABLE} GROUP BY state").fetchall()  # noqa: S608
             )
+            files = dict(
+                self._db.conn.execute(
+                    f"SELECT state, COUNT(*) FROM {FILES_TABLE} GROUP BY state"  # noqa: S608
+                ).fetchall()
+            )
         return OutboxStats(
             pending=counts.get(State.pending, 0),
             delivered=counts.get(State.delivered, 0),
             failed=counts.get(State.failed, 0),
+            files_pending=files.get(State.pending, 0),
+            files_failed=files.get(State.failed, 0),
+        )
+
+    # -- documents: reading --------------------------------------------------------------------
+
+    def _file_rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[OutboxFile]:
+        with self._lock:
+            cursor = self._db.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        out = []
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
+            row["response"] = json.loads(row["response"]) if row["response"] else None
+            out.append(OutboxFile(**row))
+        return out
+
+    def get_file(self, file_id: int) -> OutboxFile | None:
+        found = self._file_rows(f"SELECT * FROM {FILES_TABLE} WHERE id=?", (file_id,))  # noqa: S608
+        return found[0] if found else None
+
+    def files_of(self, parent_key: str | uuid.UUID) -> list[OutboxFile]:
+        """The documents of one submission, in the order they were queued."""
+        return self._file_rows(
+            f"SELECT * FROM {FILES_TABLE} WHERE parent_key=? ORDER BY id",  # noqa: S608
+            (str(parent_key),),
+        )
+
+    def due_files(self, now: float | None = None, limit: int = 50) -> list[OutboxFile]:
+        """Pending documents whose submission is delivered and whose time has come, oldest first."""
+        now = time.time() if now is None else now
+        return self._file_rows(
+            f"SELECT f.* FROM {FILES_TABLE} f JOIN {TABLE} o ON o.client_key=f.parent_key "  # noqa: S608
+            "WHERE f.state=? AND o.state=? AND f.next_attempt_at<=? ORDER BY f.id LIMIT ?",
+            (State.pending, State.delivered, now, limit),
         )

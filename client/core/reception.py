@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from shared.errors import InvalidInput, describe_validation_errors
 from shared.models.movement_notice import MovementNotice
 from shared.text.wareki import format_wareki, parse_date
 
-from .outbox import Outbox, OutboxItem
+from .outbox import Outbox, OutboxItem, OutgoingDocument
 
 RECEPTION_KIND = "reception.create"
 
@@ -161,12 +162,17 @@ def submit_reception(
     terminal_id: str | None,
     opened_at: datetime | None = None,
     client_key: uuid.UUID | None = None,
+    documents: Sequence[OutgoingDocument] = (),
 ) -> OutboxItem:
-    """Put a validated notice in the outbox (durable before return); the sync worker sends it."""
+    """Put a validated notice in the outbox (durable before return); the sync worker sends it.
+
+    ``documents`` (printed forms, scans) are queued in the same transaction and sent after the
+    reception exists (see :func:`client.core.documents.submit_with_documents`).
+    """
     body = ReceptionCreate(
         client_key=client_key or uuid.uuid4(),
         notice=notice,
         terminal_id=terminal_id,
         opened_at=opened_at or datetime.now(UTC),
     )
-    return outbox.enqueue(RECEPTION_KIND, body.model_dump(mode="json"), body.client_key)
+    return outbox.enqueue(RECEPTION_KIND, body.model_dump(mode="json"), body.client_key, documents)

@@ -7,7 +7,11 @@ Rules (DESIGN §3 "Nothing lost"):
   reception already stored: every submission reaches the server exactly once;
 - network errors, 408, 429 and 5xx are retried with exponential backoff, full jitter and a cap;
 - other 4xx are permanent: the row becomes ``failed`` with the server's Japanese message;
-- 401 stops all sending until :meth:`SyncWorker.resume` is called after a new login.
+- 401 stops all sending until :meth:`SyncWorker.resume` is called after a new login;
+- a submission's documents (printed forms, scans) go after it, each to
+  ``POST /receptions/{id}/attachments`` with its own ``client_key`` (the server answers a resend
+  with the stored document), with the same retry rules; a refused document becomes ``failed`` with
+  the server's message and keeps its bytes, and the other documents still go.
 
 The UI observes the worker through listeners (plain callables, called on the worker thread); the
 Qt side turns them into signals (``client.ui.bridge``).
@@ -26,7 +30,7 @@ from typing import Any
 from shared.errors import AuthenticationRequired, ServiceUnavailable
 
 from .api import ApiClient, error_from_response
-from .outbox import Outbox, OutboxItem, OutboxStats
+from .outbox import LocalFileDamaged, Outbox, OutboxFile, OutboxItem, OutboxStats
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,8 @@ class SyncEvent:
     item: OutboxItem | None
     stats: OutboxStats
     message: str | None = None
+    #: Set when the event is about one document of ``item`` rather than the submission itself.
+    file: OutboxFile | None = None
 
 
 Listener = Callable[[SyncEvent], None]
@@ -104,8 +110,14 @@ class SyncWorker:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def _emit(self, kind: str, item: OutboxItem | None, message: str | None = None) -> None:
-        event = SyncEvent(kind=kind, item=item, stats=self.outbox.stats(), message=message)
+    def _emit(
+        self,
+        kind: str,
+        item: OutboxItem | None,
+        message: str | None = None,
+        file: OutboxFile | None = None,
+    ) -> None:
+        event = SyncEvent(kind=kind, item=item, stats=self.outbox.stats(), message=message, file=file)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -167,27 +179,38 @@ class SyncWorker:
         with self._run_lock:
             if self._auth_blocked:
                 return RunSummary(auth_required=True)
-            delivered = failed = retried = 0
+            counts = {"delivered": 0, "failed": 0, "retry": 0, "offline": 0}
             due = self.outbox.due(now)
-            if not due:
+            if not due and not self.outbox.due_files(now, limit=1):
                 return RunSummary()
             with ApiClient(self.server_url, timeout=self._timeout) as api:
                 for item in due:
                     if self._stop.is_set():
                         break
                     outcome = self._send(api, item)
-                    if outcome == "delivered":
-                        delivered += 1
-                    elif outcome == "failed":
-                        failed += 1
-                    elif outcome == "auth_required":
-                        return RunSummary(delivered, failed, retried, auth_required=True)
-                    else:
-                        retried += 1
-                        if outcome == "offline":
-                            # The server is unreachable: the other rows would fail the same way.
-                            break
-            return RunSummary(delivered, failed, retried)
+                    if outcome == "auth_required":
+                        return self._summary(counts, auth_required=True)
+                    counts[outcome] += 1
+                    if outcome == "offline":
+                        # The server is unreachable: the other rows would fail the same way.
+                        return self._summary(counts)
+                # Documents after the submissions: those just delivered have their reception now.
+                for f in self.outbox.due_files(now):
+                    if self._stop.is_set():
+                        break
+                    outcome = self._send_file(api, f)
+                    if outcome == "auth_required":
+                        return self._summary(counts, auth_required=True)
+                    counts[outcome] += 1
+                    if outcome == "offline":
+                        break
+            return self._summary(counts)
+
+    @staticmethod
+    def _summary(counts: dict[str, int], *, auth_required: bool = False) -> RunSummary:
+        return RunSummary(
+            counts["delivered"], counts["failed"], counts["retry"] + counts["offline"], auth_required
+        )
 
     def _send(self, api: ApiClient, item: OutboxItem) -> str:
         route = ROUTES.get(item.kind)
@@ -225,6 +248,56 @@ class SyncWorker:
         self.outbox.mark_failed(item.id, error.message, error.error_code)
         self._emit("failed", self.outbox.get(item.id), error.message)
         return "failed"
+
+    def _send_file(self, api: ApiClient, f: OutboxFile) -> str:
+        parent = self.outbox.get_by_key(f.parent_key)
+        reception_id = parent.response.get("id") if parent and parent.response else None
+        if parent is None or not reception_id:
+            self.outbox.mark_file_failed(f.id, "この文書の受付が見つかりません。", "outbox.reception_missing")
+            self._emit("failed", parent, file=self.outbox.get_file(f.id))
+            return "failed"
+        try:
+            data = self.outbox.read_file(f)
+        except LocalFileDamaged:
+            message = "端末に保存した文書が見つからないか壊れています。もう一度読み取ってください。"
+            self.outbox.mark_file_failed(f.id, message, "outbox.file_damaged")
+            self._emit("failed", parent, message, self.outbox.get_file(f.id))
+            return "failed"
+        token = self._token_provider()
+        if not token:
+            self._block(AuthenticationRequired.default_message)
+            return "auth_required"
+        try:
+            response = api.upload_attachment_response(
+                reception_id, data, f.document_class, f.filename, f.client_key, token=token
+            )
+        except ServiceUnavailable as exc:
+            self._retry_file(parent, f, exc.message)
+            return "offline"
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            self.outbox.mark_file_delivered(f.id, body if isinstance(body, dict) else None)
+            self._emit("delivered", parent, file=self.outbox.get_file(f.id))
+            return "delivered"
+        error = error_from_response(response)
+        if status == 401:
+            self._block(error.message)
+            return "auth_required"
+        if status in RETRYABLE_4XX or status >= 500:
+            self._retry_file(parent, f, error.message)
+            return "retry"
+        self.outbox.mark_file_failed(f.id, error.message, error.error_code)
+        self._emit("failed", parent, error.message, self.outbox.get_file(f.id))
+        return "failed"
+
+    def _retry_file(self, parent: OutboxItem, f: OutboxFile, message: str) -> None:
+        delay = self.backoff.delay(f.attempts + 1)
+        self.outbox.mark_file_retry(f.id, message, time.time() + delay)
+        self._emit("retry", parent, message, self.outbox.get_file(f.id))
 
     def _retry(self, item: OutboxItem, message: str) -> None:
         delay = self.backoff.delay(item.attempts + 1)

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QT
 
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
-from client.core.outbox import OutboxItem
+from client.core.documents import ReceptionDocuments, Submitted, submit_with_documents
+from client.core.outbox import OutboxItem, OutboxStats
 from client.core.print.service import PrintedForm, print_forms
-from client.core.reception import submit_reception
 from client.core.sync import SyncEvent
 from client.devices.printers.base import PrintJob
 from shared.api import StationMode
@@ -18,6 +18,7 @@ from shared.models.movement_notice import MovementNotice
 
 from .bridge import SyncBridge
 from .counter.aids import install_counter_aids
+from .counter.attachments import AttachmentsDialog
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
 from .kiosk.panel import KioskPanel
@@ -40,6 +41,8 @@ class MainWindow(QMainWindow):
         self.draft_keeper: DraftKeeper | None = None
         self.last_key: str | None = None
         self._relogin_open = False
+        #: 保存用の書類 of the reception on screen (on disk until it is submitted).
+        self.documents = ReceptionDocuments(ctx.settings.data_dir / "pending_documents")
 
         toolbar = QToolBar("モード")
         toolbar.setMovable(False)
@@ -59,6 +62,10 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         for action in (settings_action, logout_action, quit_action):
             menu.addAction(action)
+        documents_action = QAction("保存用の書類…", self)
+        documents_action.setShortcut("Ctrl+Shift+D")
+        documents_action.triggered.connect(self.open_documents)
+        self.menuBar().addMenu("受付").addAction(documents_action)
 
         self.user_label = QLabel()
         self.outbox_label = QLabel()
@@ -146,16 +153,24 @@ class MainWindow(QMainWindow):
         assert self.counter is not None
         self.counter.submit_button.setEnabled(False)
         run_in_background(
-            submit_reception,
+            submit_with_documents,
             self.ctx.outbox,
             notice,
             terminal_id=self.ctx.settings.terminal_id,
             opened_at=self.counter.opened_at,
+            documents=self.documents,
             on_result=self._enqueued,
             on_error=self._enqueue_failed,
         )
 
-    def _enqueued(self, item: OutboxItem) -> None:
+    def open_documents(self) -> None:
+        """保存用の書類 of the current reception (scanner of this station, or files)."""
+        AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
+
+    def _enqueued(self, submitted: Submitted) -> None:
+        item: OutboxItem = submitted.item
+        if submitted.warning:
+            self.statusBar().showMessage(submitted.warning, 30000)
         assert self.counter is not None
         self.counter.submit_button.setEnabled(True)
         self.last_key = item.client_key
@@ -209,27 +224,35 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_sync_event(self, event: SyncEvent) -> None:
-        self._show_stats(event.stats.pending, event.stats.failed)
+        self._show_stats(event.stats)
         if event.kind == "auth_required":
             self.statusBar().showMessage("ログインの有効期限が切れました。再度ログインしてください。", 10000)
             self.relogin()
             return
         if event.item is not None and self.counter is not None and event.item.client_key == self.last_key:
             self.counter.show_last(event.item)
-        if event.kind == "failed" and event.item is not None:
+        if event.kind == "failed" and event.file is not None:
+            self.statusBar().showMessage(
+                f"書類「{event.file.filename}」を保存できませんでした: {event.file.last_error}", 30000
+            )
+        elif event.kind == "failed" and event.item is not None:
             self.statusBar().showMessage(f"送信できませんでした: {event.item.last_error}", 15000)
 
     def _update_outbox_label(self) -> None:
         run_in_background(
             self.ctx.outbox.stats,
-            on_result=lambda s: self._show_stats(s.pending, s.failed),
+            on_result=self._show_stats,
             on_error=lambda e: None,
         )
 
-    def _show_stats(self, pending: int, failed: int) -> None:
-        text = f"送信待ち {pending}件"
-        if failed:
-            text += f"　送信失敗 {failed}件"
+    def _show_stats(self, stats: OutboxStats) -> None:
+        text = f"送信待ち {stats.pending}件"
+        if stats.failed:
+            text += f"　送信失敗 {stats.failed}件"
+        if stats.files_pending or stats.files_failed:
+            text += f"　書類: 送信待ち {stats.files_pending}件"
+            if stats.files_failed:
+                text += f"・保存できなかった書類 {stats.files_failed}件"
         self.outbox_label.setText(text)
 
     # -- menus -------------------------------------------------------------------------------

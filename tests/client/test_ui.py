@@ -341,3 +341,48 @@ def test_enter_moves_to_next_field(qtbot: QtBot) -> None:
     qtbot.keyClick(family, Qt.Key.Key_Return)
     assert QApplication.focusWidget() is form.fields["persons.0.given_name"].editor
     assert submitted == []
+
+
+def test_documents_for_storage_go_with_the_submission(
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """保存用の書類: a three-page 委任状 scanned in the dialog (a text file refused in Japanese) is sent
+    with the reception and its printed forms; all land on the server."""
+    from PIL import Image
+
+    from client.devices.scanners.fake import FakeScanner
+    from client.ui.counter.attachments import AttachmentsDialog
+
+    feeder = tmp_path / "feeder"
+    feeder.mkdir()
+    for i in range(3):
+        Image.new("L", (200, 280), 40 * i + 60).save(feeder / f"p{i}.png")
+    (tmp_path / "memo.txt").write_text("not a scan", encoding="utf-8")
+    login_by_keyboard(qtbot, ctx, live_server)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    dialog = AttachmentsDialog(window.documents, FakeScanner(folder=feeder), window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.class_box.currentText() == "委任状"
+    qtbot.mouseClick(dialog.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=10000)
+    assert dialog.table.item(0, 0).text() == "委任状" and dialog.table.item(0, 2).text() == "3"
+    dialog.add_file(str(tmp_path / "memo.txt"))
+    assert "保存できない形式" in dialog.message.text() and dialog.table.rowCount() == 1
+    dialog.grab().save(str(SHOTS / "madoguchi_documents_dialog.png"))
+    dialog.accept()
+    form = window.counter
+    assert form is not None
+    fill_form_by_keyboard(qtbot, form, VALID_MY_NUMBER)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "受付番号" in form.last_reception.text(), timeout=20000)
+    item = ctx.outbox.items()[0]
+    qtbot.waitUntil(
+        lambda: all(f.state == State.delivered for f in ctx.outbox.files_of(item.client_key)), timeout=20000
+    )
+    classes = [f.document_class for f in ctx.outbox.files_of(item.client_key)]
+    assert classes[0] == "notice_form" and classes[-1] == "power_of_attorney"
+    assert window.documents.all() == []
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)

@@ -6,4 +6,11 @@ from shared.plugins import Registry
 
 from .base import Scanner
 
-registry: Registry[Scanner] = Registry("scanner", modules=["client.devices.scanners.fake"])
+registry: Registry[Scanner] = Registry(
+    "scanner",
+    modules=[
+        "client.devices.scanners.fake",
+        "client.devices.scanners.sane",
+        "client.devices.scanners.folder",
+    ],
+)

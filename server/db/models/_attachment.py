@@ -16,6 +16,7 @@ class Attachment(UUIDPrimaryKey, Base):
     checked every time they are read back."""
 
     __tablename__ = "attachments"
+    __table_args__ = (sa.UniqueConstraint("lg_code", "client_key"),)
 
     lg_code: Mapped[str] = lg_code_column()
     """Municipality (same as the reception's)."""
@@ -43,5 +44,8 @@ class Attachment(UUIDPrimaryKey, Base):
     """Last day the document must be kept (受付日 + retention years)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, comment="登録日時")
     """When it was stored."""
+    client_key: Mapped[uuid.UUID | None] = mapped_column(nullable=True, comment="冪等キー (クライアント発行)")
+    """Idempotency key of the upload chosen by the client's outbox; the same key never stores a second
+    document (None for uploads without one)."""
     created_by: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), comment="登録した職員")
     """User who uploaded it."""

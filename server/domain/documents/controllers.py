@@ -67,11 +67,23 @@ async def upload_attachment(
     settings: NamedDependency[Settings],
     document_class: FromQuery[DocumentClass] = DocumentClass.scan,
     filename: FromQuery[str | None] = None,
+    client_key: FromQuery[UUID | None] = None,
 ) -> AttachmentRead:
-    """Check, convert to PDF and archive one file; refused files leave nothing stored."""
+    """Check, convert to PDF and archive one file; refused files leave nothing stored.
+
+    With ``client_key`` the upload is idempotent: the same key again answers the stored document.
+    """
     data = await _read_body(request, settings.attachment_max_bytes)
     return await services.upload(
-        db, blob_store(request.app.state), settings, principal, reception_id, data, document_class, filename
+        db,
+        blob_store(request.app.state),
+        settings,
+        principal,
+        reception_id,
+        data,
+        document_class,
+        filename,
+        client_key=client_key,
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
@@ -40,7 +41,7 @@ from shared.api_records import (
     ReceptionSummary,
     SortKey,
 )
-from shared.errors import InvalidInput, MadoguchiError, NotFound, PayloadTooLarge
+from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PayloadTooLarge
 from shared.permissions import Permission
 from shared.text.normalize import search_key
 
@@ -125,13 +126,23 @@ async def upload(
     data: bytes,
     document_class: DocumentClass,
     filename: str | None,
+    *,
+    client_key: uuid.UUID | None = None,
 ) -> AttachmentRead:
-    """Check, convert and store one attachment of a reception; refusals are audited too."""
+    """Check, convert and store one attachment of a reception; refusals are audited too.
+
+    ``client_key`` (the client outbox's idempotency key): if a document with that key is already
+    stored for this reception it is answered as is, so a resend never stores a second copy.
+    """
     lg_code = principal.lg_code
     async with db.tenant(lg_code) as session:
         reception = await _reception(session, lg_code, reception_id)
         if not _may_see(principal, reception):
             raise NotFound("受付が見つかりません。", code="reception.not_found")
+        if client_key is not None:
+            existing = await _by_client_key(session, lg_code, reception_id, client_key)
+            if existing is not None:
+                return existing
         years = await retention_classes.years_for(session, settings, lg_code, document_class)
         keep = add_years(reception.business_date, years)
         number = reception.reception_number
@@ -180,6 +191,7 @@ async def upload(
                 blob_key=key,
                 retain_until=keep,
                 created_by=principal.user_id,
+                client_key=client_key,
             )
             session.add(row)
             await session.flush()
@@ -197,8 +209,32 @@ async def upload(
         await anyio.to_thread.run_sync(store.delete, key)
         if isinstance(exc, PayloadTooLarge):
             await _audit_refusal(db, principal, reception_id, exc)
+        if isinstance(exc, IntegrityError) and client_key is not None:
+            # The same key was stored by a concurrent resend meanwhile: answer that document.
+            async with db.tenant(lg_code) as session:
+                existing = await _by_client_key(session, lg_code, reception_id, client_key)
+            if existing is not None:
+                return existing
         raise
     return result
+
+
+async def _by_client_key(
+    session: AsyncSession, lg_code: str, reception_id: uuid.UUID, client_key: uuid.UUID
+) -> AttachmentRead | None:
+    """The document stored under ``client_key`` (a key reused on another reception is a conflict)."""
+    row = (
+        await session.execute(
+            sa.select(Attachment).where(Attachment.lg_code == lg_code, Attachment.client_key == client_key)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    if row.reception_id != reception_id:
+        raise Conflict(
+            "同じ送信キーの文書が別の受付に登録されています。", code="attachment.client_key_conflict"
+        )
+    return to_attachment_read(row)
 
 
 async def _attachments(session: AsyncSession, lg_code: str, reception_id: uuid.UUID) -> list[Attachment]:

@@ -169,3 +169,24 @@ def test_memory_and_filesystem_stores_share_the_contract(tmp_path: Path) -> None
         with pytest.raises(ValueError):
             store.put("../escape", b"x")
     assert FilesystemBlobStore(tmp_path / "c").check().ok
+
+
+async def test_upload_with_client_key_is_stored_once(api: Api) -> None:
+    """The outbox resends with the same client_key: the same document comes back, one blob, one row;
+    the key reused on another reception is a conflict."""
+    import uuid
+
+    h = await api.headers()
+    rec = await make_reception(api, h)
+    key = str(uuid.uuid4())
+    first = await api.http.post(_url(rec["id"], client_key=key), content=files.image("PNG"), headers=h)
+    again = await api.http.post(_url(rec["id"], client_key=key), content=files.image("PNG"), headers=h)
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert await count_rows(api.db, "attachments") == 1 and len(_blobs(api)) == 1
+    other = await make_reception(api, h)
+    clash = await api.http.post(_url(other["id"], client_key=key), content=files.image("PNG"), headers=h)
+    assert clash.status_code == 409 and clash.json()["code"] == "attachment.client_key_conflict"
+    fresh = await api.http.post(_url(rec["id"]), content=files.image("PNG"), headers=h)
+    assert fresh.status_code == 201 and fresh.json()["id"] != first.json()["id"]
+    assert await count_rows(api.db, "attachments") == 2
