@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from shared.models.movement_notice import MOVEMENT_KIND_LABELS, MovementKind
 from shared.schemas.print_layout import PrintField, PrintLayout
@@ -38,6 +38,7 @@ CAPTION_MM = 3.2
 EXTRA_ROW_MM = 15.0
 EXTRA_HEAD_MM = 8.0
 
+V = TypeVar("V")
 FieldKind = Literal["text", "date", "choice", "editable_choice", "check"]
 Choice = tuple[str, str | None]
 
@@ -324,7 +325,9 @@ def _decorations_of(pf: PrintField, rect: Rect, base_pt: float) -> list[Decorati
     if pf.border:
         out.append(Decoration("box", rect))
     if pf.caption:
-        out.append(Decoration("caption", Rect(rect.x + 0.8, rect.y + 0.3, rect.w - 1.6, CAPTION_MM), pf.caption))
+        out.append(
+            Decoration("caption", Rect(rect.x + 0.8, rect.y + 0.3, rect.w - 1.6, CAPTION_MM), pf.caption)
+        )
     if pf.text is not None and pf.text.strip():
         top = CAPTION_MM if pf.caption else 0.0
         out.append(
@@ -434,14 +437,18 @@ def build_canvas(layout: PrintLayout, persons: int = 1) -> CanvasModel:
                 continue
             decorations.append(Decoration("box", rect))
             decorations.append(
-                Decoration("caption", Rect(rect.x + 0.8, rect.y + 0.3, width - 1.6, CAPTION_MM), PART_LABELS[part])
+                Decoration(
+                    "caption", Rect(rect.x + 0.8, rect.y + 0.3, width - 1.6, CAPTION_MM), PART_LABELS[part]
+                )
             )
             choices = {"is_foreign": FOREIGN, "residence_category": RESIDENCE_CATEGORIES}.get(part, ())
             fields.append(
                 CanvasField(
                     key=key,
                     label=part_label(key),
-                    rect=Rect(rect.x + 0.5, rect.y + CAPTION_MM + 0.5, width - 1, EXTRA_ROW_MM - CAPTION_MM - 1),
+                    rect=Rect(
+                        rect.x + 0.5, rect.y + CAPTION_MM + 0.5, width - 1, EXTRA_ROW_MM - CAPTION_MM - 1
+                    ),
                     kind=kind,
                     choices=choices,
                     max_length=30 if kind == "date" else 20 if part == "my_number" else 200,
@@ -454,7 +461,7 @@ def build_canvas(layout: PrintLayout, persons: int = 1) -> CanvasModel:
         y += EXTRA_ROW_MM
     return CanvasModel(
         width_mm=sheet_w,
-        height_mm=y + 6,
+        height_mm=y + 16,  # room for a message under the last line
         sheet_mm=(sheet_w, sheet_h),
         sheets=sheets,
         persons=persons,
@@ -549,7 +556,11 @@ Tint = Literal["high", "check", "low"]
 #: Confidence from which a read value is shown as 高 (likely right) and from which as 要確認.
 HIGH_CONFIDENCE = 0.85
 CHECK_CONFIDENCE = 0.6
-TINT_LABELS: dict[Tint, str] = {"high": "読取（確度 高）", "check": "読取（要確認）", "low": "読取（確度 低）"}
+TINT_LABELS: dict[Tint, str] = {
+    "high": "読取（確度 高）",
+    "check": "読取（要確認）",
+    "low": "読取（確度 低）",
+}
 
 
 def tint_for(confidence: float) -> Tint:
@@ -561,9 +572,9 @@ def tint_for(confidence: float) -> Tint:
     return "low"
 
 
-def move_person(values: Mapping[str, str], source: int, target: int) -> dict[str, str]:
+def move_person(values: Mapping[str, V], source: int, target: int) -> dict[str, V]:
     """Re-key one person's raw values from index ``source`` to ``target`` (other keys as they are)."""
-    out: dict[str, str] = {}
+    out: dict[str, V] = {}
     for key, value in values.items():
         parts = key.split(".")
         if parts[0] == "persons" and len(parts) > 2 and parts[1] == str(source):

@@ -84,7 +84,9 @@ def _crop(aligned: np.ndarray | None, f: FieldResult) -> bytes | None:
     crop = aligned[y0:y1, x0:x1]
     if crop.shape[1] > CROP_MAX_WIDTH:
         scale = CROP_MAX_WIDTH / crop.shape[1]
-        crop = cv2.resize(crop, (CROP_MAX_WIDTH, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(
+            crop, (CROP_MAX_WIDTH, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA
+        )
     bgr = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
     ok, png = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     return png.tobytes() if ok else None

@@ -66,6 +66,8 @@ from ..worker import error_text, run_in_background
 #: Most 異動者 on one notice (the model's limit).
 MAX_PERSONS = 20
 ZOOMS = (0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0)
+#: 80 %: the A3 sheet about as wide as the counter window.
+DEFAULT_ZOOM = 0.8
 DEFAULT_KIND = MovementKind.move_in.value
 #: Kinds for which the 転出証明書's 転出先 is the new address in this municipality.
 MOVE_IN_KINDS = {MovementKind.move_in.value, MovementKind.move_in_special.value}
@@ -205,7 +207,9 @@ class MoveInForm(QWidget):
         self.scan_button.clicked.connect(self.read_scanner)
         self.file_button.clicked.connect(self.open_image_file)
         self.kind_box.currentIndexChanged.connect(self._on_kind_changed)
-        self.zoom_box.currentIndexChanged.connect(lambda _i: self.set_zoom(float(self.zoom_box.currentData())))
+        self.zoom_box.currentIndexChanged.connect(
+            lambda _i: self.set_zoom(float(self.zoom_box.currentData()))
+        )
         for box in self.document_boxes.values():
             box.toggled.connect(self._emit_edited)
 
@@ -232,7 +236,7 @@ class MoveInForm(QWidget):
             app.focusChanged.connect(self._on_focus_changed)
 
         self._set_persons(1)
-        self.zoom_box.setCurrentIndex(ZOOMS.index(1.0))
+        self.zoom_box.setCurrentIndex(ZOOMS.index(DEFAULT_ZOOM))
         self._set_kind_defaults(DEFAULT_KIND)
         self._loading = True
         self.fields["notified_on"].set_text(today_wareki())
@@ -340,7 +344,12 @@ class MoveInForm(QWidget):
     def focus_order(self) -> list[QWidget]:
         """Every focusable input in order: the procedure, the documents, 読取, the canvas in the
         paper form's order (each 異動者's 削除 after its 欄外 line), the buttons."""
-        order: list[QWidget] = [self.kind_box, *self.document_boxes.values(), self.scan_button, self.file_button]
+        order: list[QWidget] = [
+            self.kind_box,
+            *self.document_boxes.values(),
+            self.scan_button,
+            self.file_button,
+        ]
         last_of_person: dict[int, str] = {}
         for key, field in self.fields.items():
             if field.spec.person is not None and not field.spec.on_paper:
@@ -350,7 +359,13 @@ class MoveInForm(QWidget):
             person = field.spec.person
             if person is not None and last_of_person.get(person) == key:
                 order.append(self.persons[person].remove_button)
-        order += [self.add_person_button, self.clear_button, self.print_button, self.submit_button, self.zoom_box]
+        order += [
+            self.add_person_button,
+            self.clear_button,
+            self.print_button,
+            self.submit_button,
+            self.zoom_box,
+        ]
         return order
 
     def _set_tab_order(self) -> None:
@@ -501,8 +516,9 @@ class MoveInForm(QWidget):
         self.form_error.show_messages(rest)
         first_field = next((f for n, f in self.fields.items() if n in placed), None)
         if first_field is not None:
-            self.scroll_area.ensureWidgetVisible(first_field.editor, 40, 80)
             first_field.editor.setFocus()
+            self.scroll_area.ensureWidgetVisible(first_field.error, 40, 20)
+            self.scroll_area.ensureWidgetVisible(first_field.editor, 40, 20)
 
     def submit(self) -> MovementNotice | None:
         """Validate; on success emit ``submitted``; on failure show the errors, keep the input."""
@@ -585,7 +601,12 @@ class MoveInForm(QWidget):
             return
         if self.scanner is None:
             self._show_scan_problems(
-                [("", "この端末にはスキャナーが設定されていません。「画像ファイルから読取」を使ってください。")]
+                [
+                    (
+                        "",
+                        "この端末にはスキャナーが設定されていません。「画像ファイルから読取」を使ってください。",
+                    )
+                ]
             )
             return
         self._start_reading("スキャンしています…")
@@ -637,7 +658,9 @@ class MoveInForm(QWidget):
             else:
                 problems.append((name, str(outcome)))
         if not pages:
-            problems.append(("", "スキャナーから画像が届きませんでした。書類を置いてもう一度読み取ってください。"))
+            problems.append(
+                ("", "スキャナーから画像が届きませんでした。書類を置いてもう一度読み取ってください。")
+            )
         if problems:
             self._show_scan_problems(problems, done)
         else:
@@ -679,10 +702,10 @@ class MoveInForm(QWidget):
             if target is None:
                 target = len(self.persons)
             if target:
-                values, confidences, crops, notes = (
-                    move_person(d, 0, target)  # type: ignore[arg-type]
-                    for d in (values, confidences, crops, notes)
-                )
+                values = move_person(values, 0, target)
+                confidences = move_person(confidences, 0, target)
+                crops = move_person(crops, 0, target)
+                notes = move_person(notes, 0, target)
         new_empty = all(f.text() == "" for k, f in self.fields.items() if k.startswith("new_address."))
         if self.kind() in MOVE_IN_KINDS and reading.doc_type == "move_out_certificate" and new_empty:
             for key in [k for k in values if k.startswith("destination.")]:

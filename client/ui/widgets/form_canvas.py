@@ -35,7 +35,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
 
-from client.core.canvas import CHECKED, CanvasField, CanvasModel, Rect, Tint, TINT_LABELS, tint_for
+from client.core.canvas import CHECKED, TINT_LABELS, CanvasField, CanvasModel, Rect, Tint, tint_for
 from client.core.kanji.glyphs import has_variation_selector, text_image
 from client.core.reception import wareki_hint
 
@@ -65,7 +65,7 @@ def paper_font_family() -> str:
         from client.core.print.fonts import find_font
 
         font_id = QFontDatabase.addApplicationFont(str(find_font()))
-    except Exception:  # noqa: BLE001 - the canvas still works with the system font
+    except Exception:
         return QFont().family()
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     return families[0] if families else QFont().family()
@@ -125,19 +125,19 @@ class IvsLineEdit(QLineEdit):
         palette.setColor(self.ivs_view.backgroundRole(), colour)
         self.ivs_view.setPalette(palette)
 
-    def focusInEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def focusInEvent(self, event: object) -> None:
         super().focusInEvent(event)  # type: ignore[arg-type]
         self.ivs_view.hide()
 
-    def focusOutEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def focusOutEvent(self, event: object) -> None:
         super().focusOutEvent(event)  # type: ignore[arg-type]
         self._refresh()
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self._refresh()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._refresh()
@@ -205,7 +205,8 @@ class BoxField:
             box = QCheckBox(parent)
             box.setStyleSheet(
                 "QCheckBox { background: transparent; }"
-                " QCheckBox::indicator { width: 12px; height: 12px; border: 1px solid #555; background: white; }"
+                " QCheckBox::indicator { width: 12px; height: 12px; border: 1px solid #555;"
+                " background: white; }"
                 " QCheckBox::indicator:checked { background: #1e64dc; }"
                 " QCheckBox::indicator:focus { border: 2px solid #1e64dc; }"
             )
@@ -363,12 +364,12 @@ class FormCanvas(QWidget):
                     w.hide()
                     w.deleteLater()
         for key, spec in wanted.items():
-            field = self.fields.get(key)
-            if field is None:
-                field = BoxField(spec, self)
-                self.fields[key] = field
-                self._watch(field)
-            field.spec = spec
+            existing = self.fields.get(key)
+            if existing is None:
+                existing = BoxField(spec, self)
+                self.fields[key] = existing
+                self._watch(existing)
+            existing.spec = spec
         # keep the dict in Tab order
         self.fields = {k: self.fields[k] for k in wanted}
         self.relayout()
@@ -388,9 +389,10 @@ class FormCanvas(QWidget):
             editor.textEdited.connect(edited)
         elif isinstance(editor, QComboBox):
             editor.activated.connect(edited)
-            if editor.lineEdit() is not None:
-                editor.lineEdit().textEdited.connect(edited)
-                editor.lineEdit().installEventFilter(self)
+            line = editor.lineEdit()
+            if line is not None:
+                line.textEdited.connect(edited)
+                line.installEventFilter(self)
         elif isinstance(editor, QCheckBox):
             editor.clicked.connect(edited)
 
@@ -410,6 +412,7 @@ class FormCanvas(QWidget):
         r = self.rect_px(spec.rect)
         max_h = PX_PER_MM * self.zoom * MAX_EDITOR_MM
         editor = field.editor
+        editor.show()  # a child made after the canvas was shown stays hidden (and out of Tab) otherwise
         font = QFont(self.font_family)
         if isinstance(editor, QCheckBox):
             # the tick box in the corner; the ○ the form prints is painted in the middle
@@ -420,7 +423,9 @@ class FormCanvas(QWidget):
         if spec.kind == "date" and field.hint is not None:
             hint_h = r.height() - h
             if hint_h >= 12:
-                field.hint.setGeometry(round(r.x()), round(r.y() + h), round(r.width()), round(min(hint_h, 20)))
+                field.hint.setGeometry(
+                    round(r.x()), round(r.y() + h), round(r.width()), round(min(hint_h, 20))
+                )
                 field.hint.setFont(QFont(font))
                 fit_font(field.hint)
                 field.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -497,7 +502,7 @@ class FormCanvas(QWidget):
             y = round(b.y() - self.crop_view.height() - 2)
         self.crop_view.move(x, max(0, y))
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         etype = event.type()
         if etype in (QEvent.Type.Enter, QEvent.Type.FocusIn):
             key = self.key_of(watched)
@@ -512,30 +517,32 @@ class FormCanvas(QWidget):
             if etype == QEvent.Type.Leave:
                 self._hovered = None
             focused = self.focus_key()
-            self.show_crop(self._hovered or (focused if focused != key or etype == QEvent.Type.Leave else None))
+            self.show_crop(
+                self._hovered or (focused if focused != key or etype == QEvent.Type.Leave else None)
+            )
             self.update()
         elif etype == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
-            if plain and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            popup_open = isinstance(watched, QComboBox) and watched.view().isVisible()
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if plain and enter and not popup_open and isinstance(watched, QWidget):
                 # Enter moves on like Tab, as on the paper form; it never submits half a form.
-                if not (isinstance(watched, QComboBox) and watched.view().isVisible()):
-                    target = watched if isinstance(watched, QWidget) else None
-                    if target is not None:
-                        target.focusNextChild()
-                        return True
+                watched.focusNextChild()
+                return True
         return super().eventFilter(watched, event)
 
     def focus_key(self) -> str | None:
         for key, field in self.fields.items():
             editor = field.editor
-            if editor.hasFocus() or (isinstance(editor, QComboBox) and editor.lineEdit() is not None and editor.lineEdit().hasFocus()):
+            line = editor.lineEdit() if isinstance(editor, QComboBox) else None
+            if editor.hasFocus() or (line is not None and line.hasFocus()):
                 return key
         return None
 
     # -- painting --------------------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
