@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
 
     def _make_page(self, mode: StationMode) -> QWidget:
         if mode is StationMode.counter:
-            self.counter = MoveInForm()
+            self.counter = MoveInForm(scanner=self.ctx.devices.scanner)
             self.counter.submitted.connect(self.enqueue_notice)
             self.counter.print_requested.connect(self.print_notice)
             self.draft_keeper = DraftKeeper(

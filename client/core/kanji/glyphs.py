@@ -33,3 +33,23 @@ def glyph_image(text: str, size_px: int = 48) -> Image.Image:
     draw = ImageDraw.Draw(image)
     draw.text((size_px / 2, size_px / 2), text, font=font, fill=(0, 0, 0, 255), anchor="mm")
     return image
+
+
+#: Variation selectors: VS1–VS16 (U+FE00–FE0F) and the ideographic VS17–VS256 (U+E0100–E01EF).
+def has_variation_selector(text: str) -> bool:
+    """Whether ``text`` holds a variation selector (IVS), which Qt on Linux would not draw."""
+    return any("\ufe00" <= c <= "\ufe0f" or "\U000e0100" <= c <= "\U000e01ef" for c in text)
+
+
+@lru_cache(maxsize=512)
+def text_image(
+    text: str, height_px: int, size_px: int | None = None, colour: tuple[int, int, int] = (0, 0, 0)
+) -> Image.Image:
+    """A line of ``text`` with IVS applied, ``height_px`` high, characters ``size_px`` (default
+    0.78 of the height), on transparent (for a form field)."""
+    height_px = max(8, height_px)
+    font = _font(max(6, size_px or int(height_px * 0.78)))
+    width = max(1, int(font.getlength(text)) + 4)
+    image = Image.new("RGBA", (width, height_px), (255, 255, 255, 0))
+    ImageDraw.Draw(image).text((2, height_px / 2), text, font=font, fill=(*colour, 255), anchor="lm")
+    return image

@@ -74,6 +74,11 @@ class OcrResult:
     movement_notice: dict[str, Any]
     registration: str  # "orb" / "ecc"
     warnings: list[str] = field(default_factory=list)
+    #: The template's field → notice path (``name`` → ``persons[0].family_name``).
+    mapping: dict[str, str] = field(default_factory=dict)
+    #: The page warped onto the template's reference (RGB), kept only when asked
+    #: (``keep_aligned``): the counter cuts each field's scan crop from it.
+    aligned: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def field(self, name: str) -> FieldResult:
         return next(f for f in self.fields if f.field == name)
@@ -88,9 +93,11 @@ def read_document(
     *,
     store: TemplateStore | None = None,
     engine: OcrEngine | Engines | None = None,
+    keep_aligned: bool = False,
 ) -> OcrResult:
     """Identify, align and read one scanned page. ``engine``: one engine for every field, or the
-    routed engines (default: :func:`shared_engines`, the table in ``routing.yaml``)."""
+    routed engines (default: :func:`shared_engines`, the table in ``routing.yaml``);
+    ``keep_aligned``: keep the aligned page in the result (for the fields' scan crops)."""
     store = store or default_store()
     engines = (
         engine
@@ -117,6 +124,8 @@ def read_document(
         movement_notice=movement_notice(template, fields),
         registration=registration.method,
         warnings=[],
+        mapping=dict(template.mapping),
+        aligned=aligned if keep_aligned else None,
     )
 
 

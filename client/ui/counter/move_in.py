@@ -1,218 +1,193 @@
-"""転入 (move-in) entry by hand: the 住民異動届 as a keyboard-driven form.
+"""The counter's reception screen (窓口受付): the 住民異動届 on the document canvas.
 
-Form order = Tab order. Enter in a field moves to the next one (as on the paper form), Ctrl+Enter
-submits from anywhere, Enter on the 送信 button submits. Validation is the shared model's
-(:func:`client.core.reception.build_notice`); each Japanese error appears beside its field and
-nothing typed is cleared on error. A valid notice goes to the durable outbox (off the UI thread)
-and the screen clears for the next resident; the last reception's state is shown at the bottom.
+One screen for every 届出の種類 (転入, 特例転入, 国外転入, 転居, 転出, 世帯主変更, 世帯分離・合併,
+職権記載): the clerk chooses the procedure and ticks the documents the resident brought, then fills
+the notice on :class:`~client.ui.widgets.form_canvas.FormCanvas`, the form as printed. 異動者 are
+added and removed (a household); more than four continue on a second sheet, as on paper.
+
+Keyboard: the Tab order is the paper form's (see :mod:`client.core.canvas`); Enter moves to the
+next field; Ctrl+Enter submits from anywhere; Ctrl+P prints; Ctrl+K opens 漢字検索 for the focused
+field; F2 reads the documents in the station's scanner, Ctrl+O reads an image file; Ctrl++ / Ctrl+-
+/ Ctrl+0 zoom. Reading (読取) runs the OCR pipeline off the UI thread and pastes the values into
+the canvas, tinted by confidence with the scan crop on hover; a page that cannot be read gives its
+Japanese reason and changes nothing typed.
+
+Validation is the shared model's (:func:`client.core.reception.build_notice`); each error appears
+under its box and nothing typed is cleared on error. :meth:`MoveInForm.fill` is the one way other
+parts of the app (register prefill, OCR) put values in.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QComboBox,
-    QGridLayout,
-    QGroupBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from client.core.canvas import (
+    DOCUMENTS,
+    EXPECTED_DOCUMENTS,
+    KIND_CHOICES,
+    build_canvas,
+    documents_text,
+    move_person,
+    nest,
+    notice_layout,
+    person_keys,
+)
 from client.core.outbox import OutboxItem
 from client.core.reception import NoticeInvalid, build_notice, today_wareki
+from client.devices.scanners.base import Scanner
 from shared.models.movement_notice import MovementKind, MovementNotice
 from shared.text.wareki import format_wareki
 
-from ..widgets.fields import AddressBox, ErrorLabel, Field, combo_field, date_field, line_field
+from ..widgets.fields import ErrorLabel
+from ..widgets.form_canvas import BoxField, FormCanvas
+from ..worker import error_text, run_in_background
 
-STANDINGS: list[tuple[str, str | None]] = [
-    ("本人", "self"),
-    ("世帯主", "householder"),
-    ("同一世帯員", "household_member"),
-    ("代理人", "agent"),
-]
-SEXES: list[tuple[str, str | None]] = [("（選択）", None), ("男", "1"), ("女", "2")]
-RELATIONSHIPS: list[tuple[str, str | None]] = [
-    (r, r) for r in ("世帯主", "妻", "夫", "子", "父", "母", "子の妻", "子の子", "同居人", "縁故者")
-]
+#: Most 異動者 on one notice (the model's limit).
+MAX_PERSONS = 20
+ZOOMS = (0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0)
+#: 80 %: the A3 sheet about as wide as the counter window.
+DEFAULT_ZOOM = 0.8
+DEFAULT_KIND = MovementKind.move_in.value
+#: Kinds for which the 転出証明書's 転出先 is the new address in this municipality.
+MOVE_IN_KINDS = {MovementKind.move_in.value, MovementKind.move_in_special.value}
+#: Editors lie on the paper: no frames or fills of their own (the canvas paints tints and focus).
+CANVAS_STYLE = (
+    "QLineEdit { background: transparent; border: none; }"
+    " QComboBox { background: transparent; border: 1px dotted #999; padding: 0 1px; }"
+    " QComboBox::drop-down { width: 9px; border: none; }"
+    " QComboBox::down-arrow { width: 6px; height: 6px; }"
+)
+DESTINATION_NOTE = "転出証明書の転出先（予定）から写しました。新住所と同じか確認してください。"
 
 
-class PersonBox(QGroupBox):
-    """One 異動者."""
+class PersonEntry:
+    """One 異動者 on the canvas: its fields (by part name) and its 削除 button in the 欄外."""
 
-    PARTS: tuple[str, ...] = (
-        "family_name",
-        "given_name",
-        "family_name_kana",
-        "given_name_kana",
-        "birth_date",
-        "sex",
-        "relationship",
-        "resident_code",
-        "my_number",
-    )
+    def __init__(self, index: int, remove_button: QPushButton) -> None:
+        self.index = index
+        self.fields: dict[str, BoxField] = {}
+        self.remove_button = remove_button
 
-    def __init__(
-        self, index: int, on_remove: Callable[[PersonBox], None], parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.fields: dict[str, Field] = {
-            "family_name": line_field("氏", max_length=50),
-            "given_name": line_field("名", max_length=50),
-            "family_name_kana": line_field("シ（カタカナ）", max_length=100),
-            "given_name_kana": line_field("メイ（カタカナ）", max_length=100),
-            "birth_date": date_field("例: 昭和55年4月1日、R1.5.1"),
-            "sex": combo_field(SEXES),
-            "relationship": combo_field(RELATIONSHIPS, editable=True),
-            "resident_code": line_field("11桁", max_length=20),
-            "my_number": line_field("12桁", max_length=20),
-        }
-        labels = {
-            "family_name": "氏",
-            "given_name": "名",
-            "family_name_kana": "フリガナ（氏）",
-            "given_name_kana": "フリガナ（名）",
-            "birth_date": "生年月日",
-            "sex": "性別",
-            "relationship": "続柄",
-            "resident_code": "住民票コード",
-            "my_number": "個人番号",
-        }
-        grid = QGridLayout(self)
-        self.error = ErrorLabel(self)
-        grid.addWidget(self.error, 0, 0, 1, 4)
-        positions = {
-            "family_name": (1, 0),
-            "given_name": (1, 2),
-            "family_name_kana": (2, 0),
-            "given_name_kana": (2, 2),
-            "birth_date": (3, 0),
-            "sex": (3, 2),
-            "relationship": (4, 0),
-            "resident_code": (4, 2),
-            "my_number": (5, 0),
-        }
-        for name in self.PARTS:
-            row, col = positions[name]
-            caption = QLabel(labels[name])
-            caption.setBuddy(self.fields[name].editor)
-            grid.addWidget(caption, row, col, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.fields[name], row, col + 1, Qt.AlignmentFlag.AlignTop)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        self.remove_button = QPushButton("この異動者を削除")
-        self.remove_button.clicked.connect(lambda: on_remove(self))
-        grid.addWidget(self.remove_button, 5, 3, Qt.AlignmentFlag.AlignRight)
-        self.set_index(index)
-
-    def set_index(self, index: int) -> None:
-        self.setTitle(f"異動者 {index + 1}")
+    def title(self) -> str:
+        return f"異動者 {self.index + 1}"
 
     def values(self) -> dict[str, str]:
         return {name: f.text() for name, f in self.fields.items()}
 
-    def focus_order(self) -> list[QWidget]:
-        return [self.fields[n].editor for n in self.PARTS] + [self.remove_button]
-
 
 class MoveInForm(QWidget):
-    """The 転入 screen. ``submitted(notice)`` is emitted with a validated notice."""
+    """The reception screen. ``submitted(notice)`` is emitted with a validated notice."""
 
     submitted = Signal(object)
     #: 印刷 (Ctrl+P): a validated notice to print before it is submitted or confirmed; the app
     #: wires it to client.core.print.service.print_forms off the UI thread.
     print_requested = Signal(object)
-    #: Something the clerk sees changed (a field's text, a person added or removed): the draft
-    #: keeper (client.ui.counter.draft_keeper) saves the raw values a moment later.
+    #: Something the clerk sees changed (a field's text, a person added or removed, a fill): the
+    #: draft keeper (client.ui.counter.draft_keeper) saves the raw values a moment later.
     edited = Signal()
     #: The form was emptied (クリア, or after a successful submit): the draft is forgotten.
     cleared = Signal()
+    #: A 読取 finished: the list of (page, message) problems (empty when every page was read).
+    reading_finished = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, scanner: Scanner | None = None) -> None:
         super().__init__(parent)
         self.opened_at = datetime.now(UTC)
-        self.fields: dict[str, Field] = {}
-        self.persons: list[PersonBox] = []
-        self._enter_wired: set[int] = set()
-        self._edit_wired: set[int] = set()
+        self.scanner = scanner
+        self.layout_spec = notice_layout()
+        self.persons: list[PersonEntry] = []
+        self.fields: dict[str, BoxField] = {}
+        self.reading = False
+        self._loading = False
+        self._wired: set[int] = set()
 
         outer = QVBoxLayout(self)
-        title = QLabel("住民異動届（転入）")
+        head = QHBoxLayout()
+        title = QLabel("住民異動届")
         title.setStyleSheet("font-size: 18pt; font-weight: bold;")
-        outer.addWidget(title)
+        head.addWidget(title)
+        kind_caption = QLabel("届出の種類")
+        self.kind_box = QComboBox()
+        for label, value in KIND_CHOICES:
+            self.kind_box.addItem(label, value)
+        self.kind_box.setAccessibleName("届出の種類")
+        kind_caption.setBuddy(self.kind_box)
+        head.addWidget(kind_caption)
+        head.addWidget(self.kind_box)
+        head.addSpacing(12)
+        head.addWidget(QLabel("持参書類:"))
+        self.document_boxes: dict[str, QCheckBox] = {}
+        for doc_id, label in DOCUMENTS.items():
+            box = QCheckBox(label)
+            self.document_boxes[doc_id] = box
+            head.addWidget(box)
+        head.addStretch(1)
+        outer.addLayout(head)
+
+        tools = QHBoxLayout()
+        self.scan_button = QPushButton("読取（F2）")
+        self.scan_button.setToolTip("スキャナーの書類を読み取って届出に写します")
+        self.file_button = QPushButton("画像ファイルから読取（Ctrl+O）")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+        self.scan_status = QLabel("")
+        self.scan_status.setWordWrap(True)
+        self.scan_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.zoom_box = QComboBox()
+        for z in ZOOMS:
+            self.zoom_box.addItem(f"{round(z * 100)}%", z)
+        self.zoom_box.setAccessibleName("表示倍率")
+        tools.addWidget(self.scan_button)
+        tools.addWidget(self.file_button)
+        tools.addWidget(self.progress)
+        tools.addWidget(self.scan_status, 1)
+        zoom_caption = QLabel("倍率")
+        zoom_caption.setBuddy(self.zoom_box)
+        tools.addWidget(zoom_caption)
+        tools.addWidget(self.zoom_box)
+        outer.addLayout(tools)
+
         self.form_error = ErrorLabel(self)
         outer.addWidget(self.form_error)
 
+        self.canvas = FormCanvas(build_canvas(self.layout_spec, 1))
+        self.canvas.setStyleSheet(CANVAS_STYLE)
+        self.canvas.field_edited.connect(self._on_field_edited)
         self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        body = QWidget()
-        self.body_layout = QVBoxLayout(body)
-        self.scroll_area.setWidget(body)
+        self.scroll_area.setWidget(self.canvas)
+        self.scroll_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(self.scroll_area, 1)
-
-        # 届出日・異動日・届出人
-        head = QGroupBox("届出")
-        grid = QGridLayout(head)
-        self.fields["notified_on"] = date_field()
-        self.fields["notified_on"].set_text(today_wareki())
-        self.fields["moved_on"] = date_field()
-        self.fields["notifier.name"] = line_field("届出人の氏名")
-        self.fields["notifier.standing"] = combo_field(STANDINGS)
-        self.fields["notifier.phone"] = line_field("例: 0296-43-2111", max_length=20)
-        placement = {
-            "notified_on": ("届出日", 0, 0),
-            "moved_on": ("異動日", 0, 2),
-            "notifier.name": ("届出人", 1, 0),
-            "notifier.standing": ("届出人の資格", 1, 2),
-            "notifier.phone": ("連絡先電話番号", 2, 0),
-        }
-        for name, (label, row, col) in placement.items():
-            caption = QLabel(label)
-            caption.setBuddy(self.fields[name].editor)
-            grid.addWidget(caption, row, col, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.fields[name], row, col + 1, Qt.AlignmentFlag.AlignTop)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        self.body_layout.addWidget(head)
-
-        self.new_address = AddressBox("新住所")
-        self.old_address = AddressBox("従前の住所")
-        addresses = QHBoxLayout()
-        for prefix, box in (("new_address", self.new_address), ("old_address", self.old_address)):
-            for part, field in box.fields.items():
-                self.fields[f"{prefix}.{part}"] = field
-            addresses.addWidget(box)
-        self.body_layout.addLayout(addresses)
-
-        self.persons_group = QGroupBox("異動者")
-        self.persons_layout = QVBoxLayout(self.persons_group)
-        self.persons_error = ErrorLabel(self)
-        self.persons_layout.addWidget(self.persons_error)
-        self.body_layout.addWidget(self.persons_group)
-        self.body_layout.addStretch(1)
 
         buttons = QHBoxLayout()
         self.add_person_button = QPushButton("異動者を追加")
-        self.add_person_button.clicked.connect(self.add_person)
         self.clear_button = QPushButton("クリア")
-        self.clear_button.clicked.connect(self.clear)
         self.submit_button = QPushButton("送信（Ctrl+Enter）")
         self.submit_button.setAutoDefault(True)
         self.submit_button.setDefault(True)
-        self.submit_button.clicked.connect(self.submit)
         self.print_button = QPushButton("印刷（Ctrl+P）")
-        self.print_button.clicked.connect(self.request_print)
         buttons.addWidget(self.add_person_button)
         buttons.addStretch(1)
         buttons.addWidget(self.clear_button)
@@ -225,165 +200,325 @@ class MoveInForm(QWidget):
         self.last_reception.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.last_reception)
 
-        for seq in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(seq), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.submit)
-        extra: dict[str, Callable[[], object]] = {
+        self.add_person_button.clicked.connect(lambda: self.add_person())
+        self.clear_button.clicked.connect(self.clear)
+        self.submit_button.clicked.connect(self.submit)
+        self.print_button.clicked.connect(self.request_print)
+        self.scan_button.clicked.connect(self.read_scanner)
+        self.file_button.clicked.connect(self.open_image_file)
+        self.kind_box.currentIndexChanged.connect(self._on_kind_changed)
+        self.zoom_box.currentIndexChanged.connect(
+            lambda _i: self.set_zoom(float(self.zoom_box.currentData()))
+        )
+        for box in self.document_boxes.values():
+            box.toggled.connect(self._emit_edited)
+
+        shortcuts: dict[str, Callable[[], object]] = {
+            "Ctrl+Return": self.submit,
+            "Ctrl+Enter": self.submit,
             "Ctrl+P": self.request_print,
             "Ctrl+K": self.open_kanji_search,
+            "F2": self.read_scanner,
+            "Ctrl+O": self.open_image_file,
+            "Ctrl++": lambda: self.step_zoom(1),
+            "Ctrl+=": lambda: self.step_zoom(1),
+            "Ctrl+-": lambda: self.step_zoom(-1),
+            "Ctrl+0": lambda: self.zoom_box.setCurrentIndex(ZOOMS.index(1.0)),
         }
-        for seq, slot in extra.items():
+        for seq, slot in shortcuts.items():
             shortcut = QShortcut(QKeySequence(seq), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         self.kanji_index: Any = None  # client.core.kanji.index.KanjiIndex, opened on first Ctrl+K
 
-        self.add_person()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+        self._set_persons(1)
+        self.zoom_box.setCurrentIndex(ZOOMS.index(DEFAULT_ZOOM))
+        self._set_kind_defaults(DEFAULT_KIND)
+        self._loading = True
+        self.fields["notified_on"].set_text(today_wareki())
+        self.fields["notifier.standing"].set_text("self")
+        self._loading = False
+
+    # -- procedure, documents, zoom ----------------------------------------------------------
+
+    def kind(self) -> str:
+        return str(self.kind_box.currentData())
+
+    def set_kind(self, kind: str) -> None:
+        idx = self.kind_box.findData(kind)
+        if idx >= 0:
+            self.kind_box.setCurrentIndex(idx)
+
+    def _on_kind_changed(self, _index: int) -> None:
+        self.canvas.set_kind(self.kind())
+        if not self._loading:
+            self._set_documents(EXPECTED_DOCUMENTS[MovementKind(self.kind())])
+            self._emit_edited()
+
+    def _set_kind_defaults(self, kind: str) -> None:
+        self._loading = True
+        try:
+            self.set_kind(kind)
+            self.canvas.set_kind(self.kind())
+            self._set_documents(EXPECTED_DOCUMENTS[MovementKind(self.kind())])
+        finally:
+            self._loading = False
+
+    def documents(self) -> list[str]:
+        """The documents ticked as brought (ids of :data:`client.core.canvas.DOCUMENTS`)."""
+        return [d for d, box in self.document_boxes.items() if box.isChecked()]
+
+    def _set_documents(self, documents: Any) -> None:
+        chosen = set(documents)
+        for doc_id, box in self.document_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(doc_id in chosen)
+            box.blockSignals(False)
+
+    def set_zoom(self, zoom: float) -> None:
+        self.canvas.set_zoom(zoom)
+        for person in self.persons:
+            self.canvas.place_handle(person.remove_button, person.index)
+
+    def step_zoom(self, step: int) -> None:
+        idx = min(max(self.zoom_box.currentIndex() + step, 0), len(ZOOMS) - 1)
+        self.zoom_box.setCurrentIndex(idx)
 
     # -- persons -----------------------------------------------------------------------------
 
-    def add_person(self) -> PersonBox:
-        box = PersonBox(len(self.persons), self.remove_person)
-        self.persons.append(box)
-        self.persons_layout.addWidget(box)
-        self._reindex()
-        box.fields["family_name"].editor.setFocus()
-        self.edited.emit()
-        return box
-
-    def remove_person(self, box: PersonBox) -> None:
-        if len(self.persons) <= 1:
-            return
-        self.persons.remove(box)
-        self.persons_layout.removeWidget(box)
-        box.deleteLater()
-        self._reindex()
-        self.edited.emit()
-
-    def _reindex(self) -> None:
-        for key in [k for k in self.fields if k.startswith("persons.")]:
-            del self.fields[key]
-        for i, box in enumerate(self.persons):
-            box.set_index(i)
-            box.remove_button.setEnabled(len(self.persons) > 1)
-            for part, field in box.fields.items():
-                self.fields[f"persons.{i}.{part}"] = field
+    def _set_persons(self, count: int) -> None:
+        count = max(1, min(MAX_PERSONS, count))
+        while len(self.persons) > count:
+            entry = self.persons.pop()
+            entry.remove_button.hide()
+            entry.remove_button.deleteLater()
+        while len(self.persons) < count:
+            button = QPushButton("削除", self.canvas)
+            entry = PersonEntry(len(self.persons), button)
+            button.setAccessibleName(f"異動者{entry.index + 1}を削除")
+            button.clicked.connect(lambda _=False, e=entry: self.remove_person(e))
+            self.persons.append(entry)
+        self.canvas.set_model(build_canvas(self.layout_spec, count))
+        self.fields = dict(self.canvas.fields)
+        for entry in self.persons:
+            prefix = f"persons.{entry.index}."
+            entry.fields = {k.removeprefix(prefix): f for k, f in self.fields.items() if k.startswith(prefix)}
+            entry.remove_button.setEnabled(count > 1)
+            self.canvas.place_handle(entry.remove_button, entry.index)
+        self._wire()
         self._set_tab_order()
 
+    def add_person(self) -> PersonEntry | None:
+        """Another 異動者 (a row of the table; the fifth starts a second sheet)."""
+        if len(self.persons) >= MAX_PERSONS:
+            self.form_error.show_messages([f"異動者は{MAX_PERSONS}人までです。"])
+            return None
+        self._set_persons(len(self.persons) + 1)
+        entry = self.persons[-1]
+        editor = entry.fields["family_name"].editor
+        editor.setFocus()
+        self.scroll_area.ensureWidgetVisible(editor)
+        self._emit_edited()
+        return entry
+
+    def remove_person(self, entry: PersonEntry) -> None:
+        """Remove one 異動者; those after it move up a row (values, tints and crops with them)."""
+        if len(self.persons) <= 1 or entry not in self.persons:
+            return
+        removed = entry.index
+        states: list[dict[str, Any]] = []
+        for person in self.persons:
+            if person.index != removed:
+                states.append({part: f.state() for part, f in person.fields.items()})
+        self._set_persons(len(self.persons) - 1)
+        for person, state in zip(self.persons, states, strict=True):
+            for part, value in state.items():
+                if part in person.fields:
+                    person.fields[part].apply_state(value)
+        self._emit_edited()
+
     def focus_order(self) -> list[QWidget]:
-        """Every focusable input in form order (the Tab order)."""
+        """Every focusable input in order: the procedure, the documents, 読取, the canvas in the
+        paper form's order (each 異動者's 削除 after its 欄外 line), the buttons."""
         order: list[QWidget] = [
-            self.fields[n].editor
-            for n in ("notified_on", "moved_on", "notifier.name", "notifier.standing", "notifier.phone")
+            self.kind_box,
+            *self.document_boxes.values(),
+            self.scan_button,
+            self.file_button,
         ]
-        order += self.new_address.focus_order() + self.old_address.focus_order()
-        for box in self.persons:
-            order += box.focus_order()
-        order += [self.add_person_button, self.clear_button, self.print_button, self.submit_button]
+        last_of_person: dict[int, str] = {}
+        for key, field in self.fields.items():
+            if field.spec.person is not None and not field.spec.on_paper:
+                last_of_person[field.spec.person] = key
+        for key, field in self.fields.items():
+            order.append(field.editor)
+            person = field.spec.person
+            if person is not None and last_of_person.get(person) == key:
+                order.append(self.persons[person].remove_button)
+        order += [
+            self.add_person_button,
+            self.clear_button,
+            self.print_button,
+            self.submit_button,
+            self.zoom_box,
+        ]
         return order
 
     def _set_tab_order(self) -> None:
-        order = self.focus_order()
-        for a, b in itertools.pairwise(order):
+        for a, b in itertools.pairwise(self.focus_order()):
             QWidget.setTabOrder(a, b)
-        for widget in order:
-            if isinstance(widget, QLineEdit) and id(widget) not in self._enter_wired:
-                widget.returnPressed.connect(self._next_field)
-                self._enter_wired.add(id(widget))
+
+    def _wire(self) -> None:
         for field in self.fields.values():
             editor = field.editor
-            if id(editor) in self._edit_wired:
+            if id(editor) in self._wired:
                 continue
-            self._edit_wired.add(id(editor))
+            self._wired.add(id(editor))
             if isinstance(editor, QLineEdit):
-                editor.textChanged.connect(self.edited)
+                editor.textChanged.connect(self._emit_edited)
             elif isinstance(editor, QComboBox):
-                editor.currentIndexChanged.connect(self.edited)
-                editor.editTextChanged.connect(self.edited)
+                editor.currentIndexChanged.connect(self._emit_edited)
+                editor.editTextChanged.connect(self._emit_edited)
+            elif isinstance(editor, QCheckBox):
+                editor.toggled.connect(self._emit_edited)
 
-    def _next_field(self) -> None:
-        self.focusNextChild()
+    def _emit_edited(self, *_: object) -> None:
+        if not self._loading:
+            self.edited.emit()
+
+    def _on_field_edited(self, _key: str) -> None:
+        self.edited.emit()
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.canvas.isAncestorOf(new):
+            self.scroll_area.ensureWidgetVisible(new, 40, 60)
 
     # -- data --------------------------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
         """What the clerk typed, as the nested strings :func:`build_notice` expects."""
-        return {
-            "kind": MovementKind.move_in.value,
-            "notified_on": self.fields["notified_on"].text(),
-            "moved_on": self.fields["moved_on"].text(),
-            "notifier": {
-                "name": self.fields["notifier.name"].text(),
-                "standing": self.fields["notifier.standing"].text(),
-                "phone": self.fields["notifier.phone"].text(),
-            },
-            "new_address": self.new_address.values(),
-            "old_address": self.old_address.values(),
-            "persons": [box.values() for box in self.persons],
-        }
+        data = nest({k: f.text() for k, f in self.fields.items()}, len(self.persons))
+        data["kind"] = self.kind()
+        data.setdefault("notifier", {})
+        return data
 
     def raw_values(self) -> dict[str, str]:
-        """Every field's text exactly as it stands, valid or not, by dotted name (for the draft)."""
-        return {name: field.text() for name, field in self.fields.items()}
+        """Every field's text exactly as it stands, valid or not, by dotted name (for the draft);
+        with the procedure (``kind``) and the documents brought (``documents``)."""
+        out = {"kind": self.kind(), "documents": documents_text(self.documents())}
+        out.update({name: field.text() for name, field in self.fields.items()})
+        return out
 
-    def restore_values(self, values: dict[str, str]) -> None:
-        """Put saved :meth:`raw_values` back: as many persons as were saved, every field's text."""
-        wanted = 1 + max(
-            (int(k.split(".")[1]) for k in values if k.startswith("persons.") and k.split(".")[1].isdigit()),
-            default=0,
-        )
-        while len(self.persons) < wanted:
-            self.add_person()
-        for box in list(self.persons[wanted:]):
-            self.remove_person(box)
-        for name, field in self.fields.items():
-            if name not in values:
-                continue
-            value = values[name]
-            editor = field.editor
-            if isinstance(editor, QComboBox) and not editor.isEditable() and value == "":
-                editor.setCurrentIndex(max(editor.findData(None), 0))
-            else:
-                field.set_text(value)
+    def restore_values(self, values: Mapping[str, str]) -> None:
+        """Put saved :meth:`raw_values` back: the procedure, documents, persons, every field."""
+        self._loading = True
+        try:
+            if "kind" in values:
+                self.set_kind(values["kind"])
+                self.canvas.set_kind(self.kind())
+            if "documents" in values:
+                self._set_documents(d for d in values["documents"].split(",") if d)
+            wanted = 1 + max(person_keys(values), default=0)
+            self._set_persons(wanted)
+            for name, field in self.fields.items():
+                if name in values:
+                    field.set_text(values[name])
+                    field.clear_fill()
+        finally:
+            self._loading = False
         self.show_errors({})
 
     def is_blank(self) -> bool:
-        """Nothing typed yet: only the defaults (today's 届出日, 本人) and one empty person."""
-        if len(self.persons) != 1:
+        """Nothing typed yet: only the defaults (転入, its documents, today's 届出日, 本人) and one
+        empty person."""
+        if len(self.persons) != 1 or self.kind() != DEFAULT_KIND:
             return False
-        defaults = {"notified_on": today_wareki(), "notifier.standing": STANDINGS[0][1] or ""}
+        if set(self.documents()) != set(EXPECTED_DOCUMENTS[MovementKind(DEFAULT_KIND)]):
+            return False
+        defaults = {"notified_on": today_wareki(), "notifier.standing": "self"}
         return all(field.text() == defaults.get(name, "") for name, field in self.fields.items())
 
-    def show_errors(self, errors: dict[str, list[str]]) -> None:
-        """Show each message beside its field; unknown paths go to the nearest group or the top."""
-        for name, field in self.fields.items():
-            field.set_errors(errors.get(name, []))
-        group_errors: dict[str, list[str]] = {}
+    def fill(
+        self,
+        values: Mapping[str, str],
+        source: str,
+        confidences: Mapping[str, float] | None = None,
+        crops: Mapping[str, QImage | bytes] | None = None,
+        notes: Mapping[str, str] | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> list[str]:
+        """Put ``values`` (raw keys → text, as :meth:`raw_values`) into the canvas, marked as coming
+        from ``source`` (「転出証明書（…）」, 「住民記録」): tinted by ``confidences`` (0–1; none: no
+        tint) and with ``crops`` (PNG/JPEG bytes or QImage) shown on hover. Persons are added as the
+        keys need. A field the clerk has typed in is kept unless ``overwrite``. ``kind`` and
+        ``documents`` keys set the procedure and documents. Returns the keys not filled (unknown, or
+        kept)."""
+        confidences = confidences or {}
+        crops = crops or {}
+        notes = notes or {}
+        skipped: list[str] = []
+        self._loading = True
+        try:
+            if values.get("kind"):
+                self.set_kind(values["kind"])
+                self.canvas.set_kind(self.kind())
+            if "documents" in values:
+                self._set_documents(set(self.documents()) | {d for d in values["documents"].split(",") if d})
+            wanted = 1 + max(person_keys(values), default=-1)
+            if wanted > len(self.persons):
+                self._set_persons(min(wanted, MAX_PERSONS))
+            for key, value in values.items():
+                if key in ("kind", "documents"):
+                    continue
+                field = self.fields.get(key)
+                if field is None:
+                    skipped.append(key)
+                    continue
+                typed = field.text() not in ("", self._default(key)) and field.source is None
+                if typed and not overwrite and field.text() != value:
+                    skipped.append(key)
+                    continue
+                field.set_text(value)
+                crop = crops.get(key)
+                image = QImage.fromData(crop) if isinstance(crop, bytes) else crop
+                field.set_filled(source, confidences.get(key), image, notes.get(key))
+        finally:
+            self._loading = False
+        self.edited.emit()
+        return skipped
+
+    def _default(self, key: str) -> str:
+        return {"notified_on": today_wareki(), "notifier.standing": "self"}.get(key, "")
+
+    def show_errors(self, errors: Mapping[str, list[str]]) -> None:
+        """Show each message under its box; a group's message (新住所, 異動者1) under the group's
+        first field; the rest at the top."""
+        placed: dict[str, list[str]] = {}
         rest: list[str] = []
         for path, messages in errors.items():
             if path in self.fields:
+                placed.setdefault(path, []).extend(messages)
                 continue
-            if path in ("new_address", "old_address", "persons") or path.startswith("persons."):
-                group_errors.setdefault(path, []).extend(messages)
-            elif path.startswith(("new_address.", "old_address.")):
-                group_errors.setdefault(path.split(".")[0], []).extend(messages)
+            first = next((k for k in self.fields if path and k.startswith(path + ".")), None)
+            if first is not None:
+                placed.setdefault(first, []).extend(messages)
             else:
                 rest.extend(messages)
-        self.new_address.error.show_messages(group_errors.get("new_address", []))
-        self.old_address.error.show_messages(group_errors.get("old_address", []))
-        self.persons_error.show_messages(group_errors.get("persons", []))
-        for i, box in enumerate(self.persons):
-            box.error.show_messages(
-                [m for p, ms in group_errors.items() if p.startswith(f"persons.{i}") for m in ms]
-            )
+        for name, field in self.fields.items():
+            field.set_errors(placed.get(name, []))
         if errors:
             rest.insert(0, "入力内容に誤りがあります。赤く表示された項目を確認してください。")
         self.form_error.show_messages(rest)
-        first = next((f for n, f in self.fields.items() if n in errors), None)
-        if first is not None:
-            self.scroll_area.ensureWidgetVisible(first)
-            first.editor.setFocus()
+        first_field = next((f for n, f in self.fields.items() if n in placed), None)
+        if first_field is not None:
+            first_field.editor.setFocus()
+            self.scroll_area.ensureWidgetVisible(first_field.error, 40, 20)
+            self.scroll_area.ensureWidgetVisible(first_field.editor, 40, 20)
 
     def submit(self) -> MovementNotice | None:
         """Validate; on success emit ``submitted``; on failure show the errors, keep the input."""
@@ -420,20 +555,25 @@ class MoveInForm(QWidget):
         if isinstance(target, QLineEdit):
             dialog.chosen.connect(target.insert)
         dialog.exec()
+        if isinstance(target, QLineEdit):
+            target.setFocus()
 
     def clear(self) -> None:
         """Empty the form for the next resident (after a successful enqueue)."""
-        for name, field in self.fields.items():
-            if not name.startswith("persons."):
+        self._loading = True
+        try:
+            self._set_persons(1)
+            for field in self.fields.values():
                 field.set_text("")
-        self.fields["notified_on"].set_text(today_wareki())
-        self.fields["notifier.standing"].editor.setCurrentIndex(0)  # type: ignore[attr-defined]
-        for box in list(self.persons[1:]):
-            self.remove_person(box)
-        for field in self.persons[0].fields.values():
-            field.set_text("")
-        self.persons[0].fields["sex"].editor.setCurrentIndex(0)  # type: ignore[attr-defined]
+                field.clear_fill()
+            self.fields["notified_on"].set_text(today_wareki())
+            self.fields["notifier.standing"].set_text("self")
+            self._set_kind_defaults(DEFAULT_KIND)
+        finally:
+            self._loading = False
         self.show_errors({})
+        self.scan_status.setText("")
+        self.canvas.show_crop(None)
         self.opened_at = datetime.now(UTC)
         self.fields["notified_on"].editor.setFocus()
         self.cleared.emit()
@@ -452,3 +592,146 @@ class MoveInForm(QWidget):
             if notice.get("notified_on"):
                 when = format_wareki(datetime.fromisoformat(notice["notified_on"]).date())
             self.last_reception.setText(f"送信待ち（{who}、届出日 {when}）")
+
+    # -- 読取 ----------------------------------------------------------------------------------
+
+    def read_scanner(self) -> None:
+        """読取 (F2): scan the documents in the station's scanner and read them, off the UI thread."""
+        if self.reading:
+            return
+        if self.scanner is None:
+            self._show_scan_problems(
+                [
+                    (
+                        "",
+                        "この端末にはスキャナーが設定されていません。「画像ファイルから読取」を使ってください。",
+                    )
+                ]
+            )
+            return
+        self._start_reading("スキャンしています…")
+        run_in_background(
+            _scan_and_read, self.scanner, on_result=self._pages_read, on_error=self._reading_failed
+        )
+
+    def open_image_file(self) -> None:
+        """読取 from an image file (Ctrl+O): choose the file, then as :meth:`read_file`."""
+        if self.reading:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "読み取る画像", "", "画像 (*.png *.jpg *.jpeg *.tif *.tiff);;すべてのファイル (*)"
+        )
+        if path:
+            self.read_file(Path(path))
+
+    def read_file(self, path: Path) -> None:
+        """Read one image file off the UI thread and paste it into the canvas."""
+        if self.reading:
+            return
+        self._start_reading(f"読み取っています…（{path.name}）")
+        run_in_background(_read_pages, [path], on_result=self._pages_read, on_error=self._reading_failed)
+
+    def _start_reading(self, message: str) -> None:
+        self.reading = True
+        self.scan_button.setEnabled(False)
+        self.file_button.setEnabled(False)
+        self.progress.show()
+        self.scan_status.setStyleSheet("")
+        self.scan_status.setText(message)
+
+    def _finish_reading(self) -> None:
+        self.reading = False
+        self.scan_button.setEnabled(True)
+        self.file_button.setEnabled(True)
+        self.progress.hide()
+
+    def _pages_read(self, pages: list[tuple[str, Any]]) -> None:
+        from client.core.ocr.canvas_fill import CanvasFill
+
+        self._finish_reading()
+        problems: list[tuple[str, str]] = []
+        done: list[str] = []
+        for name, outcome in pages:
+            if isinstance(outcome, CanvasFill):
+                self.paste_reading(outcome)
+                done.append(outcome.source)
+            else:
+                problems.append((name, str(outcome)))
+        if not pages:
+            problems.append(
+                ("", "スキャナーから画像が届きませんでした。書類を置いてもう一度読み取ってください。")
+            )
+        if problems:
+            self._show_scan_problems(problems, done)
+        else:
+            self.scan_status.setStyleSheet("color: #1b5e20;")
+            self.scan_status.setText(
+                "読み取りました: " + "、".join(done) + "。色の付いた項目を書類と照らして確認してください。"
+            )
+        self.reading_finished.emit(problems)
+
+    def _reading_failed(self, exc: BaseException) -> None:
+        self._finish_reading()
+        problems = [("", error_text(exc))]
+        self._show_scan_problems(problems)
+        self.reading_finished.emit(problems)
+
+    def _show_scan_problems(self, problems: list[tuple[str, str]], done: list[str] | None = None) -> None:
+        lines = [f"{name}: {message}" if name else message for name, message in problems]
+        if done:
+            lines.insert(0, "読み取りました: " + "、".join(done))
+        self.scan_status.setStyleSheet("color: #b00020;")
+        self.scan_status.setText("\n".join(lines))
+
+    def paste_reading(self, reading: Any) -> list[str]:
+        """Put one read page (:class:`client.core.ocr.canvas_fill.CanvasFill`) into the canvas: a
+        second resident's document goes to the next 異動者; for 転入 the 転出証明書's 転出先 fills an
+        empty 新住所 (to be confirmed)."""
+        values = dict(reading.values)
+        confidences = dict(reading.confidences)
+        crops = dict(reading.crops)
+        notes = dict(reading.notes)
+        incoming = values.get("persons.0.family_name") or values.get("persons.0.roman_name")
+        if incoming:
+            target = None
+            for person in self.persons:
+                current = person.fields["family_name"].text() or person.fields["roman_name"].text()
+                if not current or current == incoming:
+                    target = person.index
+                    break
+            if target is None:
+                target = len(self.persons)
+            if target:
+                values = move_person(values, 0, target)
+                confidences = move_person(confidences, 0, target)
+                crops = move_person(crops, 0, target)
+                notes = move_person(notes, 0, target)
+        new_empty = all(f.text() == "" for k, f in self.fields.items() if k.startswith("new_address."))
+        if self.kind() in MOVE_IN_KINDS and reading.doc_type == "move_out_certificate" and new_empty:
+            for key in [k for k in values if k.startswith("destination.")]:
+                new_key = "new_address." + key.removeprefix("destination.")
+                values[new_key] = values[key]
+                confidences[new_key] = min(confidences.get(key, 0.0), 0.84)
+                if key in crops:
+                    crops[new_key] = crops[key]
+                notes[new_key] = DESTINATION_NOTE
+        return self.fill(values, reading.source, confidences, crops, notes)
+
+
+def _read_pages(paths: list[Path]) -> list[tuple[str, Any]]:
+    """Read each page (worker thread); a page that fails gives its Japanese message, not an error."""
+    from client.core.ocr.canvas_fill import read_for_canvas
+    from shared.errors import MadoguchiError
+
+    out: list[tuple[str, Any]] = []
+    for path in paths:
+        try:
+            out.append((Path(path).name, read_for_canvas(path)))
+        except MadoguchiError as exc:
+            out.append((Path(path).name, exc.message))
+    return out
+
+
+def _scan_and_read(scanner: Scanner) -> list[tuple[str, Any]]:
+    """Scan (the plugin may block on the hardware) and read every page, on a worker thread."""
+    return _read_pages([page.path for page in scanner.scan()])
