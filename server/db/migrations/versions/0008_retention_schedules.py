@@ -5,7 +5,7 @@ and the scope of a purge item (whole reception or only its expired documents).
 is system-wide (one backup covers every municipality) and the app role may not delete from it.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from server.db.migration_ops import grant_app_role, tenant_table
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

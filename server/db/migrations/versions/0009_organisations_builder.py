@@ -6,7 +6,7 @@ New municipal tables (row-level security on PostgreSQL through ``tenant_table``)
 ``draft_definition`` and ``version``; ``eform_applications`` gets ``procedure_version``.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from server.db.migration_ops import tenant_table
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

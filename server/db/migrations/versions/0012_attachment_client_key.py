@@ -2,7 +2,7 @@
 resends a document after a crash or a lost answer and must get the stored one back).
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
