@@ -412,3 +412,21 @@ def test_prefill_by_address_and_birth_date_for_tenshutsu_and_errors(qtbot: QtBot
     qtbot.keyClick(escaped.name, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not escaped.isVisible())
     assert window2.counter.raw_values() == keep
+
+
+def test_aids_only_on_the_counter_form(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """In 管理者 mode the 入力補助 toolbar is hidden and Ctrl+G / Ctrl+J open nothing; in 窓口 they do."""
+    from client.app.wiring import load_station
+
+    ctx.station = load_station(ctx.settings.station_dir, "supervisor")
+    user, password = live_server.supervisor
+    ctx.login(live_server.lg_code, user, password)
+    window = _window(qtbot, ctx)
+    assert isinstance(window.stack.currentWidget(), SupervisorPanel)
+    assert window.aids.isHidden() and not any(a.isEnabled() for a in window.aids.actions())
+    qtbot.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.activeModalWidget() is None
+    window.mode_box.setCurrentIndex(window.mode_box.findText("窓口"))
+    assert window.counter is not None and window.stack.currentWidget() is window.counter
+    assert not window.aids.isHidden() and all(a.isEnabled() for a in window.aids.actions())
