@@ -325,3 +325,53 @@ async def test_migration_fills_the_address_key_of_rows_already_imported(tmp_path
         assert [r.address for r in found] == ["茨城県下妻市本城町2-22"]
     finally:
         await db.dispose()
+
+
+def test_demo_seed_gives_an_older_supervisors_group_the_new_permission(settings: Any) -> None:
+    """Re-seeding a demo made before phrase.manage existed grants it to 管理者 (audited), once."""
+    from server.__main__ import seed_demo
+    from server.db.engine import Database
+    from server.db.models import Group, GroupPermission
+
+    async def drop() -> None:
+        db = Database.from_settings(settings)
+        try:
+            async with db.tenant(DEMO_LG_CODE) as session:
+                admins = (
+                    await session.execute(sa.select(Group.id).where(Group.name == "管理者"))
+                ).scalar_one()
+                await session.execute(
+                    sa.delete(GroupPermission).where(
+                        GroupPermission.group_id == admins, GroupPermission.permission == "phrase.manage"
+                    )
+                )
+        finally:
+            await db.dispose()
+
+    async def state() -> tuple[bool, int]:
+        db = Database.from_settings(settings)
+        try:
+            async with db.unbound() as session:
+                held = (
+                    await session.execute(
+                        sa.select(sa.func.count())
+                        .select_from(GroupPermission)
+                        .join(Group, Group.id == GroupPermission.group_id)
+                        .where(Group.name == "管理者", GroupPermission.permission == "phrase.manage")
+                    )
+                ).scalar_one()
+                events = (
+                    await session.execute(
+                        sa.select(sa.func.count()).where(AuditEvent.action == "group_update_success")
+                    )
+                ).scalar_one()
+            return held == 1, events
+        finally:
+            await db.dispose()
+
+    asyncio.run(drop())
+    assert asyncio.run(state()) == (False, 0)
+    asyncio.run(seed_demo(settings))
+    assert asyncio.run(state()) == (True, 1)
+    asyncio.run(seed_demo(settings))
+    assert asyncio.run(state()) == (True, 1)
