@@ -318,6 +318,9 @@ def test_phrase_screens_for_the_clerk_and_the_supervisor(
     row = [p.text for p in office.items].index("本城町二丁目")
     office.table.selectRow(row)
     assert office.save_button.text() == "保存"
+    panel.records.setCurrentWidget(office)
+    panel.resize(1000, 1400)
+    office.grab().save(str(SHOTS / "madoguchi_phrase_office_tab.png"))
     office.delete_button.click()
     qtbot.waitUntil(lambda: "本城町二丁目" not in [p.text for p in office.items], timeout=10000)
 
