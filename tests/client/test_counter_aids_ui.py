@@ -433,3 +433,25 @@ def test_aids_only_on_the_counter_form(qtbot: QtBot, ctx: AppContext, live_serve
     window.mode_box.setCurrentIndex(window.mode_box.findText("窓口"))
     assert window.counter is not None and window.stack.currentWidget() is window.counter
     assert not window.aids.isHidden() and all(a.isEnabled() for a in window.aids.actions())
+
+
+def test_prefill_of_a_foreign_resident_says_what_the_form_cannot_hold(qtbot: QtBot, ctx: AppContext) -> None:
+    """SMITH JOHN by birth date: his 生年月日 and 性別 are filled; the ローマ字氏名 the 転入 screen has
+    no field for is named in the status bar instead of being dropped silently."""
+    window = _window(qtbot, ctx)
+    form = window.counter
+    assert form is not None
+    form.fields["notified_on"].editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.fields["notified_on"].editor)
+    qtbot.keyClick(form.fields["notified_on"].editor, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    dialog = _modal(PrefillDialog)
+    qtbot.keyClicks(dialog.birth, "1985-07-07")
+    qtbot.keyClick(dialog.birth, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 1, timeout=10000)
+    assert dialog.results.item(0, 0).text() == "SMITH JOHN"
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.household_list.count() == 1, timeout=10000)
+    qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert form.raw_values()["persons.0.birth_date"] == "昭和60年7月7日"
+    assert "ローマ字氏名「SMITH JOHN」" in window.statusBar().currentMessage()
