@@ -15,6 +15,10 @@ from server.config import Settings, get_settings
 from shared.permissions import Permission
 
 if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from server.db.engine import Database
 
 DEMO_LG_CODE = "082104"
@@ -294,6 +298,35 @@ def demo_seed() -> None:
     )
 
 
+async def _grant_missing(session: AsyncSession, group_id: uuid.UUID) -> None:
+    """Give the demo 管理者 group every permission it lacks (audited)."""
+    import sqlalchemy as sa
+
+    from server.db.models import GroupPermission
+    from server.domain import audit
+
+    held = set(
+        (
+            await session.execute(
+                sa.select(GroupPermission.permission).where(GroupPermission.group_id == group_id)
+            )
+        ).scalars()
+    )
+    missing = sorted(p.value for p in Permission if p.value not in held)
+    if not missing:
+        return
+    session.add_all(GroupPermission(lg_code=DEMO_LG_CODE, group_id=group_id, permission=p) for p in missing)
+    await audit.record(
+        session,
+        lg_code=DEMO_LG_CODE,
+        actor=audit.SYSTEM,
+        action="group_update_success",
+        object_type="group",
+        object_id=group_id,
+        details={"permissions_added": missing},
+    )
+
+
 async def seed_demo(settings: Settings) -> None:
     """Idempotent demo data: municipality, groups 窓口 and 管理者, users demo and demo-admin."""
     from server.crypto import load_key_ring
@@ -309,8 +342,11 @@ async def seed_demo(settings: Settings) -> None:
         async with database.tenant(DEMO_LG_CODE) as session:
             if await services.get_group(session, DEMO_LG_CODE, "窓口") is None:
                 await services.create_group(session, DEMO_LG_CODE, "窓口", COUNTER_PERMISSIONS)
-            if await services.get_group(session, DEMO_LG_CODE, "管理者") is None:
+            admins = await services.get_group(session, DEMO_LG_CODE, "管理者")
+            if admins is None:
                 await services.create_group(session, DEMO_LG_CODE, "管理者", list(Permission))
+            else:  # a demo seeded before a permission was added (e.g. phrase.manage) gets it too
+                await _grant_missing(session, admins.id)
             for username, display, groups in (
                 ("demo", "デモ 窓口職員", ["窓口"]),
                 ("demo-admin", "デモ 管理者", ["窓口", "管理者"]),

@@ -318,6 +318,9 @@ def test_phrase_screens_for_the_clerk_and_the_supervisor(
     row = [p.text for p in office.items].index("本城町二丁目")
     office.table.selectRow(row)
     assert office.save_button.text() == "保存"
+    panel.records.setCurrentWidget(office)
+    panel.resize(1000, 1400)
+    office.grab().save(str(SHOTS / "madoguchi_phrase_office_tab.png"))
     office.delete_button.click()
     qtbot.waitUntil(lambda: "本城町二丁目" not in [p.text for p in office.items], timeout=10000)
 
@@ -412,3 +415,43 @@ def test_prefill_by_address_and_birth_date_for_tenshutsu_and_errors(qtbot: QtBot
     qtbot.keyClick(escaped.name, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not escaped.isVisible())
     assert window2.counter.raw_values() == keep
+
+
+def test_aids_only_on_the_counter_form(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """In 管理者 mode the 入力補助 toolbar is hidden and Ctrl+G / Ctrl+J open nothing; in 窓口 they do."""
+    from client.app.wiring import load_station
+
+    ctx.station = load_station(ctx.settings.station_dir, "supervisor")
+    user, password = live_server.supervisor
+    ctx.login(live_server.lg_code, user, password)
+    window = _window(qtbot, ctx)
+    assert isinstance(window.stack.currentWidget(), SupervisorPanel)
+    assert window.aids.isHidden() and not any(a.isEnabled() for a in window.aids.actions())
+    qtbot.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.activeModalWidget() is None
+    window.mode_box.setCurrentIndex(window.mode_box.findText("窓口"))
+    assert window.counter is not None and window.stack.currentWidget() is window.counter
+    assert not window.aids.isHidden() and all(a.isEnabled() for a in window.aids.actions())
+
+
+def test_prefill_of_a_foreign_resident_says_what_the_form_cannot_hold(qtbot: QtBot, ctx: AppContext) -> None:
+    """SMITH JOHN by birth date: his 生年月日 and 性別 are filled; the ローマ字氏名 the 転入 screen has
+    no field for is named in the status bar instead of being dropped silently."""
+    window = _window(qtbot, ctx)
+    form = window.counter
+    assert form is not None
+    form.fields["notified_on"].editor.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.fields["notified_on"].editor)
+    qtbot.keyClick(form.fields["notified_on"].editor, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    dialog = _modal(PrefillDialog)
+    qtbot.keyClicks(dialog.birth, "1985-07-07")
+    qtbot.keyClick(dialog.birth, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 1, timeout=10000)
+    assert dialog.results.item(0, 0).text() == "SMITH JOHN"
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.household_list.count() == 1, timeout=10000)
+    qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert form.raw_values()["persons.0.birth_date"] == "昭和60年7月7日"
+    assert "ローマ字氏名「SMITH JOHN」" in window.statusBar().currentMessage()

@@ -4,6 +4,7 @@ municipalities' phrases, and the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -265,3 +266,112 @@ async def test_deleting_a_clerk_removes_his_phrases(api: Api) -> None:
         await session.execute(sa.delete(User).where(User.id == user.id))
     async with api.db.unbound() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(Phrase))).scalar_one() == 0
+
+
+def phrases_migration() -> tuple[str, str]:
+    """(revision, down_revision) of the migration that adds phrases (ids change when re-chained)."""
+    import runpy
+    from pathlib import Path
+
+    from server.db.migrate import MIGRATIONS_DIR
+
+    (path,) = Path(MIGRATIONS_DIR, "versions").glob("*_phrases.py")
+    module = runpy.run_path(str(path))
+    return str(module["revision"]), str(module["down_revision"])
+
+
+async def insert_old_resident(db: Any, lg_code: str) -> None:
+    """One register row as the migration before phrases stored it (joined address, no key)."""
+    sqlite = db.engine.dialect.name == "sqlite"
+
+    def new_id() -> Any:
+        return uuid.uuid4().hex if sqlite else uuid.uuid4()
+
+    async with db.tenant(lg_code) as session:
+        await session.execute(
+            sa.text(
+                "INSERT INTO residents (id, lg_code, atena_number, household_number, resident_kind,"
+                " resident_state, sex, birth_date, name_key, kana_key, address, building, imported_at,"
+                " import_batch) VALUES (:id, :lg, '1', '1', '1', '1', '1', '1970-01-01', 'a', 'a',"
+                " '茨城県下妻市本城町2-22', 'ハイツ１０１', '2026-01-01T00:00:00+00:00', :batch)"
+            ),
+            {"id": new_id(), "lg": lg_code, "batch": new_id()},
+        )
+
+
+async def test_migration_fills_the_address_key_of_rows_already_imported(tmp_path: Any) -> None:
+    """Upgrade from the previous revision with a resident in the table: his address is searchable."""
+    from server.db.engine import Database
+    from server.db.migrate import upgrade
+    from server.domain import audit
+    from server.domain.residents import services as residents
+    from tests.server.conftest import sqlite_settings
+
+    settings = sqlite_settings(tmp_path)
+    _revision, previous = phrases_migration()
+
+    await asyncio.to_thread(upgrade, settings, previous)
+    db = Database.from_settings(settings)
+    try:
+        async with db.unbound() as session:
+            await accounts.create_municipality(session, DEMO_LG_CODE, "下妻市")
+        await insert_old_resident(db, DEMO_LG_CODE)
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(upgrade, settings, "head")
+    db = Database.from_settings(settings)
+    try:
+        found = await residents.search(db, DEMO_LG_CODE, audit.SYSTEM, None, None, "ハイツ101")
+        assert [r.address for r in found] == ["茨城県下妻市本城町2-22"]
+    finally:
+        await db.dispose()
+
+
+def test_demo_seed_gives_an_older_supervisors_group_the_new_permission(settings: Any) -> None:
+    """Re-seeding a demo made before phrase.manage existed grants it to 管理者 (audited), once."""
+    from server.__main__ import seed_demo
+    from server.db.engine import Database
+    from server.db.models import Group, GroupPermission
+
+    async def drop() -> None:
+        db = Database.from_settings(settings)
+        try:
+            async with db.tenant(DEMO_LG_CODE) as session:
+                admins = (
+                    await session.execute(sa.select(Group.id).where(Group.name == "管理者"))
+                ).scalar_one()
+                await session.execute(
+                    sa.delete(GroupPermission).where(
+                        GroupPermission.group_id == admins, GroupPermission.permission == "phrase.manage"
+                    )
+                )
+        finally:
+            await db.dispose()
+
+    async def state() -> tuple[bool, int]:
+        db = Database.from_settings(settings)
+        try:
+            async with db.unbound() as session:
+                held = (
+                    await session.execute(
+                        sa.select(sa.func.count())
+                        .select_from(GroupPermission)
+                        .join(Group, Group.id == GroupPermission.group_id)
+                        .where(Group.name == "管理者", GroupPermission.permission == "phrase.manage")
+                    )
+                ).scalar_one()
+                events = (
+                    await session.execute(
+                        sa.select(sa.func.count()).where(AuditEvent.action == "group_update_success")
+                    )
+                ).scalar_one()
+            return held == 1, events
+        finally:
+            await db.dispose()
+
+    asyncio.run(drop())
+    assert asyncio.run(state()) == (False, 0)
+    asyncio.run(seed_demo(settings))
+    assert asyncio.run(state()) == (True, 1)
+    asyncio.run(seed_demo(settings))
+    assert asyncio.run(state()) == (True, 1)

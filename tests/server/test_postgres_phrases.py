@@ -4,12 +4,17 @@ household route work under RLS too."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
+from server.config import Settings
 from server.db.models import Phrase
 from server.db.models._phrase import OFFICE_SCOPE_KEY
 from server.domain import audit
@@ -102,3 +107,44 @@ async def test_register_address_search_and_household_under_rls(pg: PgDatabase, a
         await app_api.http.get("/api/v1/residents", params={"address": "ハイツ"}, headers=hb)
     ).json() == []
     assert (await app_api.http.get("/api/v1/residents/700002/household", headers=hb)).status_code == 404
+
+
+async def test_migration_fills_address_keys_under_forced_rls(pg_url: str, tmp_path: Path) -> None:
+    """On PostgreSQL the owner is under FORCE ROW LEVEL SECURITY too: the migration binds each
+    municipality in turn, so rows already imported get their address key."""
+    import psycopg
+
+    from server.db.engine import Database
+    from server.db.migrate import upgrade
+    from server.domain.accounts import services as accounts
+    from tests.server.test_phrases import insert_old_resident, phrases_migration
+
+    name = f"madoguchi_m_{secrets.token_hex(4)}"
+    admin = psycopg.connect(pg_url, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = (
+        make_url(pg_url)
+        .set(drivername="postgresql+psycopg", database=name)
+        .render_as_string(hide_password=False)
+    )
+    settings = Settings(data_dir=tmp_path, database_url=url, demo=True)
+    try:
+        _revision, previous = phrases_migration()
+        await asyncio.to_thread(upgrade, settings, previous)
+        db = Database.from_settings(settings)
+        try:
+            async with db.unbound() as session:
+                await accounts.create_municipality(session, "082104", "下妻市")
+            await insert_old_resident(db, "082104")
+        finally:
+            await db.dispose()
+        await asyncio.to_thread(upgrade, settings, "head")
+        db = Database.from_settings(settings)
+        try:
+            found = await residents.search(db, "082104", audit.SYSTEM, None, None, "ハイツ101")
+            assert [r.address for r in found] == ["茨城県下妻市本城町2-22"]
+        finally:
+            await db.dispose()
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

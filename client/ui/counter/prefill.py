@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -296,6 +297,21 @@ class PrefillDialog(QDialog):
         self.accept()
 
 
+#: Parts of a person's name the form may lack (a foreign resident's), shown if they were dropped.
+NAME_PARTS = {"roman_name": "ローマ字氏名", "name_kana": "フリガナ（外国人）"}
+
+
+def unplaced_names(values: dict[str, str], form_values: dict[str, str]) -> str:
+    """The name parts in ``values`` the form has no field for, as Japanese labels ('' if none)."""
+    dropped = []
+    for key, value in values.items():
+        head, _, rest = key.partition(".")
+        part = rest.partition(".")[2]
+        if head == "persons" and part in NAME_PARTS and value and key not in form_values:
+            dropped.append(f"{NAME_PARTS[part]}「{value}」")
+    return "、".join(dropped)
+
+
 def open_prefill(ctx: AppContext, form: PrefillTarget, parent: QWidget) -> PrefillDialog:
     """The dialog for ``form``; on OK the values are merged into the form (nothing typed is lost)."""
 
@@ -313,8 +329,15 @@ def open_prefill(ctx: AppContext, form: PrefillTarget, parent: QWidget) -> Prefi
     dialog = PrefillDialog(search, household, parent, kind=kind)
 
     def done(result: int) -> None:
-        if result == QDialog.DialogCode.Accepted:
-            form.restore_values(merge_values(form.raw_values(), dialog.values()))
+        if result != QDialog.DialogCode.Accepted:
+            return
+        values = dialog.values()
+        form.restore_values(merge_values(form.raw_values(), values))
+        missing = unplaced_names(values, form.raw_values())
+        if missing and isinstance(parent, QMainWindow):
+            parent.statusBar().showMessage(
+                f"この画面には欄がないため入力していません: {missing}。手で入力してください。", 30000
+            )
 
     dialog.finished.connect(done)
     return dialog

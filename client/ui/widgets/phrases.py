@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -249,6 +249,8 @@ def open_phrase_picker(ctx: AppContext, parent: QWidget) -> PhrasePicker:
     cached = load_cache(path) if path is not None else None
     book = PhraseBook(cached.items, cached.can_manage_office) if cached is not None else None
     picker = PhrasePicker(book, parent, target=target, load=phrase_loader(ctx))
+    if target is not None:  # just under the field, like an input method's candidate list
+        picker.move(target.mapToGlobal(QPoint(0, target.height())))
 
     def back_to_field(_result: int) -> None:
         if target is not None:  # the clerk goes on typing where he was

@@ -424,11 +424,7 @@ async def search(
             query = query.where(Resident.birth_date == birth_date)
         if address_key:
             query = query.where(Resident.address_key.contains(address_key, autoescape=True))
-        found = list(
-            (
-                await session.execute(query.order_by(Resident.kana_key, Resident.atena_number).limit(50))
-            ).scalars()
-        )
+        found = list((await session.execute(query.order_by(Resident.kana_key).limit(50))).scalars())
         await audit.record(
             session,
             lg_code=lg_code,
