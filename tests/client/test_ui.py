@@ -370,6 +370,7 @@ def test_documents_for_storage_go_with_the_submission(
     assert "保存できない形式" in dialog.message.text() and dialog.table.rowCount() == 1
     dialog.grab().save(str(SHOTS / "madoguchi_documents_dialog.png"))
     dialog.accept()
+    show_active(qtbot, window)
     form = window.counter
     assert form is not None
     fill_form_by_keyboard(qtbot, form, VALID_MY_NUMBER)

@@ -31,7 +31,7 @@ def provider_for(settings: Settings, keys: KeyRing, provider_id: str | None = No
     """The provider plugin (its secret derived from the key ring for the sandbox)."""
     pid = provider_id or settings.payment_provider
     secret = keys.search_hash(pid, purpose="payment_webhook").encode()
-    return registry.create(pid, secret, settings.public_base_url)
+    return registry.create(pid, secret, settings.public_base_url, settings=settings)
 
 
 async def payments_of(session: AsyncSession, app: Application) -> list[Payment]:
