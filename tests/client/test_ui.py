@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 from itertools import groupby
 from pathlib import Path
 
@@ -168,7 +168,10 @@ def test_login_fill_submit_and_see_reception_number(
     qtbot.waitUntil(lambda: "受付番号" in form.last_reception.text(), timeout=20000)
     item = ctx.outbox.items()[0]
     assert item.state == State.delivered and item.reception_number in form.last_reception.text()
-    assert item.reception_number.startswith(date.today().strftime("%Y%m%d"))
+    # 受付番号 carries the business date in Japan time (the test machine's clock may be UTC).
+    from zoneinfo import ZoneInfo
+
+    assert item.reception_number.startswith(datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y%m%d"))
     qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)
     assert form.fields["persons.0.family_name"].text() == ""  # cleared for the next resident
     window.grab().save(str(SHOTS / "madoguchi_counter_delivered.png"))
