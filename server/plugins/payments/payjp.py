@@ -191,7 +191,9 @@ class PayjpProvider(PaymentProvider):
                 "カード情報を受け取れませんでした。もう一度入力してください。", code="payment.token"
             )
         params = {**self._charge_params(payment_id, amount), "card": token}
-        return self._charge(self._call("post", "/v1/charges", params, key=f"{payment_id}-authorise"))
+        # One key per token: the same token again gets PAY.JP's first answer, while a new card
+        # entered after a decline (a new token) is a new attempt.
+        return self._charge(self._call("post", "/v1/charges", params, key=f"{payment_id}-{token}"))
 
     def save_card(self, *, token: str, payer_ref: str) -> str:
         """Keep the card for next time as a PAY.JP customer; returns ``cus_…`` (all we keep)."""
@@ -210,7 +212,7 @@ class PayjpProvider(PaymentProvider):
     def authorise(self, *, payment_id: str, amount: int, customer: str) -> Charge:
         """Authorise on the saved (default) card of ``customer``."""
         params = {**self._charge_params(payment_id, amount), "customer": customer}
-        return self._charge(self._call("post", "/v1/charges", params, key=f"{payment_id}-authorise"))
+        return self._charge(self._call("post", "/v1/charges", params, key=f"{payment_id}-{customer}"))
 
     def capture(self, ref: str, amount: int) -> Charge:
         data = self._call("post", f"/v1/charges/{ref}/capture", {"amount": amount}, key=f"{ref}-capture")

@@ -83,7 +83,7 @@ def test_token_authorise_capture_refund(provider: PayjpProvider, payjp_server: P
     assert provider.capture(CHARGE, 1200).state == "captured"
     assert provider.refund(CHARGE, 1200).state == "refunded"
     keys = [c.headers["idempotency-key"] for c in r.requests]
-    assert len(set(keys)) == 3 and keys[0] == f"{PAYMENT_ID}-authorise"
+    assert len(set(keys)) == 3 and keys[0] == f"{PAYMENT_ID}-{TOKEN}"
 
 
 def test_saved_card_customer_then_charge(provider: PayjpProvider, payjp_server: PayjpReplayServer) -> None:
@@ -250,3 +250,54 @@ async def test_webhook_submits_the_prepaid_application(
 def test_recordings_are_valid_json() -> None:
     for path in Path(RESPONSES).glob("*.json"):
         json.loads(path.read_text(encoding="utf-8"))
+
+
+async def test_pay_page_with_checkout_token(settings: Settings, payjp_server: PayjpReplayServer) -> None:
+    """The pay page embeds PAY.JP Checkout (allowed by this page's CSP only, no card field); no
+    token or a declined one shows the Japanese reason, a new card's token authorises the charge
+    and submits the application."""
+    from server.domain.eforms import services
+    from server.plugins.notifications.memory import MemoryTransport
+    from tests.conftest import DEMO_LG_CODE
+    from tests.server.conftest import Api
+    from tests.server.eforms.conftest import PDF, Resident, juminhyo_values
+
+    base = settings.model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
+    MemoryTransport.sent.clear()
+    api = Api(payjp_settings(base, payjp_server.url))
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            await services.import_procedures(session, DEMO_LG_CODE, include_examples=True)
+        res = Resident(api)
+        await res.start("juminhyo")
+        await res.post_form(juminhyo_values(), files={"id_document": ("id.pdf", PDF, "application/pdf")})
+        r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+        link = r.headers["location"]
+        assert "/pay/" in link
+        page = await res.http.get(link)
+        assert page.status_code == 200
+        assert 'src="https://checkout.pay.jp/"' in page.text and 'data-key="pk_test_' in page.text
+        assert 'name="card"' not in page.text and "サンドボックス" not in page.text
+        csp = page.headers["content-security-policy"]
+        assert (
+            "script-src 'self' https://checkout.pay.jp" in csp and "frame-src https://checkout.pay.jp" in csp
+        )
+        other = await res.http.get(res.app_url)
+        assert "checkout.pay.jp" not in other.headers["content-security-policy"]
+
+        no_token = await res.http.post(link, data={})
+        assert no_token.status_code == 422 and "カード情報を受け取れませんでした" in no_token.text
+        payjp_server.replay.script("POST", "/v1/charges", ["error_card_declined", "charge_authorised"])
+        declined = await res.http.post(link, data={"payjp-token": TOKEN})
+        assert declined.status_code == 402 and "カード会社によって決済が承認されませんでした" in declined.text
+        paid = await res.http.post(link, data={"payjp-token": "tok_second_card_0123456789"})
+        assert paid.status_code == 303 and paid.headers["location"].endswith("?done=1")
+        async with api.db.unbound() as s:
+            payment = (await s.execute(sa.select(Payment))).scalar_one()
+        assert payment.state == "authorised" and payment.provider_ref == CHARGE
+        assert "申請済み" in (await res.http.get(res.app_url)).text
+        again = await res.http.post(link, data={"payjp-token": "tok_third_card_0123456789"})
+        assert again.status_code == 409  # already paid: nothing charged twice
+        assert len(payjp_server.replay.calls("POST", "/v1/charges")) == 2
+    finally:
+        await api.close()
