@@ -389,6 +389,8 @@ def test_documents_for_storage_go_with_the_submission(
     assert "保存できない形式" in dialog.message.text() and dialog.table.rowCount() == 1
     dialog.grab().save(str(SHOTS / "madoguchi_documents_dialog.png"))
     dialog.accept()
+    window._update_documents_label()
+    assert window.documents_label.text() == "保存用の書類 1件（次の送信に添付）"
     show_active(qtbot, window)
     form = window.counter
     assert form is not None
@@ -401,5 +403,5 @@ def test_documents_for_storage_go_with_the_submission(
     )
     classes = [f.document_class for f in ctx.outbox.files_of(item.client_key)]
     assert classes[0] == "notice_form" and classes[-1] == "power_of_attorney"
-    assert window.documents.all() == []
+    assert window.documents.all() == [] and window.documents_label.text() == ""
     qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)
