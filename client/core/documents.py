@@ -108,7 +108,7 @@ class PendingDocument:
     media_type: str
     pages: int
     size: int
-    added_at: str
+    added_at: str  # local time to the microsecond: the order documents were added
 
     @property
     def class_label(self) -> str:
@@ -154,7 +154,7 @@ class ReceptionDocuments:
             media_type=found[0],
             pages=pages,
             size=len(data),
-            added_at=datetime.now().isoformat(timespec="seconds"),
+            added_at=datetime.now().isoformat(timespec="microseconds"),
         )
         self._write(self.folder / f"{doc.id}.bin", data)
         self._write(self.folder / f"{doc.id}.json", json.dumps(asdict(doc), ensure_ascii=False).encode())
