@@ -185,7 +185,35 @@ class Settings(BaseSettings):
 
     payment_provider: str = "sandbox"
     """Payment provider plugin for card payments: ``sandbox`` (a hosted test card page on this
-    server; no money moves)."""
+    server; no money moves) or ``payjp`` (PAY.JP; the ``payjp_*`` settings below)."""
+
+    payjp_secret_key: SecretStr | None = None
+    """``payjp``: secret API key (``sk_live_…``, or ``sk_test_…`` for PAY.JP's test mode). Server only."""
+
+    payjp_public_key: str = ""
+    """``payjp``: public key (``pk_live_…`` / ``pk_test_…``) for PAY.JP Checkout on the pay page, which
+    turns the card into a token in the resident's browser (card numbers never reach this server)."""
+
+    payjp_webhook_token: SecretStr | None = None
+    """``payjp``: the webhook token shown in PAY.JP's dashboard; PAY.JP sends it as
+    ``X-Payjp-Webhook-Token`` with every event and events without it are refused."""
+
+    payjp_api_base: str = "https://api.pay.jp"
+    """``payjp``: API address (changed only by tests, which serve recorded answers locally)."""
+
+    payjp_timeout_s: float = Field(default=30.0, gt=0)
+    """``payjp``: seconds to wait for one API answer."""
+
+    payjp_max_retries: int = Field(default=2, ge=0, le=5)
+    """``payjp``: retries after a network error, 429 or 5xx; every retry carries the same
+    ``Idempotency-Key``, so PAY.JP never charges twice."""
+
+    payjp_charge_expiry_days: int = Field(default=7, ge=1, le=60)
+    """``payjp``: days an authorised (not yet captured) charge stays valid (PAY.JP allows 1–60)."""
+
+    payjp_webhook_max_age_s: int = Field(default=259_200, ge=60)
+    """``payjp``: events older than this (seconds, by their ``created`` time) are refused; PAY.JP
+    retries an unanswered event for up to three days."""
 
     eform_code_minutes: int = Field(default=30, ge=1)
     """How long the code mailed to a guest applicant stays valid (minutes)."""

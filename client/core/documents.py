@@ -108,7 +108,7 @@ class PendingDocument:
     media_type: str
     pages: int
     size: int
-    added_at: str
+    added_at: str  # local time to the microsecond: the order documents were added
 
     @property
     def class_label(self) -> str:

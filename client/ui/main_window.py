@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         status.addWidget(self.user_label)
         status.addWidget(self.keyring_label, 1)
         status.addPermanentWidget(self.outbox_label)
+        self.documents_label = QLabel()
+        status.addPermanentWidget(self.documents_label)
+        self._update_documents_label()
 
         self.bridge = SyncBridge(ctx.worker, self)
         self.bridge.sync_event.connect(self._on_sync_event)
@@ -166,6 +169,12 @@ class MainWindow(QMainWindow):
     def open_documents(self) -> None:
         """保存用の書類 of the current reception (scanner of this station, or files)."""
         AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
+        self._update_documents_label()
+
+    def _update_documents_label(self) -> None:
+        """How many documents wait on this screen for the next 送信 (they go with it)."""
+        count = len(self.documents.all())
+        self.documents_label.setText(f"保存用の書類 {count}件（次の送信に添付）" if count else "")
 
     def _enqueued(self, submitted: Submitted) -> None:
         item: OutboxItem = submitted.item
@@ -174,6 +183,7 @@ class MainWindow(QMainWindow):
         assert self.counter is not None
         self.counter.submit_button.setEnabled(True)
         self.last_key = item.client_key
+        self._update_documents_label()
         self.counter.clear()
         self.counter.show_last(item)
         self.ctx.worker.wake()

@@ -232,3 +232,22 @@ def test_folder_timeout_and_check(tmp_path: Path) -> None:
     with pytest.raises(DeviceError) as info:
         scanner.scan()
     assert info.value.error_code == "scanner.folder_timeout" and "届きません" in info.value.message
+
+
+# ------------------------------------------------------------------------------------ WIA
+
+
+def test_wia_is_registered_and_maps_hresults_to_japanese() -> None:
+    """WIA cannot run here (Linux): its HRESULT mapping and its "not available" path are tested."""
+    from client.devices.scanners.wia import WiaScanner, hresult_error
+
+    assert registry.get("wia") is WiaScanner and "未検証" in WiaScanner.label
+    assert hresult_error(0x80210002).error_code == "scanner.jammed"
+    assert "紙詰まり" in hresult_error(0x80210002 - 0x100000000).message  # signed as COM gives it
+    assert hresult_error(0x80210016).error_code == "scanner.cover_open"
+    assert "0x80212222" in hresult_error(0x80212222).message
+    if sys.platform != "win32":
+        result = WiaScanner().check()
+        assert not result.ok and "Windows" in result.message
+        with pytest.raises(DeviceError, match="Windows"):
+            WiaScanner().scan()

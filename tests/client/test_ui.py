@@ -215,11 +215,27 @@ def test_modes_follow_station_and_permissions(qtbot: QtBot, ctx: AppContext, liv
 
 def test_supervisor_panel_shows_plugin_checks(qtbot: QtBot, ctx: AppContext) -> None:
     """The supervisor placeholder lists the outbox rows and each device plugin's check() result."""
-    ctx.outbox.enqueue("reception.create", {"client_key": "x"})
+    from client.core.outbox import OutgoingDocument
+
+    item = ctx.outbox.enqueue(
+        "reception.create",
+        {"client_key": "x"},
+        documents=[OutgoingDocument("power_of_attorney", "委任状.png", b"x")],
+    )
+    [doc] = ctx.outbox.files_of(item.client_key)
+    ctx.outbox.mark_file_failed(doc.id, "ファイルが壊れているため読み取れません。", "attachment.broken")
     panel = SupervisorPanel(ctx)
     qtbot.addWidget(panel)
-    qtbot.waitUntil(lambda: panel.outbox_table.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: panel.outbox_table.rowCount() == 2, timeout=5000)
     assert panel.outbox_table.item(0, 2).text() == "送信待ち"
+    assert panel.outbox_table.item(1, 1).text() == "└ 委任状「委任状.png」"
+    assert (
+        panel.outbox_table.item(1, 2).text() == "送信失敗"
+        and "壊れて" in panel.outbox_table.item(1, 5).text()
+    )
+    panel.outbox_table.selectRow(1)
+    panel.retry_selected()
+    assert ctx.outbox.get_file(doc.id).state == "pending"  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: panel.plugin_table.rowCount() == 4, timeout=5000)
     texts = [panel.plugin_table.item(r, 2).text() for r in range(4)]
     assert texts == ["正常"] * 4
@@ -378,6 +394,9 @@ def test_documents_for_storage_go_with_the_submission(
     assert "保存できない形式" in dialog.message.text() and dialog.table.rowCount() == 1
     dialog.grab().save(str(SHOTS / "madoguchi_documents_dialog.png"))
     dialog.accept()
+    window._update_documents_label()
+    assert window.documents_label.text() == "保存用の書類 1件（次の送信に添付）"
+    show_active(qtbot, window)
     form = window.counter
     assert form is not None
     fill_form_by_keyboard(qtbot, form, VALID_MY_NUMBER)
@@ -389,5 +408,5 @@ def test_documents_for_storage_go_with_the_submission(
     )
     classes = [f.document_class for f in ctx.outbox.files_of(item.client_key)]
     assert classes[0] == "notice_form" and classes[-1] == "power_of_attorney"
-    assert window.documents.all() == []
+    assert window.documents.all() == [] and window.documents_label.text() == ""
     qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)

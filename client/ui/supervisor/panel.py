@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 
 from client.app.context import AppContext
 from client.app.wiring import FAMILY_LABELS, PluginStatus, check_all
-from client.core.outbox import STATE_LABELS, OutboxItem
+from client.core.outbox import STATE_LABELS, Outbox, OutboxFile, OutboxItem
 from shared.api_counter import PhraseScope
+from shared.api_records import DOCUMENT_CLASS_LABELS, DocumentClass
 from shared.permissions import Permission
 
 from ..widgets.phrases import PhraseManager
@@ -25,10 +26,20 @@ from .designer import TemplateDesigner
 from .records import RecordsPanel
 
 
+def outbox_rows(outbox: Outbox) -> list[OutboxItem | OutboxFile]:
+    """Each reception of the outbox followed by its documents (newest reception first)."""
+    rows: list[OutboxItem | OutboxFile] = []
+    for item in outbox.items():
+        rows.append(item)
+        rows.extend(outbox.files_of(item.client_key))
+    return rows
+
+
 class SupervisorPanel(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._outbox_rows: list[OutboxItem | OutboxFile] = []
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel(f"端末: {ctx.settings.terminal_id}（{ctx.station.label}）"))
@@ -38,7 +49,13 @@ class SupervisorPanel(QWidget):
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
 
-        layout.addWidget(QLabel("送信待ち（アウトボックス）"))
+        outbox_bar = QHBoxLayout()
+        outbox_bar.addWidget(QLabel("送信待ち（アウトボックス）　受付と、その書類（└）"))
+        outbox_bar.addStretch(1)
+        self.retry_button = QPushButton("選択した行を再送")
+        self.retry_button.clicked.connect(self.retry_selected)
+        outbox_bar.addWidget(self.retry_button)
+        layout.addLayout(outbox_bar)
         self.outbox_table = QTableWidget(0, 6)
         self.outbox_table.setHorizontalHeaderLabels(
             ["番号", "種類", "状態", "送信回数", "受付番号", "エラー"]
@@ -61,25 +78,50 @@ class SupervisorPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        run_in_background(self.ctx.outbox.items, on_result=self._show_outbox, on_error=self._failed)
+        run_in_background(outbox_rows, self.ctx.outbox, on_result=self._show_outbox, on_error=self._failed)
         run_in_background(check_all, self.ctx.devices, on_result=self._show_plugins, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.error.setText(error_text(exc))
 
-    def _show_outbox(self, items: list[OutboxItem]) -> None:
-        self.outbox_table.setRowCount(len(items))
-        for row, item in enumerate(items):
-            values = [
-                str(item.id),
-                "受付の登録" if item.kind == "reception.create" else item.kind,
-                STATE_LABELS.get(item.state, item.state),
-                str(item.attempts),
-                item.reception_number or "",
-                item.last_error or "",
-            ]
+    def _show_outbox(self, rows: list[OutboxItem | OutboxFile]) -> None:
+        self._outbox_rows = rows
+        self.outbox_table.setRowCount(len(rows))
+        for row, entry in enumerate(rows):
+            if isinstance(entry, OutboxItem):
+                values = [
+                    str(entry.id),
+                    "受付の登録" if entry.kind == "reception.create" else entry.kind,
+                    STATE_LABELS.get(entry.state, entry.state),
+                    str(entry.attempts),
+                    entry.reception_number or "",
+                    entry.last_error or "",
+                ]
+            else:
+                label = DOCUMENT_CLASS_LABELS.get(DocumentClass(entry.document_class), entry.document_class)
+                values = [
+                    "",
+                    f"└ {label}「{entry.filename}」",
+                    STATE_LABELS.get(entry.state, entry.state),
+                    str(entry.attempts),
+                    "",
+                    entry.last_error or "",
+                ]
             for col, value in enumerate(values):
                 self.outbox_table.setItem(row, col, QTableWidgetItem(value))
+
+    def retry_selected(self) -> None:
+        """再送: make the selected failed or waiting rows (receptions or documents) due now."""
+        chosen = sorted({index.row() for index in self.outbox_table.selectedIndexes()})
+        outbox = self.ctx.outbox
+        for row in chosen:
+            entry = self._outbox_rows[row]
+            if isinstance(entry, OutboxItem):
+                outbox.retry_now(entry.id)
+            else:
+                outbox.retry_file_now(entry.id)
+        self.ctx.worker.wake()
+        self.refresh()
 
     def _show_plugins(self, statuses: list[PluginStatus]) -> None:
         self.plugin_table.setRowCount(len(statuses))

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ def provider_for(settings: Settings, keys: KeyRing, provider_id: str | None = No
     """The provider plugin (its secret derived from the key ring for the sandbox)."""
     pid = provider_id or settings.payment_provider
     secret = keys.search_hash(pid, purpose="payment_webhook").encode()
-    return registry.create(pid, secret, settings.public_base_url)
+    return registry.create(pid, secret, settings.public_base_url, settings=settings)
 
 
 async def payments_of(session: AsyncSession, app: Application) -> list[Payment]:
@@ -120,6 +121,49 @@ async def request_postpayment(
     return payment
 
 
+async def _authorised(
+    session: AsyncSession, settings: Settings, app: Application, payment: Payment, ref: str
+) -> None:
+    payment.state, payment.provider_ref = "authorised", ref
+    if payment.kind == "prepayment" and app.status == "payment":
+        row = await session.get(Procedure, app.procedure_id)
+        assert row is not None
+        await eforms.submit(session, settings, app, row, paid=True)
+
+
+async def pay_with_token(
+    session: AsyncSession,
+    settings: Settings,
+    provider: PaymentProvider,
+    payment: Payment,
+    token: str,
+    actor: audit.Actor,
+) -> Payment:
+    """A provider whose card form runs in the browser (PAY.JP Checkout) posted its token: authorise
+    now (the provider's webhook for the same charge later finds the payment authorised)."""
+    if payment.state != "requested":
+        raise Conflict("このお支払いは完了しています。", code="payment.bad_state")
+    authorise_token = getattr(provider, "authorise_token", None)
+    if authorise_token is None:
+        raise NotFound()
+    charge = await anyio.to_thread.run_sync(
+        lambda: authorise_token(payment_id=str(payment.id), amount=payment.amount, token=token)
+    )
+    app = await session.get(Application, payment.application_id)
+    assert app is not None
+    await _authorised(session, settings, app, payment, charge.ref)
+    await audit.record(
+        session,
+        lg_code=payment.lg_code,
+        actor=actor,
+        action="payment_authorised_success",
+        object_type="payment",
+        object_id=payment.id,
+        details={"amount": payment.amount},
+    )
+    return payment
+
+
 async def handle_webhook(
     session: AsyncSession,
     settings: Settings,
@@ -155,11 +199,7 @@ async def handle_webhook(
     app = await session.get(Application, payment.application_id)
     assert app is not None
     if event.kind == "authorised" and payment.state == "requested":
-        payment.state, payment.provider_ref = "authorised", event.ref
-        if payment.kind == "prepayment" and app.status == "payment":
-            row = await session.get(Procedure, app.procedure_id)
-            assert row is not None
-            await eforms.submit(session, settings, app, row, paid=True)
+        await _authorised(session, settings, app, payment, event.ref)
     elif event.kind == "failed" and payment.state == "requested":
         payment.state = "failed"
     await audit.record(

@@ -555,8 +555,9 @@ async def pay_page(
     key: FromQuery[str],
     request: Req,
     db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """The sandbox provider's hosted card page (a real provider hosts its own)."""
+    """The card page: the sandbox's test form, or PAY.JP Checkout (the card never reaches us)."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
@@ -568,8 +569,21 @@ async def pay_page(
         "amount": payment.amount,
         "done": payment.state != "requested",
         "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+        **_payjp_context(settings, payment.provider),
     }
-    return page("portal/pay.html", ctx, user_agent=_ua(request))
+    return page("portal/pay.html", ctx, user_agent=_ua(request), csp_sources=_pay_csp(payment.provider))
+
+
+#: PAY.JP Checkout: its script and the card form it frames (card data goes from there to PAY.JP).
+PAYJP_CSP = {"script-src": "https://checkout.pay.jp", "frame-src": "https://checkout.pay.jp"}
+
+
+def _payjp_context(settings: Settings, provider_id: str) -> dict[str, Any]:
+    return {"payjp_key": settings.payjp_public_key} if provider_id == "payjp" else {}
+
+
+def _pay_csp(provider_id: str) -> dict[str, str] | None:
+    return PAYJP_CSP if provider_id == "payjp" else None
 
 
 @post("/pay/{payment_id:uuid}", opt=PUBLIC, include_in_schema=False)
@@ -581,13 +595,40 @@ async def pay(
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """Sandbox: charge the test card, then deliver the provider's signed webhook to ourselves."""
+    """Sandbox: charge the test card, then deliver the provider's signed webhook to ourselves.
+    PAY.JP: authorise the Checkout token (``payjp-token``); PAY.JP's webhook follows."""
     site = await _site(db, lg_code)
     form = await request.form()
     keys = key_ring(request.app.state)
     async with db.tenant(site["lg_code"]) as session:
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         provider = payments.provider_for(settings, keys, payment.provider)
+        if getattr(provider, "authorise_token", None) is not None:
+            token = str(form.get("payjp-token") or "")[:100]
+            actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
+            try:
+                await payments.pay_with_token(session, settings, provider, payment, token, actor)
+            except (PaymentDeclined, InvalidInput) as exc:
+                ctx = {
+                    **site,
+                    "title": "",
+                    "amount": payment.amount,
+                    "done": False,
+                    "error": exc.message,
+                    "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+                    **_payjp_context(settings, payment.provider),
+                }
+                status = 402 if isinstance(exc, PaymentDeclined) else 422
+                return page(
+                    "portal/pay.html", ctx, status=status, user_agent=_ua(request), csp_sources=PAYJP_CSP
+                )
+            app_id = payment.application_id
+            prepaid = payment.kind == "prepayment"
+            if prepaid:
+                return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
+            return Redirect(
+                f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
+            )
         pay_with_card = getattr(provider, "pay_with_card", None)
         if pay_with_card is None or payment.state != "requested":
             raise NotFound()

@@ -78,11 +78,24 @@ def page(
     status: int = 200,
     cookies: list[Cookie] | None = None,
     user_agent: str = "",
+    csp_sources: dict[str, str] | None = None,
 ) -> Response[str]:
-    """Render ``template`` as an HTML answer with the security headers."""
+    """Render ``template`` as an HTML answer with the security headers.
+
+    ``csp_sources`` adds origins to CSP directives for one page (``{"script-src":
+    "https://checkout.pay.jp"}``: the PAY.JP card form on the pay page); every other page keeps
+    ``'self'`` only.
+    """
     body = environment().get_template(template).render(outdated=outdated_browser(user_agent), **context)
+    headers = SECURITY_HEADERS
+    if csp_sources:
+        directives = [d.strip() for d in SECURITY_HEADERS["Content-Security-Policy"].split(";")]
+        extra = dict(csp_sources)
+        merged = [f"{d} {extra.pop(d.split()[0])}" if d.split()[0] in extra else d for d in directives]
+        merged += [f"{name} {value}" for name, value in extra.items()]
+        headers = {**SECURITY_HEADERS, "Content-Security-Policy": "; ".join(merged)}
     return Response(
-        body, status_code=status, media_type=MediaType.HTML, headers=SECURITY_HEADERS, cookies=cookies or []
+        body, status_code=status, media_type=MediaType.HTML, headers=headers, cookies=cookies or []
     )
 
 

@@ -76,5 +76,5 @@ class PaymentProvider(Plugin):
 
 
 registry: Registry[PaymentProvider] = Registry(
-    "payment_provider", modules=("server.plugins.payments.sandbox",)
+    "payment_provider", modules=("server.plugins.payments.sandbox", "server.plugins.payments.payjp")
 )

@@ -34,7 +34,7 @@ class SandboxProvider(PaymentProvider):
     label = "サンドボックス (テスト用カード決済)"
     is_fake = True
 
-    def __init__(self, secret: bytes, base_url: str) -> None:
+    def __init__(self, secret: bytes, base_url: str, settings: object | None = None) -> None:
         self.secret = secret
         self.base_url = base_url
 

@@ -59,6 +59,29 @@ async def test_archive_and_search_as_app_role_under_rls(pg: PgDatabase, app_api:
     assert found_b.json()["items"] == []
 
 
+async def test_concurrent_uploads_with_one_client_key_store_one_document(
+    pg: PgDatabase,  # noqa: F811
+    app_api: Api,
+) -> None:
+    """Eight uploads with the same client_key at once (a resend racing the first): under the unique
+    constraint every one answers the same document, one row and one blob remain."""
+    import uuid
+
+    h = await app_api.admin_headers()
+    rec = await make_reception(app_api, h)
+    key = str(uuid.uuid4())
+    url = f"/api/v1/receptions/{rec['id']}/attachments?client_key={key}"
+    answers = await asyncio.gather(
+        *(app_api.http.post(url, content=files.image("PNG"), headers=h) for _ in range(8))
+    )
+    assert all(a.status_code == 201 for a in answers), [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    listed = await app_api.http.get(f"/api/v1/receptions/{rec['id']}/attachments", headers=h)
+    assert len(listed.json()) == 1
+    store = blob_store(app_api.app.state)
+    assert len([k for k in store.keys("") if rec["id"] in k]) == 1
+
+
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as conn:
         tables = [
