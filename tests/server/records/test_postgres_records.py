@@ -182,3 +182,25 @@ async def test_retention_classes_and_purge_as_app_role_under_rls(pg: PgDatabase,
         assert seen.status_code == 403
     async with app_api.db.tenant(OTHER_LG) as session:
         assert (await session.execute(sa.select(RetentionClass))).scalars().all() == []
+
+
+async def test_scheduler_claim_is_exclusive_as_app_role(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """Five processes (engines) claim the same run at once as the app role: exactly one wins."""
+    from datetime import UTC, datetime
+
+    from server.db.engine import Database
+    from server.domain.scheduler import service as scheduler
+
+    period = f"t-{secrets.token_hex(4)}"
+    dbs = [Database.from_settings(app_api.settings) for _ in range(5)]
+    try:
+        now = datetime.now(UTC)
+        won = await asyncio.gather(
+            *(scheduler.claim(d, "backup", period, now, f"p{i}") for i, d in enumerate(dbs))
+        )
+        assert sum(r is not None for r in won) == 1
+        last = await scheduler.last_run(app_api.db, "backup")
+        assert last is not None and last.status == "running"
+    finally:
+        for d in dbs:
+            await d.dispose()
