@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import anyio
 import anyio.to_thread
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.config import Settings
 from server.db.engine import Database
@@ -89,7 +89,16 @@ def owner_name() -> str:
 
 
 async def claim(db: Database, job: str, period: str, now: datetime, owner: str) -> ScheduledRun | None:
-    """The run of ``(job, period)`` if this process may run it now; None if another has it / it's done."""
+    """The run of ``(job, period)`` if this process may run it now; None if another has it / it's done
+    (or the database is busy: SQLite's writer lock held past its timeout — the next tick tries again)."""
+    try:
+        return await _claim(db, job, period, now, owner)
+    except OperationalError:
+        log.warning("scheduler: database busy, %s %s left for the next tick", job, period)
+        return None
+
+
+async def _claim(db: Database, job: str, period: str, now: datetime, owner: str) -> ScheduledRun | None:
     try:
         async with db.unbound() as session:
             run = ScheduledRun(
@@ -137,12 +146,20 @@ async def claim(db: Database, job: str, period: str, now: datetime, owner: str) 
 
 
 async def finish(db: Database, run: ScheduledRun, status: str, message: str, now: datetime) -> None:
-    async with db.unbound() as session:
-        await session.execute(
-            sa.update(ScheduledRun)
-            .where(ScheduledRun.id == run.id)
-            .values(status=status, message=message[:2000], finished_at=now)
-        )
+    """Record the result; a busy database is retried a few times (else the run is taken over later)."""
+    for attempt in range(5):
+        try:
+            async with db.unbound() as session:
+                await session.execute(
+                    sa.update(ScheduledRun)
+                    .where(ScheduledRun.id == run.id)
+                    .values(status=status, message=message[:2000], finished_at=now)
+                )
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            await anyio.sleep(1 + attempt)
 
 
 def to_read(run: ScheduledRun) -> ScheduledRunRead:
