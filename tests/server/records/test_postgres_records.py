@@ -204,3 +204,30 @@ async def test_scheduler_claim_is_exclusive_as_app_role(pg: PgDatabase, app_api:
     finally:
         for d in dbs:
             await d.dispose()
+
+
+async def test_scheduled_report_is_stored_per_municipality_as_app_role(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """The monthly report job writes report_files under row-level security for each municipality;
+    each sees only its own."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.domain.documents.controllers import blob_store
+    from server.domain.scheduler import service as scheduler
+
+    await _ensure_other_municipality(pg)
+    settings = app_api.settings.model_copy(update={"schedule_backup_enabled": False})
+    year = 2031  # the session's database is fresh: no run for this month yet
+    now = datetime(year, 3, 1, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    [outcome] = await scheduler.tick(app_api.db, settings, blob_store(app_api.app.state), now)
+    assert outcome.status == "success", outcome.message
+    h = await app_api.admin_headers()
+    mine = (await app_api.http.get("/api/v1/reports/operations/stored", headers=h)).json()
+    assert f"{year}-02" in [r["period"] for r in mine]
+    async with app_api.db.tenant(OTHER_LG) as session:
+        import sqlalchemy as sa
+
+        from server.db.models import ReportFile
+
+        theirs = (await session.execute(sa.select(ReportFile.lg_code))).scalars().all()
+    assert theirs and set(theirs) == {OTHER_LG}
