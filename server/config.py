@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     """Folder of the backups (one sub-folder per generation). Empty: ``<data_dir>/backups``."""
 
+    backup_database_url: str = ""
+    """PostgreSQL: URL pg_dump / pg_restore connect with — the tables' owner (the app role sees no
+    rows under row-level security). Needed when the server's built-in scheduler takes the backup;
+    empty: ``database_url``. Unused on SQLite."""
+
     backup_generations: int = Field(default=7, ge=1)
     """How many verified backups are kept; older ones are removed after a new one is verified."""
 

@@ -231,3 +231,28 @@ async def test_scheduled_report_is_stored_per_municipality_as_app_role(pg: PgDat
 
         theirs = (await session.execute(sa.select(ReportFile.lg_code))).scalars().all()
     assert theirs and set(theirs) == {OTHER_LG}
+
+
+async def test_scheduled_backup_on_postgres_needs_the_owner(
+    pg: PgDatabase,  # noqa: F811
+    app_api: Api,
+    tmp_path: Path,
+) -> None:
+    """As the app role pg_dump cannot read the tables: the run fails with its reason (shown in the
+    backup status); with ``backup_database_url`` = the owner the scheduled backup succeeds."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.domain.documents.controllers import blob_store
+    from server.domain.scheduler import service as scheduler
+
+    jst = ZoneInfo("Asia/Tokyo")
+    base = {"schedule_report_enabled": False, "backup_dir": tmp_path / "backups"}
+    store = blob_store(app_api.app.state)
+    as_app = app_api.settings.model_copy(update=base)
+    [failed] = await scheduler.tick(app_api.db, as_app, store, datetime(2031, 5, 1, 3, 0, tzinfo=jst))
+    assert failed.status == "failed" and "pg_dump" in failed.message
+    as_owner = app_api.settings.model_copy(update={**base, "backup_database_url": pg.owner_url})
+    [ok] = await scheduler.tick(app_api.db, as_owner, store, datetime(2031, 5, 2, 3, 0, tzinfo=jst))
+    assert ok.status == "success", ok.message
+    assert len(backups.generations(as_owner)) == 1
