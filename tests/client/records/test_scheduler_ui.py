@@ -95,6 +95,8 @@ def test_scheduled_backup_and_stored_report_on_the_supervisor_screens(
         return reports.stored.count() >= 1
 
     qtbot.waitUntil(stored, timeout=60000)
+    panel.setCurrentWidget(reports)
+    reports.grab().save(str(shot.with_name("reports-stored.png")))
     reports.open_stored_pdf()
     qtbot.waitUntil(lambda: bool(opened), timeout=10000)
     assert Path(opened[0]).read_bytes().startswith(b"%PDF-")
