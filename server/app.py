@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -31,6 +34,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def _dispose() -> None:
         await db.dispose()
 
+    @asynccontextmanager
+    async def _scheduler(app: Litestar) -> AsyncIterator[None]:
+        """The built-in scheduler (daily backup, monthly report) runs beside the app."""
+        if not settings.scheduler_enabled:
+            yield
+            return
+        from server.domain.documents.controllers import blob_store
+        from server.domain.scheduler.service import Scheduler
+
+        scheduler = Scheduler(db, settings, lambda: blob_store(app.state))
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(scheduler.run_forever)
+            yield
+            tasks.cancel_scope.cancel()
+
     return Litestar(
         route_handlers=discover_route_handlers(),
         guards=[access_guard],
@@ -38,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "db": db}),
         on_shutdown=[_dispose],
+        lifespan=[_scheduler],
         request_max_body_size=settings.max_body_bytes,
         signature_namespace={"Principal": Principal, "Database": Database, "Settings": Settings},
         openapi_config=OpenAPIConfig(

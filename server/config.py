@@ -136,8 +136,35 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None
     """Folder of the backups (one sub-folder per generation). Empty: ``<data_dir>/backups``."""
 
+    backup_database_url: str = ""
+    """PostgreSQL: URL pg_dump / pg_restore connect with — the tables' owner (the app role sees no
+    rows under row-level security). Needed when the server's built-in scheduler takes the backup;
+    empty: ``database_url``. Unused on SQLite."""
+
     backup_generations: int = Field(default=7, ge=1)
     """How many verified backups are kept; older ones are removed after a new one is verified."""
+
+    scheduler_enabled: bool = True
+    """Run the built-in scheduler inside the server (daily backup, monthly operation report). Every
+    server process may run it: a row per job and period in ``scheduled_runs`` makes sure only one
+    process runs each. Turn it off when a systemd timer or cron runs the CLI instead."""
+
+    scheduler_interval_seconds: int = Field(default=60, ge=5)
+    """How often the built-in scheduler checks for due jobs (seconds)."""
+
+    schedule_backup_enabled: bool = True
+    """Built-in scheduler: take the daily backup (written, verified, ``backup_generations`` kept)."""
+
+    schedule_backup_time: str = Field(default="02:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """Built-in scheduler: time of day (Japan time, HH:MM) of the daily backup. A server that was
+    down then takes it as soon as it runs again the same day."""
+
+    schedule_report_enabled: bool = True
+    """Built-in scheduler: store last month's operation report (PDF and CSV) for every municipality
+    on the first day of each month; supervisors fetch it in 運用報告."""
+
+    schedule_report_time: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """Built-in scheduler: time of day (Japan time, HH:MM) of the monthly operation report."""
 
     search_page_size_max: int = Field(default=200, ge=1)
     """Largest page of reception search results."""

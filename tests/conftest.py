@@ -117,7 +117,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not become healthy in 60 s")
 
 
-def start_live_server(data_dir: Path) -> LiveServer:
+def start_live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
     """Migrate, seed and start a server in ``data_dir``; the caller stops it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -126,6 +126,9 @@ def start_live_server(data_dir: Path) -> LiveServer:
             "MADOGUCHI_DATA_DIR": str(data_dir),
             "MADOGUCHI_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'madoguchi.db'}",
             "MADOGUCHI_DEMO": "1",
+            # No automatic backup / report in every live server (tests that want it enable it).
+            "MADOGUCHI_SCHEDULER_ENABLED": "0",
+            **(extra_env or {}),
         }
     )
     subprocess.run(_server_cmd("db", "upgrade"), env=env, check=True, capture_output=True)

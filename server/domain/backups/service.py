@@ -57,8 +57,10 @@ def _sqlite_path(settings: Settings) -> Path:
 
 
 def libpq_url(settings: Settings) -> str:
-    """The database URL as pg_dump and pg_restore understand it."""
-    return "postgresql://" + settings.database_url.split("://", 1)[1]
+    """The database URL as pg_dump and pg_restore understand it (``backup_database_url`` if set:
+    the tables' owner, since the app role sees no rows through row-level security)."""
+    url = settings.backup_database_url or settings.database_url
+    return "postgresql://" + url.split("://", 1)[1]
 
 
 def _run(cmd: list[str]) -> None:

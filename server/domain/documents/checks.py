@@ -8,8 +8,9 @@ The story of one upload (:func:`inspect_upload`):
    submission anywhere in the object graph;
 4. image: every frame's width × height at most ``attachment_max_pixels`` *before* decoding
    (decompression bombs), frames ≤ max pages, then decoded completely (a truncated file fails);
-5. the archive PDF: images become one PDF page per frame, PDFs are rewritten; both get XMP
-   metadata (reception, document class, retention date) and an Info dictionary.
+5. the archive PDF: images become one PDF page per frame, PDFs are rewritten; both are converted
+   to PDF/A-2b (:mod:`.pdfa`: fonts embedded, sRGB OutputIntent, XMP with ``pdfaid`` and the
+   reception, document class and retention date).
 
 Every refusal is an :class:`~shared.errors.InvalidInput` or :class:`~shared.errors.PayloadTooLarge`
 with a stable code and a Japanese message saying what to do.
@@ -21,7 +22,6 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from xml.sax.saxutils import escape
 
 from shared.errors import InvalidInput, PayloadTooLarge
 
@@ -211,43 +211,16 @@ def _image_frames(data: bytes, limits: Limits) -> list[Any]:
     return frames
 
 
-def _xmp(info: ArchiveInfo) -> bytes:
-    fields = {
-        "madoguchi:LgCode": info.lg_code,
-        "madoguchi:ReceptionId": info.reception_id,
-        "madoguchi:ReceptionNumber": info.reception_number,
-        "madoguchi:DocumentClass": info.document_class,
-        "madoguchi:RetainUntil": info.retain_until.isoformat(),
-    }
-    props = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
-    return (
-        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xmlns:madoguchi="https://madoguchi.example/ns/archive/1.0/">'
-        '<dc:title><rdf:Alt><rdf:li xml:lang="ja">'
-        f"受付 {escape(info.reception_number)}</rdf:li></rdf:Alt></dc:title>"
-        f"{props}</rdf:Description></rdf:RDF></x:xmpmeta>"
-        '<?xpacket end="w"?>'
-    ).encode()
-
-
 def _archive_pdf(source: Any, info: ArchiveInfo) -> bytes:
+    """The checked PDF rewritten by pypdf (a clean object graph), then converted to PDF/A-2b."""
     from pypdf import PdfWriter
 
+    from server.domain.documents.pdfa import to_pdfa
+
     writer = PdfWriter(clone_from=source)
-    writer.add_metadata(
-        {
-            "/Title": f"受付 {info.reception_number}",
-            "/Subject": info.document_class,
-            "/Producer": "Madoguchi",
-            "/MadoguchiRetainUntil": info.retain_until.isoformat(),
-        }
-    )
-    writer.xmp_metadata = _xmp(info)
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    return to_pdfa(out.getvalue(), info)
 
 
 def inspect_upload(data: bytes, limits: Limits, info: ArchiveInfo) -> Inspected:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import anyio.to_thread
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 
 from server.config import Settings
 from server.db.engine import Database
 from server.domain.accounts.access import requires
 from server.domain.accounts.services import Principal
-from server.domain.reports import operations
-from shared.api_records import ReportFormat
+from server.domain.reports import operations, stored
+from shared.api_records import ReportFormat, StoredReport
 from shared.permissions import Permission
 
 
@@ -43,4 +45,41 @@ async def operation_report(
     return Response(data, media_type=operations.MEDIA_TYPES[format], headers=headers)
 
 
-route_handlers = [operation_report]
+@get(
+    "/api/v1/reports/operations/stored",
+    opt=requires(Permission.report_read),
+    tags=["reports"],
+    summary="自動作成した月次の運用報告の一覧 (新しい順)",
+)
+async def stored_reports(
+    principal: NamedDependency[Principal], db: NamedDependency[Database]
+) -> list[StoredReport]:
+    """Monthly reports the built-in scheduler stored for the caller's municipality."""
+    return await stored.listing(db, principal.lg_code)
+
+
+@get(
+    "/api/v1/reports/operations/stored/{report_id:uuid}",
+    opt=requires(Permission.report_read),
+    tags=["reports"],
+    summary="自動作成した運用報告のファイル (PDF / CSV、ハッシュを検証して返す)",
+    media_type="application/pdf",
+)
+async def stored_report_file(
+    report_id: FromPath[UUID],
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    format: FromQuery[ReportFormat] = ReportFormat.pdf,
+) -> Response[bytes]:
+    """The stored PDF or CSV; audited as ``operation_report_success`` with ``stored``."""
+    from server.domain.documents.controllers import blob_store
+
+    period, data = await stored.content(db, blob_store(request.app.state), principal, report_id, format)
+    name = quote(f"運用報告_{principal.lg_code}_{period}.{format.value}")
+    disposition = "inline" if format is ReportFormat.pdf else "attachment"
+    headers = {"Cache-Control": "no-store", "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}"}
+    return Response(data, media_type=operations.MEDIA_TYPES[format], headers=headers)
+
+
+route_handlers = [operation_report, stored_reports, stored_report_file]

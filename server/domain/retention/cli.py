@@ -18,7 +18,9 @@ def purge() -> None:
 
 def _show(items: list[Any], limit: int = 50) -> None:
     for item in items[:limit]:
-        click.echo(f"  {item.reception_number}  受付日 {item.business_date}  文書 {len(item.blobs)} 件")
+        scope = "文書だけ" if item.scope == "documents" else "受付ごと"
+        docs = len(item.blobs)
+        click.echo(f"  {item.reception_number}  受付日 {item.business_date}  {scope}  文書 {docs} 件")
     if len(items) > limit:
         click.echo(f"  … ほか {len(items) - limit} 件")
 

@@ -126,7 +126,7 @@ async def test_hostile_upload_is_refused_and_nothing_stored(
 
 async def test_size_limits_per_file_and_per_reception(make_api, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A file over the per-file limit gets 413; the upload that would pass the reception's total too."""
-    api = make_api(attachment_max_bytes=30_000, attachment_max_reception_bytes=3_000)
+    api = make_api(attachment_max_bytes=30_000, attachment_max_reception_bytes=15_000)
     try:
         h = await api.headers()
         rec = await make_reception(api, h)

@@ -205,3 +205,77 @@ async def test_retention_classes_and_purge_as_app_role_under_rls(pg: PgDatabase,
         assert seen.status_code == 403
     async with app_api.db.tenant(OTHER_LG) as session:
         assert (await session.execute(sa.select(RetentionClass))).scalars().all() == []
+
+
+async def test_scheduler_claim_is_exclusive_as_app_role(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """Five processes (engines) claim the same run at once as the app role: exactly one wins."""
+    from datetime import UTC, datetime
+
+    from server.db.engine import Database
+    from server.domain.scheduler import service as scheduler
+
+    period = f"t-{secrets.token_hex(4)}"
+    dbs = [Database.from_settings(app_api.settings) for _ in range(5)]
+    try:
+        now = datetime.now(UTC)
+        won = await asyncio.gather(
+            *(scheduler.claim(d, "backup", period, now, f"p{i}") for i, d in enumerate(dbs))
+        )
+        assert sum(r is not None for r in won) == 1
+        last = await scheduler.last_run(app_api.db, "backup")
+        assert last is not None and last.status == "running"
+    finally:
+        for d in dbs:
+            await d.dispose()
+
+
+async def test_scheduled_report_is_stored_per_municipality_as_app_role(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """The monthly report job writes report_files under row-level security for each municipality;
+    each sees only its own."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.domain.documents.controllers import blob_store
+    from server.domain.scheduler import service as scheduler
+
+    await _ensure_other_municipality(pg)
+    settings = app_api.settings.model_copy(update={"schedule_backup_enabled": False})
+    year = 2031  # the session's database is fresh: no run for this month yet
+    now = datetime(year, 3, 1, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    [outcome] = await scheduler.tick(app_api.db, settings, blob_store(app_api.app.state), now)
+    assert outcome.status == "success", outcome.message
+    h = await app_api.admin_headers()
+    mine = (await app_api.http.get("/api/v1/reports/operations/stored", headers=h)).json()
+    assert f"{year}-02" in [r["period"] for r in mine]
+    async with app_api.db.tenant(OTHER_LG) as session:
+        import sqlalchemy as sa
+
+        from server.db.models import ReportFile
+
+        theirs = (await session.execute(sa.select(ReportFile.lg_code))).scalars().all()
+    assert theirs and set(theirs) == {OTHER_LG}
+
+
+async def test_scheduled_backup_on_postgres_needs_the_owner(
+    pg: PgDatabase,  # noqa: F811
+    app_api: Api,
+    tmp_path: Path,
+) -> None:
+    """As the app role pg_dump cannot read the tables: the run fails with its reason (shown in the
+    backup status); with ``backup_database_url`` = the owner the scheduled backup succeeds."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.domain.documents.controllers import blob_store
+    from server.domain.scheduler import service as scheduler
+
+    jst = ZoneInfo("Asia/Tokyo")
+    base = {"schedule_report_enabled": False, "backup_dir": tmp_path / "backups"}
+    store = blob_store(app_api.app.state)
+    as_app = app_api.settings.model_copy(update=base)
+    [failed] = await scheduler.tick(app_api.db, as_app, store, datetime(2031, 5, 1, 3, 0, tzinfo=jst))
+    assert failed.status == "failed" and "pg_dump" in failed.message
+    as_owner = app_api.settings.model_copy(update={**base, "backup_database_url": pg.owner_url})
+    [ok] = await scheduler.tick(app_api.db, as_owner, store, datetime(2031, 5, 2, 3, 0, tzinfo=jst))
+    assert ok.status == "success", ok.message
+    assert len(backups.generations(as_owner)) == 1

@@ -318,8 +318,14 @@ class BackupTab(QWidget):
         form = QFormLayout()
         self.last = QLabel("—")
         self.age = QLabel("—")
+        self.schedule = QLabel("—")
+        self.scheduled = QLabel("—")
+        self.scheduled_message = QLabel("")
         form.addRow("最終成功", self.last)
         form.addRow("経過時間", self.age)
+        form.addRow("自動実行", self.schedule)
+        form.addRow("最後の自動バックアップ", self.scheduled)
+        form.addRow("結果", self.scheduled_message)
         layout.addLayout(form)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["世代", "作成日時", "容量"])
@@ -346,6 +352,19 @@ class BackupTab(QWidget):
         else:
             warn = "　⚠ 24時間以上前です" if state.age_hours > 24 else ""
             self.age.setText(f"{state.age_hours} 時間{warn}")
+        self.schedule.setText(state.schedule or "—")
+        run = state.last_scheduled
+        if run is None:
+            self.scheduled.setText("まだ実行されていません")
+            self.scheduled_message.clear()
+            self.scheduled.setStyleSheet("")
+        else:
+            result = {"success": "成功", "failed": "失敗", "running": "実行中"}.get(run.status, run.status)
+            self.scheduled.setText(
+                f"{run.period} {result} (開始 {run.started_at:%Y-%m-%d %H:%M} UTC、{run.attempts} 回目)"
+            )
+            self.scheduled_message.setText(run.message)
+            self.scheduled.setStyleSheet("color: #b00020" if run.status == "failed" else "")
         self.table.setRowCount(len(state.backups))
         for row, info in enumerate(state.backups):
             values = [info.name, f"{info.created_at:%Y-%m-%d %H:%M}", f"{info.size_bytes / 1_000_000:.1f} MB"]

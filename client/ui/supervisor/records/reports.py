@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.app.context import AppContext
-from shared.api_records import CountRow, OperationReport, ReportFormat
+from shared.api_records import CountRow, OperationReport, ReportFormat, StoredReport
 
 from ...worker import error_text, run_in_background
 
@@ -77,6 +78,20 @@ class ReportsTab(QWidget):
         layout.addLayout(row)
         self.view = QTextBrowser()
         layout.addWidget(self.view, 1)
+        stored = QHBoxLayout()
+        stored.addWidget(QLabel("自動作成した月次報告"))
+        self.stored = QComboBox()
+        self.stored.setMinimumWidth(220)
+        stored.addWidget(self.stored, 1)
+        self.stored_refresh = QPushButton("一覧を取得")
+        self.stored_refresh.clicked.connect(self.load_stored)
+        self.stored_pdf = QPushButton("PDFを開く")
+        self.stored_pdf.clicked.connect(self.open_stored_pdf)
+        self.stored_csv = QPushButton("CSVを保存…")
+        self.stored_csv.clicked.connect(lambda: self.save_stored_csv())
+        for button in (self.stored_refresh, self.stored_pdf, self.stored_csv):
+            stored.addWidget(button)
+        layout.addLayout(stored)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")
         layout.addWidget(self.error)
@@ -131,3 +146,52 @@ class ReportsTab(QWidget):
         run_in_background(
             call, on_result=lambda p: self.error.setText(f"保存しました: {p}"), on_error=self._failed
         )
+
+    # -- reports the server's scheduler stored ---------------------------------------------------
+
+    def load_stored(self) -> None:
+        self.error.clear()
+
+        def call() -> list[StoredReport]:
+            with self.ctx.api() as api:
+                return api.stored_reports()
+
+        run_in_background(call, on_result=self._show_stored, on_error=self._failed)
+
+    def _show_stored(self, reports: list[StoredReport]) -> None:
+        self.stored.clear()
+        for r in reports:
+            self.stored.addItem(f"{r.period} (作成 {r.created_at:%Y-%m-%d %H:%M} UTC)", str(r.id))
+        if not reports:
+            self.error.setText("自動作成した報告はまだありません。")
+
+    def _stored_file(self, fmt: ReportFormat, target: Path | None) -> None:
+        report_id = self.stored.currentData()
+        if not report_id:
+            self.error.setText("報告を選んでください (「一覧を取得」)。")
+            return
+        period = self.stored.currentText().split(" ", 1)[0]
+        self.error.clear()
+
+        def call() -> Path:
+            with self.ctx.api() as api:
+                data = api.stored_report_file(report_id, fmt)
+            path = target or Path(tempfile.mkdtemp(prefix="madoguchi-report-")) / f"運用報告_{period}.pdf"
+            path.write_bytes(data)
+            return path
+
+        if fmt is ReportFormat.pdf:
+            run_in_background(call, on_result=self._opened, on_error=self._failed)
+        else:
+            run_in_background(
+                call, on_result=lambda p: self.error.setText(f"保存しました: {p}"), on_error=self._failed
+            )
+
+    def open_stored_pdf(self) -> None:
+        self._stored_file(ReportFormat.pdf, None)
+
+    def save_stored_csv(self, target: str | None = None) -> None:
+        if not target:
+            target, _ = QFileDialog.getSaveFileName(self, "CSVを保存", "運用報告.csv", "CSV (*.csv)")
+        if target:
+            self._stored_file(ReportFormat.csv, Path(target))
