@@ -3,7 +3,7 @@
 :func:`canvas_fill` turns an :class:`~client.core.ocr.pipeline.OcrResult` into what
 ``MoveInForm.fill`` takes: each value under the raw key of its canvas field (``persons.0.family_name``,
 ``old_address.town``), the confidence of the zone it came from, the zone's crop of the aligned page
-as PNG bytes, and the pipeline's remark (unreadable, variant kanji folded …) per key. Dates are
+as image bytes (PPM), and the pipeline's remark (unreadable, variant kanji folded …) per key. Dates are
 given in 和暦 as the clerk reads them. A zone read but not validated (a wrong check digit) is not
 dropped: its text goes in with confidence 0 and the reason, so the clerk corrects it in place.
 
@@ -87,9 +87,11 @@ def _crop(aligned: np.ndarray | None, f: FieldResult) -> bytes | None:
         crop = cv2.resize(
             crop, (CROP_MAX_WIDTH, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA
         )
+    # PPM: no compression to pay for on either side (Qt reads it natively); the crop lives only
+    # as long as the reception on screen.
     bgr = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
-    ok, png = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    return png.tobytes() if ok else None
+    ok, encoded = cv2.imencode(".ppm", bgr)
+    return encoded.tobytes() if ok else None
 
 
 def canvas_fill(result: OcrResult) -> CanvasFill:

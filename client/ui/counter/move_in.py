@@ -462,6 +462,7 @@ class MoveInForm(QWidget):
         crops = crops or {}
         notes = notes or {}
         skipped: list[str] = []
+        decoded: dict[int, QImage] = {}
         self._loading = True
         try:
             if values.get("kind"):
@@ -485,8 +486,9 @@ class MoveInForm(QWidget):
                     continue
                 field.set_text(value)
                 crop = crops.get(key)
-                image = QImage.fromData(crop) if isinstance(crop, bytes) else crop
-                field.set_filled(source, confidences.get(key), image, notes.get(key))
+                if isinstance(crop, bytes):  # one decode per image (an address's parts share one)
+                    crop = decoded.setdefault(id(crop), QImage.fromData(crop))
+                field.set_filled(source, confidences.get(key), crop, notes.get(key))
         finally:
             self._loading = False
         self.edited.emit()
