@@ -172,6 +172,12 @@ class BoxField:
         self.spec = spec
         self.canvas = canvas
         self.editor: QWidget = self._make_editor(spec, canvas)
+        # asked once: PySide6 mis-counts the None that lineEdit() returns for a plain combo box,
+        # which crashes the interpreter at exit when asked on every focus change
+        editor = self.editor
+        self.line: QLineEdit | None = (
+            editor.lineEdit() if isinstance(editor, QComboBox) and editor.isEditable() else None
+        )
         self.editor.setAccessibleName(spec.label)
         self.editor.setToolTip(spec.label)
         self.hint: QLabel | None = None
@@ -389,7 +395,7 @@ class FormCanvas(QWidget):
             editor.textEdited.connect(edited)
         elif isinstance(editor, QComboBox):
             editor.activated.connect(edited)
-            line = editor.lineEdit()
+            line = editor.lineEdit() if editor.isEditable() else None
             if line is not None:
                 line.textEdited.connect(edited)
                 line.installEventFilter(self)
@@ -469,7 +475,7 @@ class FormCanvas(QWidget):
     def key_of(self, widget: QObject) -> str | None:
         for key, field in self.fields.items():
             editor = field.editor
-            if widget is editor or (isinstance(editor, QComboBox) and widget is editor.lineEdit()):
+            if widget is editor or (field.line is not None and widget is field.line):
                 return key
         return None
 
@@ -535,8 +541,7 @@ class FormCanvas(QWidget):
     def focus_key(self) -> str | None:
         for key, field in self.fields.items():
             editor = field.editor
-            line = editor.lineEdit() if isinstance(editor, QComboBox) else None
-            if editor.hasFocus() or (line is not None and line.hasFocus()):
+            if editor.hasFocus() or (field.line is not None and field.line.hasFocus()):
                 return key
         return None
 
