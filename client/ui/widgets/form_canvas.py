@@ -56,6 +56,9 @@ INK = QColor(40, 40, 40)
 #: Largest editor height (mm): a tall box gets a line-sized editor, not a giant one.
 MAX_EDITOR_MM = 10.0
 CROP_MAX_PX = 560
+#: Captions print at 6.5 pt; on screen they stay legible whatever the zoom.
+CAPTION_MIN_PX = 9
+CAPTION_INK = QColor(70, 70, 90)
 
 
 @cache
@@ -565,7 +568,7 @@ class FormCanvas(QWidget):
                 p.setPen(QPen(INK, max(1.0, d.line_width_pt * PT_TO_MM * s)))
                 p.drawLine(QPointF(r.left(), r.top()), QPointF(r.right(), r.bottom()))
             elif d.kind == "caption":
-                self._text(p, r, d.text, 6.5, "left", top=True)
+                self._text(p, r, d.text, 6.5, "left", top=True, min_px=CAPTION_MIN_PX, colour=CAPTION_INK)
             elif d.kind == "text":
                 self._text(p, r, d.text, d.font_pt, d.align, vertical=d.vertical)
         for kb in self.model.kind_boxes:
@@ -597,6 +600,7 @@ class FormCanvas(QWidget):
         top: bool = False,
         vertical: bool = False,
         colour: QColor = INK,
+        min_px: int = 5,
     ) -> None:
         font = QFont(self.font_family)
         px = size_pt * PT_TO_MM * PX_PER_MM * self.zoom
@@ -605,7 +609,7 @@ class FormCanvas(QWidget):
             px = min(px, r.height() / max(1, len(text)))
             text = "\n".join(text)
             lines = text.split("\n")
-        font.setPixelSize(max(5, round(px)))
+        font.setPixelSize(max(min_px, round(px)))
         p.setFont(font)
         metrics = p.fontMetrics()
         widest = max((metrics.horizontalAdvance(line) for line in lines), default=0)
