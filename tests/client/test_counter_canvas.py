@@ -148,14 +148,19 @@ def test_tints_and_the_scan_crop_on_hover(qtbot: QtBot, form: MoveInForm) -> Non
     editor = town.editor
     QApplication.sendEvent(editor, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
     assert canvas.crop_view.isVisible() and canvas.crop_key == "old_address.town"
-    pixmap = canvas.crop_view.pixmap()
+    pixmap = canvas.crop_image.pixmap()
     assert not pixmap.isNull() and pixmap.width() > pixmap.height()  # the address line of the scan
+    assert "転出証明書" in canvas.crop_text.text() and "確度 高" in canvas.crop_text.text()
     canvas.grab().save(str(SHOTS / "madoguchi_canvas_crop.png"))
     QApplication.sendEvent(editor, QEvent(QEvent.Type.Leave))
     assert not canvas.crop_view.isVisible()
     # keyboard only: the focus shows the crop too
     focus(qtbot, name.editor)
     assert canvas.crop_view.isVisible() and canvas.crop_key == "persons.0.family_name"
+    new_town = form.fields["new_address.town"]
+    focus(qtbot, new_town.editor)
+    assert "転出先" in canvas.crop_text.text() and "要確認" in canvas.crop_text.text()
+    focus(qtbot, name.editor)
     qtbot.keyClick(name.editor, Qt.Key.Key_End)
     qtbot.keyClicks(name.editor, "x")
     assert name.tint is None and name.crop is not None  # confirmed by the clerk; the crop stays to compare

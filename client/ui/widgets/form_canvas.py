@@ -33,7 +33,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from client.core.canvas import CHECKED, TINT_LABELS, CanvasField, CanvasModel, Rect, Tint, tint_for
 from client.core.kanji.glyphs import has_variation_selector, text_image
@@ -269,7 +269,7 @@ class BoxField:
     def set_errors(self, messages: Sequence[str]) -> None:
         self.errors = list(messages)
         self.error.show_messages(messages)
-        self.editor.setToolTip("\n".join([self.spec.label, *messages, *self._fill_lines()]))
+        self.editor.setToolTip("\n".join([self.spec.label, *messages, *self.fill_lines()]))
         self.canvas.update()
 
     # -- machine fill --------------------------------------------------------------------------
@@ -283,7 +283,7 @@ class BoxField:
         self.tint = tint_for(confidence) if confidence is not None else None
         self.crop = crop
         self.note = note
-        self.editor.setToolTip("\n".join([self.spec.label, *self.errors, *self._fill_lines()]))
+        self.editor.setToolTip("\n".join([self.spec.label, *self.errors, *self.fill_lines()]))
         self._paint_background()
 
     def clear_fill(self) -> None:
@@ -298,7 +298,7 @@ class BoxField:
             self.tint = None
             self._paint_background()
 
-    def _fill_lines(self) -> list[str]:
+    def fill_lines(self) -> list[str]:
         lines = []
         if self.source:
             how = TINT_LABELS[self.tint] if self.tint else "入力済み"
@@ -345,9 +345,20 @@ class FormCanvas(QWidget):
         self.fields: dict[str, BoxField] = {}
         self.handles: list[QWidget] = []
         self.font_family = paper_font_family()
-        self.crop_view = QLabel(self)
-        self.crop_view.setStyleSheet("background: white; border: 2px solid #1e64dc; padding: 2px;")
+        # the scan crop of the field under the mouse or the focus, with where it came from
+        self.crop_view = QFrame(self)
+        self.crop_view.setObjectName("crop")
+        self.crop_view.setStyleSheet("#crop { background: white; border: 2px solid #1e64dc; }")
         self.crop_view.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.crop_image = QLabel(self.crop_view)
+        self.crop_text = QLabel(self.crop_view)
+        self.crop_text.setStyleSheet("color: #333; font-size: 9pt;")
+        self.crop_text.setWordWrap(True)
+        box = QVBoxLayout(self.crop_view)
+        box.setContentsMargins(3, 3, 3, 3)
+        box.setSpacing(2)
+        box.addWidget(self.crop_image)
+        box.addWidget(self.crop_text)
         self.crop_view.hide()
         self.crop_key: str | None = None
         self._hovered: str | None = None
@@ -492,8 +503,9 @@ class FormCanvas(QWidget):
         pixmap = QPixmap.fromImage(field.crop)
         if pixmap.width() > CROP_MAX_PX:
             pixmap = pixmap.scaledToWidth(CROP_MAX_PX, Qt.TransformationMode.SmoothTransformation)
-        self.crop_view.setPixmap(pixmap)
-        self.crop_view.setToolTip(field.source or "")
+        self.crop_image.setPixmap(pixmap)
+        self.crop_text.setText("\n".join(field.fill_lines()))
+        self.crop_text.setMaximumWidth(max(pixmap.width(), 240))
         self.crop_view.adjustSize()
         self.crop_key = key
         self._place_crop()
