@@ -325,3 +325,20 @@ def test_every_procedure_and_a_household_on_two_sheets(qtbot: QtBot, form: MoveI
     assert notice is not None, form.form_error.text()
     assert notice.kind is MovementKind.move_out and notice.destination.municipality == "千代田区"
     form.grab().save(str(SHOTS / "madoguchi_canvas_move_out.png"))
+
+
+def test_a_long_session_does_not_run_out_of_none(qtbot: QtBot, form: MoveInForm) -> None:
+    """PySide6 6.12 on CPython 3.11 drops a reference to None per void Qt call (hundreds per Tab on
+    the canvas); without keep_none_alive() the process died with none_dealloc after ~45 Tabs."""
+    import sys
+
+    from client.app.main import NONE_BALLAST
+
+    focus(qtbot, form.fields["notified_on"].editor)
+    before = sys.getrefcount(None)
+    for _ in range(300):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is not None
+    if sys.version_info < (3, 12):
+        assert sys.getrefcount(None) > NONE_BALLAST // 2
+        assert before - sys.getrefcount(None) < NONE_BALLAST // 1000

@@ -253,7 +253,7 @@ class BoxField:
     def set_text(self, value: str) -> None:
         editor = self.editor
         if isinstance(editor, QComboBox):
-            idx = editor.findData(value if value != "" else None)
+            idx = editor.findData(value)
             if idx < 0 and value:
                 idx = editor.findText(value)
             if idx >= 0 and not (editor.isEditable() and value == ""):
