@@ -24,9 +24,9 @@ from shared.text.wareki import format_wareki
 
 from .image import ImageSource
 from .mapping import to_movement_notice
-from .pipeline import FieldResult, OcrResult, read_document
+from .pipeline import FieldResult, OcrResult, read_document, reference_features, shared_engines
 from .routing import Engines
-from .templates import TemplateStore
+from .templates import TemplateStore, default_store
 
 DOC_LABELS = {
     "move_out_certificate": "転出証明書",
@@ -139,3 +139,18 @@ def read_for_canvas(
 ) -> CanvasFill:
     """Read one page and give its canvas values (raises ``ScanProblem`` with a Japanese message)."""
     return canvas_fill(read_document(source, store=store, engine=engine, keep_aligned=True))
+
+
+def warm_up() -> int:
+    """Load what the first 読取 would otherwise wait for — the templates, every routed engine and
+    the reference features of each layout family — on a worker thread when the counter opens.
+    Returns the number of layout families prepared."""
+    store = default_store()
+    engines = shared_engines()
+    routing = engines.routing
+    for engine_id in {routing.default, routing.issuer, *routing.types.values()}:
+        engines.get(engine_id)
+    families = store.families()
+    for members in families.values():
+        reference_features(members[0])
+    return len(families)

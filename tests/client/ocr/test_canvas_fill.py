@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from client.core.canvas import build_canvas, notice_layout
-from client.core.ocr.canvas_fill import REVIEW_CAP, CanvasFill, canvas_fill, read_for_canvas
+from client.core.ocr.canvas_fill import REVIEW_CAP, CanvasFill, canvas_fill, read_for_canvas, warm_up
 from client.core.ocr.pipeline import FieldResult, OcrResult, shared_engines
 from client.core.ocr.templates import TemplateStore
 from shared.schemas.ocr_template import Box, ZoneType
@@ -47,6 +47,11 @@ def test_confidences_and_crops(move_out: CanvasFill) -> None:
     assert (
         move_out.crops["old_address.town"] is move_out.crops["old_address.prefecture"]
     )  # one zone, one crop
+
+
+def test_warm_up_prepares_every_layout_family(store: TemplateStore) -> None:
+    """What the counter loads on a worker thread when it opens, so the first 読取 does not wait."""
+    assert warm_up() == len(store.families()) > 0
 
 
 def test_residence_card_marks_a_foreign_resident(store: TemplateStore) -> None:
