@@ -148,6 +148,23 @@ EXPECTED_DOCUMENTS: dict[MovementKind, tuple[str, ...]] = {
     MovementKind.household_merge: ("identity",),
     MovementKind.ex_officio: (),
 }
+#: Boxes a procedure leaves empty (greyed on the canvas, still editable): the 転出先 is only for
+#: 転出, the 新住所 not for it; the 住民票コード column is printed 「転入のみ」.
+_MOVE_INS = (MovementKind.move_in, MovementKind.move_in_special)
+
+
+def unused_for(kind: str, key: str) -> bool:
+    """Whether the field ``key`` is one the procedure ``kind`` does not use (a hint, not a rule)."""
+    k = MovementKind(kind)
+    if key.startswith("destination."):
+        return k is not MovementKind.move_out
+    if key.startswith("new_address."):
+        return k is MovementKind.move_out
+    if key.endswith(".resident_code") and key.startswith("persons."):
+        return k not in _MOVE_INS
+    return False
+
+
 KIND_CHOICES: tuple[Choice, ...] = tuple((MOVEMENT_KIND_LABELS[k], k.value) for k in MovementKind)
 
 

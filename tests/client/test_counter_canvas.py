@@ -108,6 +108,7 @@ def test_move_in_from_a_scan_to_submission_by_keyboard(qtbot: QtBot, form: MoveI
     assert form.fields["old_address.municipality"].text() == "鶴田町"
     assert form.fields["new_address.town"].text() == "大手町六丁目"  # 転出先 → 新住所, to be confirmed
     assert form.fields["new_address.town"].tint == "check"
+    assert form.fields["destination.town"].text() == ""  # a 転入 leaves the 転出先 box empty
     SHOTS.mkdir(parents=True, exist_ok=True)
     form.grab().save(str(SHOTS / "madoguchi_canvas_scanned.png"))
 

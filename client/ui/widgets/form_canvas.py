@@ -22,6 +22,7 @@ from functools import cache
 from PIL.ImageQt import ImageQt
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QFontDatabase,
@@ -35,7 +36,16 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from client.core.canvas import CHECKED, TINT_LABELS, CanvasField, CanvasModel, Rect, Tint, tint_for
+from client.core.canvas import (
+    CHECKED,
+    TINT_LABELS,
+    CanvasField,
+    CanvasModel,
+    Rect,
+    Tint,
+    tint_for,
+    unused_for,
+)
 from client.core.kanji.glyphs import has_variation_selector, text_image
 from client.core.reception import wareki_hint
 
@@ -50,6 +60,8 @@ TINTS: dict[Tint, QColor] = {
     "low": QColor(255, 208, 200),
 }
 ERROR_COLOUR = QColor(176, 0, 32)
+#: A box the chosen procedure does not use: light grey hatching (still editable).
+UNUSED_BRUSH = QBrush(QColor(200, 200, 200), Qt.BrushStyle.BDiagPattern)
 FOCUS_COLOUR = QColor(30, 100, 220)
 DESK_COLOUR = QColor(200, 204, 210)
 INK = QColor(40, 40, 40)
@@ -591,6 +603,8 @@ class FormCanvas(QWidget):
             r = self.rect_px(field.spec.rect)
             if field.tint is not None:
                 p.fillRect(r, TINTS[field.tint])
+            elif self.kind and unused_for(self.kind, key) and not field.text():
+                p.fillRect(r, UNUSED_BRUSH)
             if field.errors:
                 p.setPen(QPen(ERROR_COLOUR, 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
