@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 from .context import build_context
@@ -18,8 +19,29 @@ log = logging.getLogger(__name__)
 UI_FONTS = ["Noto Sans CJK JP", "IPAexGothic", "Yu Gothic UI", "Meiryo UI", "IPAmjMincho", "IPAmj明朝"]
 
 
+#: What :func:`keep_none_alive` adds to None's reference count (no session drops that many).
+NONE_BALLAST = 1 << 48
+
+
+def keep_none_alive() -> None:
+    """Work around PySide6 6.12 on CPython 3.11: every call of a Qt method returning nothing
+    (``setPen``, ``update``, ``setGeometry`` …) and every null pointer handed back (``lineEdit()`` of
+    a plain combo box, ``focusWidget()``) drops one reference to ``None`` that was never taken. The
+    counter screen paints hundreds of such calls per keystroke, so after a few dozen Tabs None's
+    count reaches zero and the process dies with "Fatal Python error: none_dealloc". CPython 3.12
+    made None immortal; on 3.11 its count is raised once so far that no session can exhaust it."""
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return
+    import ctypes
+
+    refcount = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt is the object's first field
+    if refcount.value < NONE_BALLAST:
+        refcount.value += NONE_BALLAST
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with a Japanese-capable font (imports Qt only here)."""
+    keep_none_alive()
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication
 

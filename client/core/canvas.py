@@ -40,8 +40,10 @@ EXTRA_HEAD_MM = 8.0
 
 V = TypeVar("V")
 FieldKind = Literal["text", "date", "choice", "editable_choice", "check"]
-Choice = tuple[str, str | None]
+Choice = tuple[str, str]
 
+#: A choice is (label, stored value); the empty choice stores "" — never None, because PySide6
+#: 6.12 on CPython 3.11 drops a reference to None each time it hands a None item value back.
 #: Japanese label of each last part of a raw key (shown in messages and to screen readers).
 PART_LABELS: dict[str, str] = {
     "kind": "届出の種類",
@@ -99,16 +101,16 @@ ADDRESS_LINE_1: tuple[tuple[str, float], ...] = (
 RELATIONSHIPS: tuple[Choice, ...] = tuple(
     (r, r) for r in ("世帯主", "妻", "夫", "子", "父", "母", "子の妻", "子の子", "同居人", "縁故者")
 )
-SEXES: tuple[Choice, ...] = (("（選択）", None), ("男", "1"), ("女", "2"))
+SEXES: tuple[Choice, ...] = (("（選択）", ""), ("男", "1"), ("女", "2"))
 RESIDENCE_CATEGORIES: tuple[Choice, ...] = (
-    ("", None),
+    ("", ""),
     ("中長期在留者", "mid_long_term"),
     ("特別永住者", "special_permanent"),
     ("一時庇護許可者", "temporary_refuge"),
     ("仮滞在許可者", "provisional_stay"),
     ("経過滞在者", "transitional_stay"),
 )
-FOREIGN: tuple[Choice, ...] = (("日本人", None), ("外国人", "1"))
+FOREIGN: tuple[Choice, ...] = (("日本人", ""), ("外国人", "1"))
 CHECKED = "1"
 
 #: The 欄外 band: items of a 異動者 the paper form does not print, with their widths (mm).
@@ -146,6 +148,23 @@ EXPECTED_DOCUMENTS: dict[MovementKind, tuple[str, ...]] = {
     MovementKind.household_merge: ("identity",),
     MovementKind.ex_officio: (),
 }
+#: Boxes a procedure leaves empty (greyed on the canvas, still editable): the 転出先 is only for
+#: 転出, the 新住所 not for it; the 住民票コード column is printed 「転入のみ」.
+_MOVE_INS = (MovementKind.move_in, MovementKind.move_in_special)
+
+
+def unused_for(kind: str, key: str) -> bool:
+    """Whether the field ``key`` is one the procedure ``kind`` does not use (a hint, not a rule)."""
+    k = MovementKind(kind)
+    if key.startswith("destination."):
+        return k is not MovementKind.move_out
+    if key.startswith("new_address."):
+        return k is MovementKind.move_out
+    if key.endswith(".resident_code") and key.startswith("persons."):
+        return k not in _MOVE_INS
+    return False
+
+
 KIND_CHOICES: tuple[Choice, ...] = tuple((MOVEMENT_KIND_LABELS[k], k.value) for k in MovementKind)
 
 
@@ -312,7 +331,7 @@ def _fields_of(pf: PrintField, rect: Rect, prefix: str, person: int | None) -> l
         if last == "sex":
             choices = SEXES
         elif last != "standing":
-            choices = (("", None), *choices)
+            choices = (("", ""), *choices)
         return [make(pf.source, inner, "choice", choices=choices, align=pf.align)]
     if last == "relationship":
         return [make(pf.source, inner, "editable_choice", choices=RELATIONSHIPS, align=pf.align)]

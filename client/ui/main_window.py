@@ -28,6 +28,14 @@ from .supervisor.panel import SupervisorPanel
 from .worker import error_text, run_in_background
 
 
+def warm_up_reading() -> int:
+    """On a worker thread: load the OCR templates and engines before the first 読取 (imported here
+    so the window starts without OpenCV and the engines)."""
+    from client.core.ocr.canvas_fill import warm_up
+
+    return warm_up()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +151,8 @@ class MainWindow(QMainWindow):
             )
             # After the window is up (the user has logged in): offer the draft of a killed session.
             QTimer.singleShot(0, self.offer_draft)
+            # Load the OCR templates and engines now, so the first 読取 does not wait for them.
+            run_in_background(warm_up_reading, on_result=lambda _n: None, on_error=lambda _e: None)
             return self.counter
         if mode is StationMode.supervisor:
             return SupervisorPanel(self.ctx)

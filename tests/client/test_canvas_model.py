@@ -16,6 +16,7 @@ from client.core.canvas import (
     notice_layout,
     person_keys,
     tint_for,
+    unused_for,
 )
 from client.core.reception import NoticeInvalid, build_notice
 from shared.models.movement_notice import Address
@@ -164,3 +165,12 @@ def test_flatten_move_person_and_tints() -> None:
         "low",
         "low",
     ]
+
+
+def test_boxes_a_procedure_does_not_use() -> None:
+    """転出先 only for 転出, 新住所 not for it, 住民票コード only for 転入 and 特例転入 (grey hints)."""
+    assert unused_for("move_in", "destination.town") and not unused_for("move_out", "destination.town")
+    assert unused_for("move_out", "new_address.town") and not unused_for("move_within", "new_address.town")
+    assert not unused_for("move_in_special", "persons.0.resident_code")
+    assert unused_for("move_within", "persons.2.resident_code")
+    assert not unused_for("ex_officio", "persons.0.family_name")

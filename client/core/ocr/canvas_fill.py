@@ -3,7 +3,7 @@
 :func:`canvas_fill` turns an :class:`~client.core.ocr.pipeline.OcrResult` into what
 ``MoveInForm.fill`` takes: each value under the raw key of its canvas field (``persons.0.family_name``,
 ``old_address.town``), the confidence of the zone it came from, the zone's crop of the aligned page
-as PNG bytes, and the pipeline's remark (unreadable, variant kanji folded …) per key. Dates are
+as image bytes (PPM), and the pipeline's remark (unreadable, variant kanji folded …) per key. Dates are
 given in 和暦 as the clerk reads them. A zone read but not validated (a wrong check digit) is not
 dropped: its text goes in with confidence 0 and the reason, so the clerk corrects it in place.
 
@@ -24,9 +24,9 @@ from shared.text.wareki import format_wareki
 
 from .image import ImageSource
 from .mapping import to_movement_notice
-from .pipeline import FieldResult, OcrResult, read_document
+from .pipeline import FieldResult, OcrResult, read_document, reference_features, shared_engines
 from .routing import Engines
-from .templates import TemplateStore
+from .templates import TemplateStore, default_store
 
 DOC_LABELS = {
     "move_out_certificate": "転出証明書",
@@ -87,9 +87,11 @@ def _crop(aligned: np.ndarray | None, f: FieldResult) -> bytes | None:
         crop = cv2.resize(
             crop, (CROP_MAX_WIDTH, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_AREA
         )
+    # PPM: no compression to pay for on either side (Qt reads it natively); the crop lives only
+    # as long as the reception on screen.
     bgr = cv2.cvtColor(crop, cv2.COLOR_RGB2BGR)
-    ok, png = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    return png.tobytes() if ok else None
+    ok, encoded = cv2.imencode(".ppm", bgr)
+    return encoded.tobytes() if ok else None
 
 
 def canvas_fill(result: OcrResult) -> CanvasFill:
@@ -137,3 +139,18 @@ def read_for_canvas(
 ) -> CanvasFill:
     """Read one page and give its canvas values (raises ``ScanProblem`` with a Japanese message)."""
     return canvas_fill(read_document(source, store=store, engine=engine, keep_aligned=True))
+
+
+def warm_up() -> int:
+    """Load what the first 読取 would otherwise wait for — the templates, every routed engine and
+    the reference features of each layout family — on a worker thread when the counter opens.
+    Returns the number of layout families prepared."""
+    store = default_store()
+    engines = shared_engines()
+    routing = engines.routing
+    for engine_id in {routing.default, routing.issuer, *routing.types.values()}:
+        engines.get(engine_id)
+    families = store.families()
+    for members in families.values():
+        reference_features(members[0])
+    return len(families)

@@ -462,6 +462,7 @@ class MoveInForm(QWidget):
         crops = crops or {}
         notes = notes or {}
         skipped: list[str] = []
+        decoded: dict[int, QImage] = {}
         self._loading = True
         try:
             if values.get("kind"):
@@ -485,8 +486,9 @@ class MoveInForm(QWidget):
                     continue
                 field.set_text(value)
                 crop = crops.get(key)
-                image = QImage.fromData(crop) if isinstance(crop, bytes) else crop
-                field.set_filled(source, confidences.get(key), image, notes.get(key))
+                if isinstance(crop, bytes):  # one decode per image (an address's parts share one)
+                    crop = decoded.setdefault(id(crop), QImage.fromData(crop))
+                field.set_filled(source, confidences.get(key), crop, notes.get(key))
         finally:
             self._loading = False
         self.edited.emit()
@@ -685,8 +687,8 @@ class MoveInForm(QWidget):
 
     def paste_reading(self, reading: Any) -> list[str]:
         """Put one read page (:class:`client.core.ocr.canvas_fill.CanvasFill`) into the canvas: a
-        second resident's document goes to the next 異動者; for 転入 the 転出証明書's 転出先 fills an
-        empty 新住所 (to be confirmed)."""
+        second resident's document goes to the next 異動者; for 転入 the 転出証明書's 転出先 goes to an
+        empty 新住所 (to be confirmed), not to the 転出先 box."""
         values = dict(reading.values)
         confidences = dict(reading.confidences)
         crops = dict(reading.crops)
@@ -706,14 +708,21 @@ class MoveInForm(QWidget):
                 confidences = move_person(confidences, 0, target)
                 crops = move_person(crops, 0, target)
                 notes = move_person(notes, 0, target)
-        new_empty = all(f.text() == "" for k, f in self.fields.items() if k.startswith("new_address."))
-        if self.kind() in MOVE_IN_KINDS and reading.doc_type == "move_out_certificate" and new_empty:
+        move_in = self.kind() in MOVE_IN_KINDS and reading.doc_type == "move_out_certificate"
+        if move_in:
+            # the 転出先 of the 転出証明書 is where the resident said they would live here: the
+            # 新住所 to confirm (a 転入 leaves the 転出先 box of the form empty)
+            new_empty = all(f.text() == "" for k, f in self.fields.items() if k.startswith("new_address."))
             for key in [k for k in values if k.startswith("destination.")]:
+                value, confidence = values.pop(key), confidences.pop(key, 0.0)
+                crop, _ = crops.pop(key, None), notes.pop(key, None)
+                if not new_empty:
+                    continue
                 new_key = "new_address." + key.removeprefix("destination.")
-                values[new_key] = values[key]
-                confidences[new_key] = min(confidences.get(key, 0.0), 0.84)
-                if key in crops:
-                    crops[new_key] = crops[key]
+                values[new_key] = value
+                confidences[new_key] = min(confidence, 0.84)
+                if crop is not None:
+                    crops[new_key] = crop
                 notes[new_key] = DESTINATION_NOTE
         return self.fill(values, reading.source, confidences, crops, notes)
 

@@ -22,6 +22,7 @@ from functools import cache
 from PIL.ImageQt import ImageQt
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QFontDatabase,
@@ -33,9 +34,18 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from client.core.canvas import CHECKED, TINT_LABELS, CanvasField, CanvasModel, Rect, Tint, tint_for
+from client.core.canvas import (
+    CHECKED,
+    TINT_LABELS,
+    CanvasField,
+    CanvasModel,
+    Rect,
+    Tint,
+    tint_for,
+    unused_for,
+)
 from client.core.kanji.glyphs import has_variation_selector, text_image
 from client.core.reception import wareki_hint
 
@@ -50,12 +60,17 @@ TINTS: dict[Tint, QColor] = {
     "low": QColor(255, 208, 200),
 }
 ERROR_COLOUR = QColor(176, 0, 32)
+#: A box the chosen procedure does not use: light grey hatching (still editable).
+UNUSED_BRUSH = QBrush(QColor(200, 200, 200), Qt.BrushStyle.BDiagPattern)
 FOCUS_COLOUR = QColor(30, 100, 220)
 DESK_COLOUR = QColor(200, 204, 210)
 INK = QColor(40, 40, 40)
 #: Largest editor height (mm): a tall box gets a line-sized editor, not a giant one.
 MAX_EDITOR_MM = 10.0
 CROP_MAX_PX = 560
+#: Captions print at 6.5 pt; on screen they stay legible whatever the zoom.
+CAPTION_MIN_PX = 9
+CAPTION_INK = QColor(70, 70, 90)
 
 
 @cache
@@ -172,6 +187,12 @@ class BoxField:
         self.spec = spec
         self.canvas = canvas
         self.editor: QWidget = self._make_editor(spec, canvas)
+        # asked once: PySide6 mis-counts the None that lineEdit() returns for a plain combo box,
+        # which crashes the interpreter at exit when asked on every focus change
+        editor = self.editor
+        self.line: QLineEdit | None = (
+            editor.lineEdit() if isinstance(editor, QComboBox) and editor.isEditable() else None
+        )
         self.editor.setAccessibleName(spec.label)
         self.editor.setToolTip(spec.label)
         self.hint: QLabel | None = None
@@ -244,7 +265,7 @@ class BoxField:
     def set_text(self, value: str) -> None:
         editor = self.editor
         if isinstance(editor, QComboBox):
-            idx = editor.findData(value if value != "" else None)
+            idx = editor.findData(value)
             if idx < 0 and value:
                 idx = editor.findText(value)
             if idx >= 0 and not (editor.isEditable() and value == ""):
@@ -260,7 +281,7 @@ class BoxField:
     def set_errors(self, messages: Sequence[str]) -> None:
         self.errors = list(messages)
         self.error.show_messages(messages)
-        self.editor.setToolTip("\n".join([self.spec.label, *messages, *self._fill_lines()]))
+        self.editor.setToolTip("\n".join([self.spec.label, *messages, *self.fill_lines()]))
         self.canvas.update()
 
     # -- machine fill --------------------------------------------------------------------------
@@ -274,7 +295,7 @@ class BoxField:
         self.tint = tint_for(confidence) if confidence is not None else None
         self.crop = crop
         self.note = note
-        self.editor.setToolTip("\n".join([self.spec.label, *self.errors, *self._fill_lines()]))
+        self.editor.setToolTip("\n".join([self.spec.label, *self.errors, *self.fill_lines()]))
         self._paint_background()
 
     def clear_fill(self) -> None:
@@ -289,7 +310,7 @@ class BoxField:
             self.tint = None
             self._paint_background()
 
-    def _fill_lines(self) -> list[str]:
+    def fill_lines(self) -> list[str]:
         lines = []
         if self.source:
             how = TINT_LABELS[self.tint] if self.tint else "入力済み"
@@ -336,9 +357,20 @@ class FormCanvas(QWidget):
         self.fields: dict[str, BoxField] = {}
         self.handles: list[QWidget] = []
         self.font_family = paper_font_family()
-        self.crop_view = QLabel(self)
-        self.crop_view.setStyleSheet("background: white; border: 2px solid #1e64dc; padding: 2px;")
+        # the scan crop of the field under the mouse or the focus, with where it came from
+        self.crop_view = QFrame(self)
+        self.crop_view.setObjectName("crop")
+        self.crop_view.setStyleSheet("#crop { background: white; border: 2px solid #1e64dc; }")
         self.crop_view.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.crop_image = QLabel(self.crop_view)
+        self.crop_text = QLabel(self.crop_view)
+        self.crop_text.setStyleSheet("color: #333; font-size: 9pt;")
+        self.crop_text.setWordWrap(True)
+        box = QVBoxLayout(self.crop_view)
+        box.setContentsMargins(3, 3, 3, 3)
+        box.setSpacing(2)
+        box.addWidget(self.crop_image)
+        box.addWidget(self.crop_text)
         self.crop_view.hide()
         self.crop_key: str | None = None
         self._hovered: str | None = None
@@ -389,7 +421,7 @@ class FormCanvas(QWidget):
             editor.textEdited.connect(edited)
         elif isinstance(editor, QComboBox):
             editor.activated.connect(edited)
-            line = editor.lineEdit()
+            line = editor.lineEdit() if editor.isEditable() else None
             if line is not None:
                 line.textEdited.connect(edited)
                 line.installEventFilter(self)
@@ -469,7 +501,7 @@ class FormCanvas(QWidget):
     def key_of(self, widget: QObject) -> str | None:
         for key, field in self.fields.items():
             editor = field.editor
-            if widget is editor or (isinstance(editor, QComboBox) and widget is editor.lineEdit()):
+            if widget is editor or (field.line is not None and widget is field.line):
                 return key
         return None
 
@@ -483,8 +515,9 @@ class FormCanvas(QWidget):
         pixmap = QPixmap.fromImage(field.crop)
         if pixmap.width() > CROP_MAX_PX:
             pixmap = pixmap.scaledToWidth(CROP_MAX_PX, Qt.TransformationMode.SmoothTransformation)
-        self.crop_view.setPixmap(pixmap)
-        self.crop_view.setToolTip(field.source or "")
+        self.crop_image.setPixmap(pixmap)
+        self.crop_text.setText("\n".join(field.fill_lines()))
+        self.crop_text.setMaximumWidth(max(pixmap.width(), 240))
         self.crop_view.adjustSize()
         self.crop_key = key
         self._place_crop()
@@ -535,8 +568,7 @@ class FormCanvas(QWidget):
     def focus_key(self) -> str | None:
         for key, field in self.fields.items():
             editor = field.editor
-            line = editor.lineEdit() if isinstance(editor, QComboBox) else None
-            if editor.hasFocus() or (line is not None and line.hasFocus()):
+            if editor.hasFocus() or (field.line is not None and field.line.hasFocus()):
                 return key
         return None
 
@@ -560,7 +592,7 @@ class FormCanvas(QWidget):
                 p.setPen(QPen(INK, max(1.0, d.line_width_pt * PT_TO_MM * s)))
                 p.drawLine(QPointF(r.left(), r.top()), QPointF(r.right(), r.bottom()))
             elif d.kind == "caption":
-                self._text(p, r, d.text, 6.5, "left", top=True)
+                self._text(p, r, d.text, 6.5, "left", top=True, min_px=CAPTION_MIN_PX, colour=CAPTION_INK)
             elif d.kind == "text":
                 self._text(p, r, d.text, d.font_pt, d.align, vertical=d.vertical)
         for kb in self.model.kind_boxes:
@@ -571,6 +603,8 @@ class FormCanvas(QWidget):
             r = self.rect_px(field.spec.rect)
             if field.tint is not None:
                 p.fillRect(r, TINTS[field.tint])
+            elif self.kind and unused_for(self.kind, key) and not field.text():
+                p.fillRect(r, UNUSED_BRUSH)
             if field.errors:
                 p.setPen(QPen(ERROR_COLOUR, 2))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
@@ -592,6 +626,7 @@ class FormCanvas(QWidget):
         top: bool = False,
         vertical: bool = False,
         colour: QColor = INK,
+        min_px: int = 5,
     ) -> None:
         font = QFont(self.font_family)
         px = size_pt * PT_TO_MM * PX_PER_MM * self.zoom
@@ -600,7 +635,7 @@ class FormCanvas(QWidget):
             px = min(px, r.height() / max(1, len(text)))
             text = "\n".join(text)
             lines = text.split("\n")
-        font.setPixelSize(max(5, round(px)))
+        font.setPixelSize(max(min_px, round(px)))
         p.setFont(font)
         metrics = p.fontMetrics()
         widest = max((metrics.horizontalAdvance(line) for line in lines), default=0)
