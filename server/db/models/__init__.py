@@ -12,6 +12,7 @@ from server.db.models._base import Base, UTCDateTime, utcnow
 from server.db.models._eform_application import Application
 from server.db.models._eform_attachment import ApplicationFile
 from server.db.models._eform_procedure import Procedure
+from server.db.models._eform_signature import ApplicationSignature
 from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
 from server.db.models._mail_outbox import OutboxMail
@@ -40,6 +41,7 @@ __all__ = [
     "MUNICIPAL_TABLES",
     "Application",
     "ApplicationFile",
+    "ApplicationSignature",
     "Attachment",
     "AuditEvent",
     "AuditHead",

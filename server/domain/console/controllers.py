@@ -30,6 +30,7 @@ from server.domain.console.export import Row, columns_of, to_csv
 from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
+from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
 from server.domain.portal.controllers import PAYMENT_LABELS
 from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf
@@ -196,6 +197,7 @@ async def application_detail(
         definition = services.definition_of(row)
         files = await services.files_of(session, app)
         pays = await payments.payments_of(session, app)
+        signatures = [s for s in await jpki.signatures_of(session, app) if s.state != "pending"]
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
         await audit.record(
             session,
@@ -213,6 +215,7 @@ async def application_detail(
         summary=summary_of(definition, checked.values, {str(f.id): f for f in files}),
         files=files,
         payments=pays,
+        signatures=signatures,
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
     )

@@ -30,6 +30,7 @@ from server.domain.accounts.guards import request_client_ip
 from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
+from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
 from server.domain.portal import account_pages, postal
 from server.domain.portal import accounts as resident_accounts
@@ -471,6 +472,13 @@ async def submit(
     async with db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
+        if (
+            definition.jpki_required
+            and app.status == ApplicationStatus.draft
+            and F.validate(definition, dict(app.values or {}), app.sealed or {}).ok
+            and await jpki.valid_signature(session, app, row) is None
+        ):
+            return Redirect(f"{_app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
         checked = await services.submit(session, settings, app, row)
         if not checked.ok:
             files = {str(f.id): f for f in await services.files_of(session, app)}
@@ -636,6 +644,8 @@ def html_error(request: Req, exc: Exception) -> Response[Any]:
     return page("portal/error.html", {**site, "message": message}, status=status, user_agent=_ua(request))
 
 
+from server.domain.portal import signing  # noqa: E402  (uses the helpers above)
+
 portal_router = Router(
     path="/portal/{lg_code:str}",
     route_handlers=[
@@ -651,6 +661,7 @@ portal_router = Router(
         form_post,
         confirm_page,
         submit,
+        *signing.route_handlers,
         status_page,
         withdraw,
         pay_page,
