@@ -207,8 +207,8 @@ async def sandbox_page(
     site = await C._site(db, lg_code)
     plugin = _sandbox(settings)
     async with db.tenant(site["lg_code"]) as session:
-        app, _row, _definition, secret = await C._load(db, site, request, app_id, session)
-        values = dict(app.values or {})
+        app, _row, definition, secret = await C._load(db, site, request, app_id, session)
+        values = F.validate(definition, dict(app.values or {}), app.sealed or {}).values
     if plugin.pending(tx[:200]) is None:
         raise NotFound("署名の手続きが見つかりません。もう一度「署名する」からやり直してください。")
     ctx = {
