@@ -37,6 +37,7 @@ async def _api(settings) -> Api:
     (folder / "jpki-test.yaml").write_text(PROCEDURE, encoding="utf-8")
     async with api.db.tenant(DEMO_LG_CODE) as session:
         await services.import_procedures(session, DEMO_LG_CODE, folder=folder)
+        await services.import_procedures(session, DEMO_LG_CODE)
     return api
 
 
@@ -209,3 +210,42 @@ async def test_uploaded_p7s_over_the_downloaded_data(data_dir, pki):
         assert r.headers["location"].endswith("?done=1")
     finally:
         await api.close()
+
+
+async def test_hostile_and_stale_requests_get_japanese_answers(japi):
+    res = await confirmed(japi)
+    # No CSRF token: refused, nothing opened.
+    r = await res.http.post(res.app_url + "/sign/start", data={})
+    assert r.status_code == 403 and "有効期限が切れました" in r.text
+    # A made-up transaction on the return URL or the sandbox page.
+    r = await res.http.get(res.app_url + "/sign/return", params={"tx": "nope"})
+    assert r.status_code == 404 and "署名の手続きが見つかりません" in r.text
+    r = await res.http.get(res.app_url + "/sign/sandbox", params={"tx": "nope"})
+    assert r.status_code == 404 and "署名の手続きが見つかりません" in r.text
+    r = await res.http.post(res.app_url + "/sign/sandbox", data={"csrf": res.csrf, "tx": "x" * 5000})
+    assert r.status_code == 503 and "やり直してください" in r.text
+    # Another browser without the application's cookie sees nothing.
+    stranger = japi.client("203.0.113.50")
+    r = await stranger.get(res.app_url + "/sign")
+    assert r.status_code == 404
+    r = await stranger.get(res.app_url + "/sign/data")
+    assert r.status_code == 404
+    # A transaction is used once: replaying the return URL does not sign twice.
+    r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
+    page = await res.http.get(r.headers["location"])
+    tx = re.search(r'name="tx" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = await res.http.post(
+        res.app_url + "/sign/sandbox", data={"csrf": res.csrf, "tx": tx, "gender": "9", **VALUES}
+    )
+    back = r.headers["location"]
+    assert (await res.http.get(back)).status_code == 303
+    r = await res.http.get(back)
+    assert r.status_code == 404
+    async with japi.db.tenant(DEMO_LG_CODE) as session:
+        sig = (await session.execute(sa.select(ApplicationSignature))).scalar_one()
+        assert sig.state == "valid" and sig.four_info["gender_label"] == "その他"  # bad code → 3
+    # A procedure without jpki_required has no 署名 step.
+    other = Resident(japi)
+    await other.start("juminhyo")
+    r = await other.http.get(other.app_url + "/sign")
+    assert r.status_code == 303 and r.headers["location"].endswith(str(other.app_id))
