@@ -25,6 +25,7 @@ Steps, in order (each failure is a :class:`SignatureRejected` with a stable code
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -115,7 +116,7 @@ def rejected(code: str, detail: str | None = None) -> SignatureRejected:
 
 @dataclass(frozen=True)
 class Trust:
-    """Trust anchors and the revocation source, from the settings (see ``load_trust``)."""
+    """Trust anchors and the revocation source, from the settings (``services.trust_for``)."""
 
     anchors: list[bytes]
     revocation: Revocation = "crl"
@@ -201,8 +202,6 @@ def _parse(cms_der: bytes, content: bytes) -> _Parsed:
     if b"-----BEGIN" in cms_der[:64]:
         try:
             body = b"".join(line for line in cms_der.splitlines() if line and not line.startswith(b"-----"))
-            import base64
-
             cms_der = base64.b64decode(body, validate=True)
         except ValueError:
             raise rejected("jpki.malformed") from None

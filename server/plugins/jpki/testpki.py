@@ -140,7 +140,7 @@ def make_crl(ca: Issued, revoked: list[x509.Certificate] = (), *, next_update_da
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.cert.subject)
-        .last_update(now - timedelta(minutes=5))
+        .last_update(min(now - timedelta(minutes=5), now + timedelta(days=next_update_days - 1)))
         .next_update(now + timedelta(days=next_update_days))
         .add_extension(x509.CRLNumber(1), critical=False)
         .add_extension(

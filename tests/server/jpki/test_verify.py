@@ -89,6 +89,14 @@ async def test_missing_crl_is_refused_not_passed(pki):
     assert await rejected_code(sig(pki.signer, pki), CONTENT, t) == "jpki.revocation_unknown"
 
 
+async def test_stale_crl_is_refused(pki):
+    stale = [T.make_crl(pki.intermediate, [], next_update_days=-1), T.make_crl(pki.root, [])]
+    assert (
+        await rejected_code(sig(pki.signer, pki), CONTENT, trust(pki, crls=stale))
+        == "jpki.revocation_unknown"
+    )
+
+
 async def test_revocation_none_passes_a_revoked_certificate(pki):
     """``none`` is for trials only: documented as such, and this shows why."""
     result = await V.verify(sig(pki.revoked, pki), CONTENT, trust(pki, "none"))
