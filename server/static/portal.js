@@ -87,6 +87,7 @@
           if (address) address.value = c.address;
           p.textContent = c.name + "（" + c.address + "）を入れました。違う場合は直接直してください。";
           status.appendChild(p);
+          if (res.body.notice) { var n = document.createElement("p"); n.className = "help"; n.textContent = res.body.notice; status.appendChild(n); }
           if (c.closed) { var w = document.createElement("p"); w.className = "error-text"; w.textContent = "この法人番号の法人は登記記録が閉鎖されています。番号を確認してください。"; status.appendChild(w); }
         } else {
           p.className = "error-text";

@@ -15,6 +15,11 @@ def lookup_plugin(settings: Settings) -> CorporateLookup:
     return registry.create(settings.corporate_lookup, settings)
 
 
+def notice(settings: Settings) -> str:
+    """The credit the configured service requires next to its data (empty for the sandbox)."""
+    return registry.get(settings.corporate_lookup).notice
+
+
 async def find(settings: Settings, text: str) -> Corporation:
     """The corporation of ``text`` (InvalidInput, NotFound or LookupUnavailable otherwise)."""
     number = normalize_corporate_number(text[:40])

@@ -404,7 +404,12 @@ async def _corporate_action(
         raw[f.name_field] = found.name
     if f.address_field:
         raw[f.address_field] = found.address
-    return {"path": name, "found": found, "error": corporate.CLOSED if found.closed else None}
+    return {
+        "path": name,
+        "found": found,
+        "error": corporate.CLOSED if found.closed else None,
+        "notice": corporate.notice(settings),
+    }
 
 
 @post(
@@ -753,7 +758,7 @@ async def corporate_lookup(number: FromPath[str], settings: NamedDependency[Sett
     """Name and head-office address of a 法人番号 from the configured lookup (国税庁 Web-API or
     sandbox). Errors: 422 wrong number, 404 not found, 503 service unreachable (Japanese message)."""
     found = await corporate.find(settings, number[:40])
-    return {"corporation": found.as_dict()}
+    return {"corporation": found.as_dict(), "notice": corporate.notice(settings)}
 
 
 route_handlers: list[Any] = [

@@ -5,7 +5,7 @@ address out (or None when no corporation has that number). A service that cannot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from shared.errors import MadoguchiError
 from shared.plugins import Plugin, Registry
@@ -46,6 +46,9 @@ class Corporation:
 
 class CorporateLookup(Plugin):
     """What every 法人番号 lookup offers."""
+
+    #: A credit the service's terms require next to its data (shown with every result).
+    notice: ClassVar[str] = ""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -55,6 +55,11 @@ def parse(body: bytes, number: str) -> Corporation | None:
 class NtaLookup(CorporateLookup):
     plugin_id = "nta"
     label = "国税庁 法人番号システム Web-API"
+    # The Web-API's terms of use require this sentence wherever its data is shown.
+    notice = (
+        "このサービスは、国税庁法人番号システムのWeb-API機能を利用して取得した情報をもとに"
+        "作成しているが、サービスの内容は国税庁によって保証されたものではない。"
+    )
 
     def check(self) -> CheckResult:
         if self.settings.nta_application_id is None:

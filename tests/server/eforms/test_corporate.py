@@ -171,6 +171,7 @@ async def test_json_route_for_javascript(eapi):
     number = next(iter(CORPORATIONS))
     r = await http.get(f"/portal/api/corporate/{number}")
     assert r.status_code == 200 and r.json()["corporation"]["name"] == "株式会社しもつま見本商事"
+    assert r.json()["notice"] == ""  # the sandbox needs no credit
     r = await http.get("/portal/api/corporate/7000012050002")
     assert r.status_code == 404 and "見つかりませんでした" in r.json()["message"]
     r = await http.get("/portal/api/corporate/123")
@@ -188,6 +189,7 @@ async def test_portal_with_the_nta_adapter_down_keeps_what_was_typed(data_dir, n
         res = await _corporation_form(api)
         r = await res.post_form({**BASE, "corporate_number": NTA}, action="corporate:corporate_number")
         assert 'value="国税庁"' in r.text
+        assert "国税庁によって保証されたものではない" in r.text  # the credit the API's terms require
         nta_server.mode = "down"
         r = await res.post_form(
             {**BASE, "name": "手で入れた名称", "corporate_number": NTA}, action="corporate:corporate_number"
