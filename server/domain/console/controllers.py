@@ -216,6 +216,7 @@ async def application_detail(
         files=files,
         payments=pays,
         signatures=signatures,
+        signer_match=jpki.compare(signatures[0].four_info or {}, checked.values) if signatures else [],
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
     )

@@ -8,6 +8,7 @@ attempt writes an audit event (``application_sign_success`` / ``application_sign
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -249,6 +250,43 @@ async def require_signature(session: AsyncSession, app: Application, row: Proced
             code="jpki.signature_required",
         )
     return sig
+
+
+#: Form fields compared with the certificate's 4情報: 4情報 key → candidate field names.
+COMPARED = {
+    "name": ("name", "applicant_name"),
+    "birth_date": ("birth_date", "applicant_birth_date"),
+    "address": ("address", "applicant_address"),
+}
+COMPARED_LABELS = {"name": "氏名", "birth_date": "生年月日", "address": "住所"}
+
+
+def _plain(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def compare(four_info: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the resident typed against the signer certificate's 4情報, for staff to see.
+
+    Only top-level fields named like the 4情報 are compared; full-width / half-width forms and
+    spaces are ignored (NFKC). A difference is shown, not refused: the 住所 on the card may lag a
+    move, and a name may use characters the certificate writes differently (代替文字).
+    """
+    rows = []
+    for key, names in COMPARED.items():
+        typed = next((str(values[n]) for n in names if values.get(n)), None)
+        if typed is None or key not in four_info:
+            continue
+        cert = str(four_info[key])
+        rows.append(
+            {
+                "label": COMPARED_LABELS[key],
+                "typed": typed,
+                "cert": cert,
+                "match": _plain(typed) == _plain(cert),
+            }
+        )
+    return rows
 
 
 def summary(sig: ApplicationSignature) -> dict[str, Any]:

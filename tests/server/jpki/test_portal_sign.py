@@ -107,6 +107,18 @@ async def test_no_submission_without_a_signature_then_sign_and_submit(japi):
         and "茨城県下妻市本城町二丁目22番地" in r.text
     )
     assert "失効（CRL）" in r.text and sig.content_sha256 in r.text
+    assert "入力内容と証明書の基本4情報の照合" in r.text and "不一致" not in r.text
+
+
+async def test_console_flags_a_signer_whose_4info_differs_from_the_form(japi):
+    res = await confirmed(japi)
+    text = await sandbox_sign(res, address="東京都千代田区霞が関三丁目1番1号")
+    assert "電子署名を確認しました" in text  # a difference is shown to staff, not refused
+    r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    assert r.headers["location"].endswith("?done=1")
+    http, _ = await staff(japi)
+    page = (await http.get(f"/console/applications/{res.app_id}")).text
+    assert page.count("<strong>不一致</strong>") == 1 and "東京都千代田区霞が関三丁目1番1号" in page
 
 
 async def test_revoked_and_expired_test_certificates_are_refused_with_japanese_messages(japi):
