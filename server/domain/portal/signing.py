@@ -53,11 +53,12 @@ async def sign_page(
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
+            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
         valid = await jpki.valid_signature(session, app, row)
         attempts = await jpki.signatures_of(session, app)
-        amount = services.fee_of(
-            definition, F.validate(definition, dict(app.values or {}), app.sealed or {}).values
-        )
+        amount = services.fee_of(definition, checked.values)
     last = next((s for s in attempts if s.state != "pending"), None)
     error = (
         last.result.get("message")
@@ -95,6 +96,8 @@ async def sign_start(
         C._check_csrf(secret, form)
         if _not_signable(app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
+        if not F.validate(definition, dict(app.values or {}), app.sealed or {}).ok:
+            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
         back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
         target = await jpki.begin(session, settings, app, row, back)
     return Redirect(target, status_code=HTTP_303_SEE_OTHER)

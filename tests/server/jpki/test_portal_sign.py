@@ -256,6 +256,13 @@ async def test_hostile_and_stale_requests_get_japanese_answers(japi):
     async with japi.db.tenant(DEMO_LG_CODE) as session:
         sig = (await session.execute(sa.select(ApplicationSignature))).scalar_one()
         assert sig.state == "valid" and sig.four_info["gender_label"] == "その他"  # bad code → 3
+    # An incomplete application is not signed: back to the confirmation page (which shows the gaps).
+    r = await res.post_form({**VALUES, "address": ""}, action="save")  # 一時保存 renews the secret
+    res.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', r.text).group(1)  # type: ignore[union-attr]
+    r = await res.http.get(res.app_url + "/sign")
+    assert r.status_code == 303 and r.headers["location"].endswith("/confirm")
+    r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
+    assert r.status_code == 303 and r.headers["location"].endswith("/confirm")
     # A procedure without jpki_required has no 署名 step.
     other = Resident(japi)
     await other.start("juminhyo")
