@@ -545,6 +545,7 @@ async def status_page(
         app, _row, definition, secret = await _load(db, site, request, app_id, session)
         files = {str(f.id): f for f in await services.files_of(session, app)}
         pays = await payments.payments_of(session, app)
+        signed = next((s for s in await jpki.signatures_of(session, app) if s.state == "valid"), None)
     summary = None
     if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft):
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
@@ -561,6 +562,9 @@ async def status_page(
         "just_submitted": bool(done) and app.status == ApplicationStatus.submitted,
         "payment_state": PAYMENT_LABELS.get(pays[-1].state) if pays else None,
         "pay_link": None,
+        "signed": signed
+        if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft)
+        else None,
     }
     return page("portal/status.html", ctx, user_agent=_ua(request))
 

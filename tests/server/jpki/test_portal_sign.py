@@ -88,6 +88,8 @@ async def test_no_submission_without_a_signature_then_sign_and_submit(japi):
     assert "電子署名を確認しました" in text and "下妻 太郎" in text and "1980-04-01" in text and "男" in text
     r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
     assert r.status_code == 303 and r.headers["location"].endswith("?done=1")
+    status = await res.http.get(r.headers["location"])
+    assert "電子署名" in status.text and "確認済み（署名者: 下妻 太郎）" in status.text
     async with japi.db.tenant(DEMO_LG_CODE) as session:
         app = await session.get(Application, res.app_id)
         assert app.status == "submitted"
