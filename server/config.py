@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -256,6 +257,57 @@ class Settings(BaseSettings):
 
     portal_session_minutes: int = Field(default=120, ge=5)
     """How long a resident stays logged in to the portal (minutes)."""
+
+    # -- online applications: JPKI signatures and 法人番号 lookup (issue 6) ------------------------
+
+    jpki_signing_app: str = "sandbox"
+    """How residents sign applications that need a JPKI signature: ``sandbox`` (a test signing
+    page on this server with a generated test certificate; demo only) or ``digital_auth_app``
+    (デジタル認証アプリ サービスAPI; needs the ``jpki_app_*`` settings)."""
+
+    jpki_trust_anchors: list[Path] = Field(default_factory=list)
+    """Files or folders of trusted CA certificates (PEM or DER) for 署名用電子証明書: the J-LIS
+    署名用認証局 certificates (JSON list in the environment). The sandbox adds its own test CA."""
+
+    jpki_revocation: Literal["crl", "ocsp", "none"] = "crl"
+    """How the revocation of a signer certificate is checked: ``crl`` (the files in
+    ``jpki_crl_files``), ``ocsp`` (``jpki_ocsp_url`` or the certificate's OCSP address) or ``none``
+    (only for trials; a revoked certificate would pass)."""
+
+    jpki_crl_files: list[Path] = Field(default_factory=list)
+    """Files or folders of CRLs (DER or PEM) for ``jpki_revocation=crl``, kept current by the
+    operator (J-LIS publishes them to 署名検証者). A missing or stale CRL refuses the signature."""
+
+    jpki_ocsp_url: str = ""
+    """OCSP responder for ``jpki_revocation=ocsp`` (empty: the address in the certificate)."""
+
+    jpki_ocsp_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long to wait for the OCSP responder before telling the resident to try again."""
+
+    jpki_app_base_url: str = ""
+    """``digital_auth_app``: base URL of the デジタル認証アプリ サービスAPI (given at registration)."""
+
+    jpki_app_client_id: str = ""
+    """``digital_auth_app``: client id of the municipality's service registration."""
+
+    jpki_app_client_secret: SecretStr | None = None
+    """``digital_auth_app``: client secret of the registration."""
+
+    jpki_app_jwe_key_file: Path | None = None
+    """``digital_auth_app``: private key (PEM) the signing results are encrypted to (JWE)."""
+
+    corporate_lookup: str = "sandbox"
+    """Where 法人番号 fields look up the name and address: ``nta`` (国税庁 法人番号システム Web-API;
+    needs ``nta_application_id``) or ``sandbox`` (a few fictitious corporations; demo)."""
+
+    nta_application_id: SecretStr | None = None
+    """``nta``: the アプリケーションID issued by 国税庁 for the Web-API (applied for by post)."""
+
+    nta_api_url: str = "https://api.houjin-bangou.nta.go.jp/4"
+    """``nta``: base URL of the Web-API (version 4)."""
+
+    nta_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """``nta``: how long to wait for the Web-API before telling the resident to type the name."""
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -63,6 +63,40 @@
       }).catch(function () {});
     });
   });
+  // 法人番号: "名称を検索" asks /portal/api/corporate/<number> and fills name and address in place;
+  // on any failure the button falls back to the server round trip, which shows the message.
+  form.querySelectorAll("[data-corporate-status]").forEach(function (input) {
+    var button = input.parentNode.querySelector("button[value^='corporate:']");
+    var status = document.getElementById(input.getAttribute("data-corporate-status"));
+    if (!button || !status) return;
+    button.addEventListener("click", function (event) {
+      var number = input.value.replace(/[^0-9０-９]/g, "");
+      if (number.length !== 13 || !window.fetch) return;
+      event.preventDefault();
+      fetch("/portal/api/corporate/" + number).then(function (r) {
+        return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+      }).then(function (res) {
+        status.hidden = false;
+        status.textContent = "";
+        var p = document.createElement("p");
+        if (res.ok && res.body.corporation) {
+          var c = res.body.corporation;
+          var name = document.getElementById(input.getAttribute("data-corporate-name"));
+          var address = document.getElementById(input.getAttribute("data-corporate-address"));
+          if (name) name.value = c.name;
+          if (address) address.value = c.address;
+          p.textContent = c.name + "（" + c.address + "）を入れました。違う場合は直接直してください。";
+          status.appendChild(p);
+          if (res.body.notice) { var n = document.createElement("p"); n.className = "help"; n.textContent = res.body.notice; status.appendChild(n); }
+          if (c.closed) { var w = document.createElement("p"); w.className = "error-text"; w.textContent = "この法人番号の法人は登記記録が閉鎖されています。番号を確認してください。"; status.appendChild(w); }
+        } else {
+          p.className = "error-text";
+          p.textContent = (res.body && res.body.message) || "名称を調べられませんでした。直接入力してください。";
+          status.appendChild(p);
+        }
+      }).catch(function () { if (form.requestSubmit) form.requestSubmit(button); });
+    });
+  });
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 })();

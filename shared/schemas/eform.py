@@ -89,7 +89,10 @@ class EformField(_Data):
     min: float | None = None
     max: float | None = None
     wareki: bool = Field(False, description="date: entered as 元号 + 年月日")
-    address_field: str | None = Field(None, description="postal_code: the address field it fills")
+    address_field: str | None = Field(
+        None, description="postal_code / corporate_number: the address field it fills"
+    )
+    name_field: str | None = Field(None, description="corporate_number: the 名称 field it fills")
     visible_if: Rule | None = Field(None, description="JSON Logic: shown (and validated) only if true")
     required_if: Rule | None = Field(None, description="JSON Logic: required when true")
     fields: list[EformField] = Field(
@@ -181,7 +184,26 @@ class EformProcedure(_Data):
         if dupes:
             raise invalid("eform.duplicate_field", "項目名が重複しています: {names}", names=", ".join(dupes))
         top = {f.name: f for f in self.fields}
+        texts = (EformFieldType.text, EformFieldType.textarea, EformFieldType.address)
         for f in self.fields:
+            if f.name_field is not None and (
+                f.type != EformFieldType.corporate_number
+                or f.name_field not in top
+                or top[f.name_field].type not in texts
+            ):
+                raise invalid(
+                    "eform.name_field",
+                    "法人番号の項目「{field}」の name_field は文字の項目を指定してください。",
+                    field=f.name,
+                )
+            if f.address_field is not None and f.type == EformFieldType.corporate_number:
+                if f.address_field not in top or top[f.address_field].type not in texts:
+                    raise invalid(
+                        "eform.address_field",
+                        "法人番号の項目「{field}」の address_field は住所の項目を指定してください。",
+                        field=f.name,
+                    )
+                continue
             if f.address_field is not None and (
                 f.address_field not in top or top[f.address_field].type != EformFieldType.address
             ):

@@ -7,6 +7,9 @@ Sources:
 - 住民票コード: 住民基本台帳法施行規則第1条, the same modulus-11 scheme over ten digits.
 - 全国地方公共団体コード: 総務省「全国地方公共団体コード」: digits a..e weighted 6,5,4,3,2;
   check = last digit of 11 − (Σ mod 11).
+- 法人番号: 法人番号の指定等に関する省令 (平成26年財務省令第70号) 第2条. The check digit comes
+  first: 9 − (Σ Pn·Qn mod 9) over the twelve base digits Pn counted from the right, Qn = 1 for odd
+  n and 2 for even n.
 """
 
 from __future__ import annotations
@@ -43,6 +46,14 @@ def lg_code_check_digit(first_five: str) -> int:
         raise ValueError("five ASCII digits expected")
     total = sum(int(ch) * w for ch, w in zip(first_five, (6, 5, 4, 3, 2), strict=True))
     return (11 - total % 11) % 10
+
+
+def corporate_number_check_digit(base_twelve: str) -> int:
+    """The check digit (first digit) of a 法人番号 for its twelve base digits."""
+    if len(base_twelve) != 12 or not base_twelve.isascii() or not base_twelve.isdigit():
+        raise ValueError("twelve ASCII digits expected")
+    total = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(base_twelve), start=1))
+    return 9 - total % 9
 
 
 def _digits(value: str) -> str:
@@ -85,4 +96,17 @@ def normalize_lg_code(value: str) -> str:
         raise InvalidInput("地方公共団体コードは6桁の数字で入力してください。", code="lg_code.format")
     if lg_code_check_digit(digits[:5]) != int(digits[5]):
         raise InvalidInput("地方公共団体コードの検査数字が一致しません。", code="lg_code.check_digit")
+    return digits
+
+
+def normalize_corporate_number(value: str) -> str:
+    """Return the 13-digit 法人番号 or raise :class:`InvalidInput`."""
+    digits = _digits(value)
+    if len(digits) != 13 or not digits.isdigit():
+        raise InvalidInput("法人番号は13桁の数字で入力してください。", code="corporate_number.format")
+    if corporate_number_check_digit(digits[1:]) != int(digits[0]):
+        raise InvalidInput(
+            "法人番号の検査用数字が一致しません。番号を確認してください。",
+            code="corporate_number.check_digit",
+        )
     return digits

@@ -101,3 +101,94 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     assert any("審査が完了しました" in s for s in subjects)
     for context in (phone, laptop, office):
         context.close()
+
+
+def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_path):
+    """転出届 needs a JPKI signature: confirm → 署名 (sandbox signing app) → submit → console 4情報."""
+    document = tmp_path / "免許証.pdf"
+    document.write_bytes(PDF)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
+    phone.set_default_timeout(8000)
+    page = phone.new_page()
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/tenshutsu"))
+    assert "電子署名が必要です" in page.content()
+    page.get_by_label("メールアドレス").fill("hanako@example.jp")
+    page.get_by_role("button", name="確認コードを送る").click()
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+    page.locator("#f-name").fill("下妻 花子")
+    page.locator("#f-name_kana").fill("シモツマ ハナコ")
+    page.locator("#f-birth_date-y").fill("60")
+    page.locator("#f-birth_date-m").fill("5")
+    page.locator("#f-birth_date-d").fill("6")
+    page.locator("#f-moving_date").fill("2027-03-31")
+    page.locator("#f-new_address").fill("東京都千代田区霞が関三丁目1番1号")
+    page.locator("#f-movers-0-mover_name").fill("下妻 花子")
+    page.locator("#f-movers-0-mover_birth_date-y").fill("60")
+    page.locator("#f-movers-0-mover_birth_date-m").fill("5")
+    page.locator("#f-movers-0-mover_birth_date-d").fill("6")
+    page.locator("#f-id_document").set_input_files(str(document))
+    page.get_by_role("button", name="入力内容を確認する").click()
+    assert "入力内容の確認" in page.content()
+    page.get_by_role("button", name="電子署名に進む").click()
+    assert "マイナンバーカードによる電子署名" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "05-sign")
+    page.get_by_role("button", name="署名する").click()
+    assert "テスト用署名アプリ" in page.content()
+    assert page.get_by_label("氏名").input_value() == "下妻 花子"
+    assert axe_violations(page) == []
+    shot(page, "06-sandbox-app")
+    page.get_by_label("女").check()
+    page.get_by_label("住所").fill("茨城県下妻市本城町二丁目22番地")
+    page.get_by_role("button", name="署名する").click()
+    assert "電子署名を確認しました" in page.content() and "茨城県下妻市本城町二丁目22番地" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "07-signed")
+    page.get_by_role("button", name="申請する").click()
+    assert "申請を受け付けました" in page.content()
+    reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
+
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    office.set_default_timeout(8000)
+    staff = office.new_page()
+    staff.goto(portal.url("/console/"))
+    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
+    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
+    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
+    staff.get_by_role("button", name="ログイン").click()
+    staff.get_by_role("link", name=reference).click()
+    text = staff.content()
+    assert "電子署名（公的個人認証）" in text and "有効" in text and "1985-05-06" in text and "女" in text
+    assert axe_violations(staff) == []
+    shot(staff, "08-console-signature")
+    for context in (phone, office):
+        context.close()
+
+
+def test_corporate_number_lookup_with_javascript(portal, browser):
+    """法人番号 → 名称を検索 fills name and address in place (sandbox lookup); not found says so."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/zei-shomei"))
+    page.get_by_label("メールアドレス").fill("corp@example.jp")
+    page.get_by_role("button", name="確認コードを送る").click()
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_role("radio", name="法人").check()
+    number = page.locator("#f-corporate_number")
+    assert number.is_visible()
+    number.fill("7000012050002")
+    page.get_by_role("button", name="名称を検索").click()
+    page.get_by_text("見つかりませんでした").wait_for()
+    assert page.locator("#f-name").input_value() == ""
+    number.fill("2050001000001")
+    page.get_by_role("button", name="名称を検索").click()
+    page.get_by_text("を入れました").wait_for()
+    assert page.locator("#f-name").input_value() == "株式会社しもつま見本商事"
+    assert page.locator("#f-address").input_value() == "茨城県下妻市本城町二丁目22番地"
+    assert "/form" in page.url  # filled in place, no round trip
+    assert axe_violations(page) == []
+    shot(page, "09-corporate-lookup")
+    context.close()

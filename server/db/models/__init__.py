@@ -14,6 +14,7 @@ from server.db.models._eform_attachment import ApplicationFile
 from server.db.models._eform_procedure import Procedure
 from server.db.models._eform_procedure_role import ProcedureRole
 from server.db.models._eform_procedure_version import ProcedureVersion
+from server.db.models._eform_signature import ApplicationSignature
 from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
 from server.db.models._mail_outbox import OutboxMail
@@ -48,6 +49,7 @@ __all__ = [
     "MUNICIPAL_TABLES",
     "Application",
     "ApplicationFile",
+    "ApplicationSignature",
     "Attachment",
     "AuditEvent",
     "AuditHead",

@@ -35,6 +35,7 @@ from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
 from server.domain.eforms.versions import definition_for
+from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
 from server.domain.portal.controllers import PAYMENT_LABELS
 from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf
@@ -212,6 +213,7 @@ async def application_detail(
         definition = await definition_for(session, app, row)
         files = await services.files_of(session, app)
         pays = await payments.payments_of(session, app)
+        signatures = [s for s in await jpki.signatures_of(session, app) if s.state != "pending"]
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
         await audit.record(
             session,
@@ -229,6 +231,8 @@ async def application_detail(
         summary=summary_of(definition, checked.values, {str(f.id): f for f in files}),
         files=files,
         payments=pays,
+        signatures=signatures,
+        signer_match=jpki.compare(signatures[0].four_info or {}, checked.values) if signatures else [],
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
     )

@@ -19,7 +19,7 @@ from typing import Any
 from server.domain.eforms.logic import holds
 from shared.errors import InvalidInput
 from shared.schemas.eform import EformField, EformFieldType, EformProcedure
-from shared.text.checkdigit import normalize_my_number
+from shared.text.checkdigit import corporate_number_check_digit, normalize_my_number
 from shared.text.normalize import is_katakana, to_fullwidth_katakana, to_halfwidth_alnum
 from shared.text.wareki import ERAS, from_wareki, parse_date
 
@@ -34,12 +34,13 @@ RESERVED = {"action", "csrf"}
 
 
 def corporate_number_ok(digits: str) -> bool:
-    """法人番号: 13 digits whose first is 9 − (Σ Pn·Qn mod 9), Qn = 1 odd / 2 even from the right."""
-    if len(digits) != 13 or not digits.isdigit():
-        return False
-    body = digits[1:]
-    total = sum(int(d) * (1 if n % 2 == 1 else 2) for n, d in enumerate(reversed(body), start=1))
-    return int(digits[0]) == 9 - total % 9
+    """法人番号: 13 ASCII digits whose check digit (the first) matches (``shared.text.checkdigit``)."""
+    return (
+        len(digits) == 13
+        and digits.isascii()
+        and digits.isdigit()
+        and corporate_number_check_digit(digits[1:]) == int(digits[0])
+    )
 
 
 @dataclass

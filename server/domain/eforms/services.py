@@ -34,6 +34,7 @@ from server.domain import audit, notifications
 from server.domain.eforms import fields as F
 from server.domain.eforms import mails
 from server.domain.eforms.uploads import check_file
+from server.domain.jpki import services as jpki
 from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PermissionDenied
 from shared.schemas.eform import EformFieldType, EformProcedure, MailEvent, MailText, PaymentMode
 
@@ -496,6 +497,8 @@ async def submit(
     checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
     if not checked.ok:
         return checked
+    if definition.jpki_required and not paid:
+        await jpki.require_signature(session, app, row)
     now = datetime.now(UTC)
     fee = fee_of(definition, checked.values)
     if fee and not paid:

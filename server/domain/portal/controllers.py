@@ -27,9 +27,10 @@ from server.deps import key_ring
 from server.domain import audit
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
+from server.domain.eforms import corporate, services, versions
 from server.domain.eforms import fields as F
-from server.domain.eforms import services, versions
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
+from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
 from server.domain.portal import account_pages, postal
 from server.domain.portal import accounts as resident_accounts
@@ -334,6 +335,7 @@ def _form_context(
         "counts": counts,
         "accept": accept,
         "candidates": None,
+        "corporate": None,
         "notice": None,
         **extra,
     }
@@ -382,6 +384,34 @@ def _address_actions(definition: EformProcedure, raw: dict[str, Any], action: st
     return None
 
 
+async def _corporate_action(
+    settings: Settings, definition: EformProcedure, raw: dict[str, Any], action: str
+) -> dict[str, Any] | None:
+    """``corporate:<field>`` looks the 法人番号 up and fills the name and address fields.
+
+    Whatever goes wrong (wrong number, not found, service down) is a message at the field; the
+    resident can always type the name by hand.
+    """
+    kind, _, name = action.partition(":")
+    f = definition.field(name) if kind == "corporate" else None
+    if f is None or f.type != EformFieldType.corporate_number:
+        return None
+    try:
+        found = await corporate.find(settings, str(raw.get(name, "")))
+    except MadoguchiError as exc:
+        return {"path": name, "found": None, "error": exc.message}
+    if f.name_field:
+        raw[f.name_field] = found.name
+    if f.address_field:
+        raw[f.address_field] = found.address
+    return {
+        "path": name,
+        "found": found,
+        "error": corporate.CLOSED if found.closed else None,
+        "notice": corporate.notice(settings),
+    }
+
+
 @post(
     "/applications/{app_id:uuid}/form",
     opt=PUBLIC,
@@ -411,6 +441,7 @@ async def form_post(
         result = await services.update_from_form(session, keys, app, definition, multi, action)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
+        corporate = await _corporate_action(settings, definition, raw, action)
         if raw != result.raw:
             app.values = raw
             result.checked = F.validate(definition, raw, app.sealed or {})
@@ -424,7 +455,16 @@ async def form_post(
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
     ctx = _form_context(
-        site, app, definition, secret, raw, errors, files, notice=notice, candidates=candidates
+        site,
+        app,
+        definition,
+        secret,
+        raw,
+        errors,
+        files,
+        notice=notice,
+        candidates=candidates,
+        corporate=corporate,
     )
     return page(
         "portal/form.html", ctx, status=422 if errors else 200, cookies=cookies, user_agent=_ua(request)
@@ -471,6 +511,13 @@ async def submit(
     async with db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
+        if (
+            definition.jpki_required
+            and app.status == ApplicationStatus.draft
+            and F.validate(definition, dict(app.values or {}), app.sealed or {}).ok
+            and await jpki.valid_signature(session, app, row) is None
+        ):
+            return Redirect(f"{_app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
         checked = await services.submit(session, settings, app, row)
         if not checked.ok:
             files = {str(f.id): f for f in await services.files_of(session, app)}
@@ -498,6 +545,7 @@ async def status_page(
         app, _row, definition, secret = await _load(db, site, request, app_id, session)
         files = {str(f.id): f for f in await services.files_of(session, app)}
         pays = await payments.payments_of(session, app)
+        signed = next((s for s in await jpki.signatures_of(session, app) if s.state == "valid"), None)
     summary = None
     if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft):
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
@@ -514,6 +562,9 @@ async def status_page(
         "just_submitted": bool(done) and app.status == ApplicationStatus.submitted,
         "payment_state": PAYMENT_LABELS.get(pays[-1].state) if pays else None,
         "pay_link": None,
+        "signed": signed
+        if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft)
+        else None,
     }
     return page("portal/status.html", ctx, user_agent=_ua(request))
 
@@ -677,6 +728,8 @@ def html_error(request: Req, exc: Exception) -> Response[Any]:
     return page("portal/error.html", {**site, "message": message}, status=status, user_agent=_ua(request))
 
 
+from server.domain.portal import signing  # noqa: E402  (uses the helpers above)
+
 portal_router = Router(
     path="/portal/{lg_code:str}",
     route_handlers=[
@@ -692,6 +745,7 @@ portal_router = Router(
         form_post,
         confirm_page,
         submit,
+        *signing.route_handlers,
         status_page,
         withdraw,
         pay_page,
@@ -744,9 +798,18 @@ async def postal_lookup(code: FromPath[str]) -> dict[str, list[str]]:
     return {"addresses": list(postal.addresses(code[:10]))}
 
 
+@get("/portal/api/corporate/{number:str}", opt=PUBLIC, tags=["portal"], summary="法人番号から名称と所在地")
+async def corporate_lookup(number: FromPath[str], settings: NamedDependency[Settings]) -> dict[str, Any]:
+    """Name and head-office address of a 法人番号 from the configured lookup (国税庁 Web-API or
+    sandbox). Errors: 422 wrong number, 404 not found, 503 service unreachable (Japanese message)."""
+    found = await corporate.find(settings, number[:40])
+    return {"corporation": found.as_dict(), "notice": corporate.notice(settings)}
+
+
 route_handlers: list[Any] = [
     portal_router,
     webhook,
     postal_lookup,
+    corporate_lookup,
     create_static_files_router(path="/static", directories=[STATIC], opt=PUBLIC),
 ]

@@ -1,0 +1,299 @@
+"""Signing an application: start at the signing app, verify what comes back, keep the result.
+
+Only a ``valid`` signature whose ``content_sha256`` equals the current canonical bytes of the
+application lets a procedure with ``jpki_required`` be submitted (``require_signature``). Every
+attempt writes an audit event (``application_sign_success`` / ``application_sign_failure``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.config import Settings
+from server.db.models import Application, ApplicationFile, ApplicationSignature, Procedure
+from server.domain import audit
+from server.domain.eforms import fields as F
+from server.domain.jpki import verify as V
+from server.domain.jpki.canonical import canonical_bytes
+from server.plugins.jpki import SigningApp, registry
+from shared.errors import Conflict, NotFound
+from shared.schemas.eform import EformProcedure
+
+UPLOAD = "upload"
+
+
+def signing_app(settings: Settings) -> SigningApp:
+    return registry.create(settings.jpki_signing_app, settings)
+
+
+def trust_for(settings: Settings, app: SigningApp | None = None) -> V.Trust:
+    """Trust anchors and revocation source from the settings (plus the sandbox's own test CA)."""
+    app = app or signing_app(settings)
+    anchors = V.load_files(settings.jpki_trust_anchors, V.read_certificates) + app.extra_trust_anchors()
+    crls = V.load_files(settings.jpki_crl_files, V.read_crls) + app.extra_crls()
+    revocation = app.revocation_override or settings.jpki_revocation
+    return V.Trust(
+        anchors=anchors,
+        revocation=revocation,  # type: ignore[arg-type]
+        crls=crls,
+        ocsp_url=settings.jpki_ocsp_url or None,
+        ocsp_timeout=settings.jpki_ocsp_timeout_seconds,
+    )
+
+
+async def canonical_of(session: AsyncSession, app: Application, row: Procedure) -> bytes:
+    """The canonical bytes of the application as it is now (see ``canonical.py``)."""
+    definition = EformProcedure.model_validate(row.definition)
+    checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+    files = (
+        (
+            await session.execute(
+                sa.select(ApplicationFile).where(
+                    ApplicationFile.application_id == app.id, ApplicationFile.lg_code == app.lg_code
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return canonical_bytes(
+        lg_code=app.lg_code,
+        application=str(app.id),
+        procedure=row.slug,
+        title=row.title,
+        values=checked.values,
+        files=list(files),
+        sealed=app.sealed or {},
+    )
+
+
+def _actor(app: Application) -> audit.Actor:
+    return audit.Actor(username=f"resident:{str(app.id)[:8]}")
+
+
+async def begin(
+    session: AsyncSession, settings: Settings, app: Application, row: Procedure, return_url: str
+) -> str:
+    """Open a transaction at the signing app; returns where the resident goes."""
+    plugin = signing_app(settings)
+    content = await canonical_of(session, app, row)
+    start = await plugin.start(
+        content=content, return_url=return_url, lg_code=app.lg_code, application=str(app.id)
+    )
+    session.add(
+        ApplicationSignature(
+            id=uuid.uuid4(),
+            lg_code=app.lg_code,
+            application_id=app.id,
+            signing_app=plugin.plugin_id,
+            transaction=start.transaction,
+            state="pending",
+            content_sha256=hashlib.sha256(content).hexdigest(),
+            result={},
+            created_at=datetime.now(UTC),
+        )
+    )
+    await session.flush()
+    return start.redirect_url
+
+
+async def _pending(session: AsyncSession, app: Application, transaction: str) -> ApplicationSignature:
+    sig = (
+        await session.execute(
+            sa.select(ApplicationSignature).where(
+                ApplicationSignature.application_id == app.id,
+                ApplicationSignature.lg_code == app.lg_code,
+                ApplicationSignature.transaction == transaction,
+                ApplicationSignature.state == "pending",
+            )
+        )
+    ).scalar_one_or_none()
+    if sig is None:
+        raise NotFound(
+            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+        )
+    return sig
+
+
+async def _verify_into(
+    session: AsyncSession,
+    settings: Settings,
+    app: Application,
+    row: Procedure,
+    sig: ApplicationSignature,
+    cms: bytes,
+    plugin: SigningApp | None,
+) -> V.SignatureRejected | None:
+    content = await canonical_of(session, app, row)
+    now = datetime.now(UTC)
+    sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
+    sig.verified_at = now
+    sig.transaction = None
+    error: V.SignatureRejected | None = None
+    try:
+        if hashlib.sha256(content).hexdigest() != sig.content_sha256:
+            raise V.rejected("jpki.mismatch", "application changed while signing")
+        result = await V.verify(cms, content, trust_for(settings, plugin))
+    except V.SignatureRejected as exc:
+        error = exc
+        sig.state = "rejected"
+        sig.result = {
+            "code": exc.error_code,
+            "message": exc.message,
+            "detail": str(getattr(exc, "detail", "") or "")[:500],
+        }
+    else:
+        sig.state = "valid"
+        sig.four_info = result.four_info.as_dict()
+        sig.result = result.as_dict()
+    await session.flush()
+    await audit.record(
+        session,
+        lg_code=app.lg_code,
+        actor=_actor(app),
+        action="application_sign_success" if error is None else "application_sign_failure",
+        object_type="application",
+        object_id=app.id,
+        details={"signing_app": sig.signing_app, **({"code": error.error_code} if error else {})},
+    )
+    return error
+
+
+async def complete(
+    session: AsyncSession,
+    settings: Settings,
+    app: Application,
+    row: Procedure,
+    transaction: str,
+    params: dict[str, str],
+) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
+    """The resident is back from the signing app: fetch, verify and keep the signature."""
+    sig = await _pending(session, app, transaction)
+    plugin = signing_app(settings)
+    cms = await plugin.result(transaction, params)
+    return sig, await _verify_into(session, settings, app, row, sig, cms, plugin)
+
+
+async def upload(
+    session: AsyncSession, settings: Settings, app: Application, row: Procedure, cms: bytes
+) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
+    """A signature file (.p7s, detached CMS over the downloaded canonical data) the resident uploaded."""
+    content = await canonical_of(session, app, row)
+    sig = ApplicationSignature(
+        id=uuid.uuid4(),
+        lg_code=app.lg_code,
+        application_id=app.id,
+        signing_app=UPLOAD,
+        state="pending",
+        content_sha256=hashlib.sha256(content).hexdigest(),
+        result={},
+        created_at=datetime.now(UTC),
+    )
+    session.add(sig)
+    if len(cms) > V.MAX_SIGNATURE_BYTES:
+        sig.state, sig.verified_at = "rejected", datetime.now(UTC)
+        sig.result = {"code": "jpki.too_large", "message": V.MESSAGES["jpki.too_large"]}
+        await session.flush()
+        await audit.record(
+            session,
+            lg_code=app.lg_code,
+            actor=_actor(app),
+            action="application_sign_failure",
+            object_type="application",
+            object_id=app.id,
+            details={"signing_app": UPLOAD, "code": "jpki.too_large"},
+        )
+        return sig, V.rejected("jpki.too_large")
+    # The sandbox CA is trusted only when the sandbox is the configured app.
+    return sig, await _verify_into(session, settings, app, row, sig, cms, None)
+
+
+async def signatures_of(session: AsyncSession, app: Application) -> list[ApplicationSignature]:
+    return list(
+        (
+            await session.execute(
+                sa.select(ApplicationSignature)
+                .where(
+                    ApplicationSignature.application_id == app.id, ApplicationSignature.lg_code == app.lg_code
+                )
+                .order_by(ApplicationSignature.created_at.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+async def valid_signature(
+    session: AsyncSession, app: Application, row: Procedure
+) -> ApplicationSignature | None:
+    """The valid signature over the application as it is now, if any."""
+    digest = hashlib.sha256(await canonical_of(session, app, row)).hexdigest()
+    for sig in await signatures_of(session, app):
+        if sig.state == "valid" and sig.content_sha256 == digest:
+            return sig
+    return None
+
+
+async def require_signature(session: AsyncSession, app: Application, row: Procedure) -> ApplicationSignature:
+    sig = await valid_signature(session, app, row)
+    if sig is None:
+        raise Conflict(
+            "この手続きはマイナンバーカードによる電子署名が必要です。署名してから申請してください。",
+            code="jpki.signature_required",
+        )
+    return sig
+
+
+#: Form fields compared with the certificate's 4情報: 4情報 key → candidate field names.
+COMPARED = {
+    "name": ("name", "applicant_name"),
+    "birth_date": ("birth_date", "applicant_birth_date"),
+    "address": ("address", "applicant_address"),
+}
+COMPARED_LABELS = {"name": "氏名", "birth_date": "生年月日", "address": "住所"}
+
+
+def _plain(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def compare(four_info: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the resident typed against the signer certificate's 4情報, for staff to see.
+
+    Only top-level fields named like the 4情報 are compared; full-width / half-width forms and
+    spaces are ignored (NFKC). A difference is shown, not refused: the 住所 on the card may lag a
+    move, and a name may use characters the certificate writes differently (代替文字).
+    """
+    rows = []
+    for key, names in COMPARED.items():
+        typed = next((str(values[n]) for n in names if values.get(n)), None)
+        if typed is None or key not in four_info:
+            continue
+        cert = str(four_info[key])
+        rows.append(
+            {
+                "label": COMPARED_LABELS[key],
+                "typed": typed,
+                "cert": cert,
+                "match": _plain(typed) == _plain(cert),
+            }
+        )
+    return rows
+
+
+def summary(sig: ApplicationSignature) -> dict[str, Any]:
+    """What the staff console shows of a signature."""
+    return {
+        "state": sig.state,
+        "four_info": sig.four_info or {},
+        "result": sig.result or {},
+        "at": sig.verified_at,
+    }

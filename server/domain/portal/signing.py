@@ -1,0 +1,262 @@
+"""The 署名 step of the portal: after the confirmation page, before submission (spec 002 6(1)③).
+
+``/applications/{id}/sign`` explains the step and offers: the signing app (``sandbox`` page or
+the デジタル認証アプリ), or — without a phone — downloading the application's canonical data
+and uploading a detached CMS signature file (.p7s) made with the card on a PC. The result page
+shows the verified 基本4情報; only then can the resident submit. Works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from server.config import Settings
+from server.db.engine import Database
+from server.domain.accounts.access import PUBLIC
+from server.domain.eforms import fields as F
+from server.domain.eforms import services
+from server.domain.eforms.services import ApplicationStatus
+from server.domain.jpki import services as jpki
+from server.domain.jpki import verify as V
+from server.domain.jpki.certinfo import GENDER_LABELS, FourInfo
+from server.domain.portal import controllers as C
+from server.domain.portal.html import csrf_token, page
+from server.plugins.jpki.sandbox import VARIANTS, SandboxSigningApp
+from shared.errors import Conflict, NotFound
+
+Req = Request[Any, Any, Any]
+SIGNATURE_UPLOAD_LIMIT = V.MAX_SIGNATURE_BYTES * 2 + 64 * 1024
+
+
+def _not_signable(app: Any, definition: Any) -> bool:
+    return not definition.jpki_required or app.status != ApplicationStatus.draft
+
+
+@get("/applications/{app_id:uuid}/sign", opt=PUBLIC, include_in_schema=False)
+async def sign_page(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """The 署名 step: how to sign, the last attempt's result, and the submit button once valid."""
+    site = await C._site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, secret = await C._load(db, site, request, app_id, session)
+        if _not_signable(app, definition):
+            return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
+            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+        valid = await jpki.valid_signature(session, app, row)
+        attempts = await jpki.signatures_of(session, app)
+        amount = services.fee_of(definition, checked.values)
+    last = next((s for s in attempts if s.state != "pending"), None)
+    error = (
+        last.result.get("message")
+        if last is not None and last.state == "rejected" and valid is None
+        else None
+    )
+    plugin = jpki.signing_app(settings)
+    ctx = {
+        **site,
+        "d": definition,
+        "app_url": C._app_url(site["lg_code"], app_id),
+        "csrf": csrf_token(secret),
+        "valid": valid,
+        "error": error,
+        "amount": amount,
+        "app_label": plugin.label,
+        "app_is_fake": plugin.is_fake,
+    }
+    return page("portal/sign.html", ctx, status=422 if error else 200, user_agent=C._ua(request))
+
+
+@post("/applications/{app_id:uuid}/sign/start", opt=PUBLIC, include_in_schema=False)
+async def sign_start(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Open a transaction at the signing app and send the resident there."""
+    site = await C._site(db, lg_code)
+    form = await request.form()
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, secret = await C._load(db, site, request, app_id, session)
+        C._check_csrf(secret, form)
+        if _not_signable(app, definition):
+            raise Conflict("この申請は署名できません。", code="jpki.not_signable")
+        if not F.validate(definition, dict(app.values or {}), app.sealed or {}).ok:
+            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+        back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
+        target = await jpki.begin(session, settings, app, row, back)
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/applications/{app_id:uuid}/sign/return", opt=PUBLIC, include_in_schema=False)
+async def sign_return(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    tx: FromQuery[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Back from the signing app: fetch and verify; the 署名 page shows the outcome."""
+    site = await C._site(db, lg_code)
+    params = {k: str(v)[:500] for k, v in request.query_params.items()}
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, _secret = await C._load(db, site, request, app_id, session)
+        if _not_signable(app, definition):
+            return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        await jpki.complete(session, settings, app, row, tx[:200], params)
+    return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
+
+
+@get("/applications/{app_id:uuid}/sign/data", opt=PUBLIC, include_in_schema=False)
+async def sign_data(
+    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+) -> Response[bytes]:
+    """The canonical bytes to sign with a PC signing tool (detached CMS, .p7s)."""
+    site = await C._site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, _secret = await C._load(db, site, request, app_id, session)
+        if _not_signable(app, definition):
+            raise NotFound()
+        content = await jpki.canonical_of(session, app, row)
+    return Response(
+        content,
+        media_type="application/json; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="application-{app_id}.json"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@post(
+    "/applications/{app_id:uuid}/sign/upload",
+    opt=PUBLIC,
+    include_in_schema=False,
+    request_max_body_size=SIGNATURE_UPLOAD_LIMIT,
+)
+async def sign_upload(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """A signature file made on a PC over the downloaded data."""
+    site = await C._site(db, lg_code)
+    form = await request.form()
+    upload = form.get("signature")
+    read = getattr(upload, "read", None)
+    data = await read() if read is not None else b""
+    async with db.tenant(site["lg_code"]) as session:
+        app, row, definition, secret = await C._load(db, site, request, app_id, session)
+        C._check_csrf(secret, form)
+        if _not_signable(app, definition):
+            raise Conflict("この申請は署名できません。", code="jpki.not_signable")
+        if not data:
+            raise V.SignatureRejected("署名ファイル（.p7s）を選んでください。", code="jpki.no_file")
+        await jpki.upload(session, settings, app, row, data)
+    return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
+
+
+# ---------------------------------------------------------------- the sandbox signing app's page
+
+
+def _sandbox(settings: Settings) -> SandboxSigningApp:
+    plugin = jpki.signing_app(settings)
+    if not isinstance(plugin, SandboxSigningApp):
+        raise NotFound()
+    return plugin
+
+
+def _guess(values: dict[str, Any]) -> FourInfo:
+    def first(*names: str) -> str:
+        return next((str(values[n]) for n in names if values.get(n)), "")
+
+    return FourInfo(
+        name=first("name", "applicant_name") or "窓口 花子",
+        birth_date=first("birth_date") or "1985-04-01",
+        gender="2",
+        address=first("address") or "茨城県下妻市本城町二丁目22番地",
+    )
+
+
+@get("/applications/{app_id:uuid}/sign/sandbox", opt=PUBLIC, include_in_schema=False)
+async def sandbox_page(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    tx: FromQuery[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Sandbox: the test "signing app" (a real app runs on the resident's phone)."""
+    site = await C._site(db, lg_code)
+    plugin = _sandbox(settings)
+    async with db.tenant(site["lg_code"]) as session:
+        app, _row, definition, secret = await C._load(db, site, request, app_id, session)
+        values = F.validate(definition, dict(app.values or {}), app.sealed or {}).values
+    if plugin.pending(tx[:200]) is None:
+        raise NotFound("署名の手続きが見つかりません。もう一度「署名する」からやり直してください。")
+    ctx = {
+        **site,
+        "app_url": C._app_url(site["lg_code"], app_id),
+        "csrf": csrf_token(secret),
+        "tx": tx[:200],
+        "info": _guess(values),
+        "genders": GENDER_LABELS,
+        "variants": VARIANTS,
+    }
+    return page("portal/sign_sandbox.html", ctx, user_agent=C._ua(request))
+
+
+@post("/applications/{app_id:uuid}/sign/sandbox", opt=PUBLIC, include_in_schema=False)
+async def sandbox_sign(
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Sandbox: sign with a freshly issued test certificate, then go back like a real app does."""
+    site = await C._site(db, lg_code)
+    plugin = _sandbox(settings)
+    form = await request.form()
+    async with db.tenant(site["lg_code"]) as session:
+        _app, _row, _definition, secret = await C._load(db, site, request, app_id, session)
+        C._check_csrf(secret, form)
+
+    def text(name: str, default: str, limit: int = 200) -> str:
+        return str(form.get(name) or default)[:limit].strip() or default
+
+    gender = text("gender", "3", 1)
+    info = FourInfo(
+        name=text("name", "窓口 花子", 100),
+        birth_date=text("birth_date", "1985-04-01", 10),
+        gender=gender if gender in GENDER_LABELS else "3",
+        address=text("address", "茨城県下妻市", 200),
+    )
+    variant = text("variant", "valid", 10)
+    tx = text("tx", "", 200)
+    back = plugin.sign(tx, info, variant if variant in VARIANTS else "valid")
+    target = back.removeprefix(settings.public_base_url)
+    return Redirect(f"{target}?tx={tx}", status_code=HTTP_303_SEE_OTHER)
+
+
+route_handlers = [sign_page, sign_start, sign_return, sign_data, sign_upload, sandbox_page, sandbox_sign]
