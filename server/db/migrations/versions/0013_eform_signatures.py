@@ -3,7 +3,7 @@
 Municipal table (row-level security on PostgreSQL through ``tenant_table``).
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from server.db.migration_ops import tenant_table
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

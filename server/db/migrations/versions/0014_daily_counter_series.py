@@ -4,7 +4,7 @@ The counter table gets a ``series`` column in its key; existing rows are the ``r
 and today's and earlier 申請番号 are carried over so that new numbers continue after them.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
