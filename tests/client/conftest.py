@@ -15,8 +15,13 @@ import pytest
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.client.keyring_backend.MemoryKeyring"
 
+from client.app.main import keep_none_alive
 from client.app.settings import ClientSettings, load_settings
 from client.core.outbox import Outbox
+
+# The Qt tests make the same Qt calls as the app does, so they need the app's PySide6 6.12 /
+# CPython 3.11 workaround too: without it the test process dies at exit with none_dealloc.
+keep_none_alive()
 
 
 @pytest.fixture
