@@ -562,15 +562,15 @@ def _field(
             out[attr] = rule
     target = f["show_field"].strip()
     if target:
-        value = _check_text(errors, f"{prefix}show_value", f["show_value"], "label")
+        answer = _check_text(errors, f"{prefix}show_value", f["show_value"], "label")
         if f["visible_if"].strip():
             errors[f"{prefix}show_field"] = "表示条件はかんたん設定か JSON のどちらか一方で指定してください。"
         elif target not in known or target == name:
             errors[f"{prefix}show_field"] = "条件に使う項目をフォームの他の項目から選んでください。"
-        elif not value:
+        elif not answer:
             errors[f"{prefix}show_value"] = "どの回答のときに表示するか、値を入力してください。"
         else:
-            rule = {"==": [{"var": target}, value]}
+            rule = {"==": [{"var": target}, answer]}
             out["visible_if"] = rule
             if f["show_required"] and "required_if" not in out:
                 out["required_if"] = rule
