@@ -101,6 +101,12 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     shot(staff, "13-builder")
     staff.get_by_role("button", name="保存して公開").click()
     assert "公開しました" in staff.content()
+    staff.goto(staff.url.split("?")[0].replace("/edit", "/access"))
+    staff.get_by_label("demoの権限").select_option("view")
+    staff.get_by_role("button", name="demoの権限を保存").click()
+    assert "権限を保存しました" in staff.content()
+    assert axe_violations(staff) == []
+    shot(staff, "14-procedure-access")
 
     # A resident applies.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")

@@ -363,3 +363,48 @@ async def test_simple_condition_becomes_json_logic_and_round_trips(eapi):
     again = form_of(page.text)
     assert again["fields.2.show_field"] == "kind" and again["fields.2.show_value"] == "other"
     assert again["fields.2.show_required"] == ["1"] and again["fields.2.visible_if"] == ""
+
+
+async def test_publish_toggle_window_and_own_mail_text(eapi):
+    """The list's button publishes the pending draft / withdraws it; the publish window and the
+    procedure's own mail text reach the resident."""
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data = {
+        **data,
+        "title": "窓口予約",
+        "slug": "yoyaku",
+        "mails.submitted.subject": "【{title}】予約を受け付けました {reference}",
+        "mails.submitted.body": "{name} 様\n予約番号 {reference}\n{url}",
+        "publish_from": "2099-01-01T09:00",
+    }
+    r = await _post(http, url, data, "publish")
+    assert r.status_code == 303
+    proc_url = r.headers["location"].split("?")[0].removesuffix("/edit")
+    resident = eapi.client("198.51.100.7")
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 404  # not yet open
+    page = await http.get(proc_url + "/edit")
+    data = {**form_of(page.text), "csrf": data["csrf"], "publish_from": ""}
+    assert (await _post(http, proc_url + "/edit", data, "publish")).status_code == 303
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 200
+    res = Resident(eapi)
+    await res.start("yoyaku")
+    await res.post_form({"name": "下妻 次郎"})
+    await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    mails = await deliver(eapi)
+    sent = next(m for m in mails if "予約を受け付けました" in m["Subject"])
+    assert "【窓口予約】" in sent["Subject"] and "下妻 次郎 様" in str(sent.get_content())
+    # A saved change is pending, the list offers to publish it; publishing bumps the version.
+    data["title"] = "窓口予約（変更）"
+    assert (await _post(http, proc_url + "/edit", data, "save")).status_code == 303
+    listing = await http.get("/console/procedures")
+    assert "未公開の変更あり" in listing.text and "変更を公開する" in listing.text
+    assert "窓口予約（変更）" not in (await resident.get(f"{PORTAL}/procedures/yoyaku")).text
+    r = await http.post(proc_url + "/publish", data={"csrf": data["csrf"], "published": "1"})
+    assert r.status_code == 303
+    assert "窓口予約（変更）" in (await resident.get(f"{PORTAL}/procedures/yoyaku")).text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "yoyaku"))).scalar_one()
+        assert row.version == 2 and row.draft_definition is None
+    r = await http.post(proc_url + "/publish", data={"csrf": data["csrf"], "published": "0"})
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 404
