@@ -718,6 +718,13 @@ def build(state: State) -> Built:
     data["fields"] = [
         _field(errors, f"fields.{i}.", f, known, False) for i, f in enumerate(fields[:MAX_FIELDS])
     ]
+    kinds = {f["name"]: f["type"] for f in data["fields"]}
+    for i, f in enumerate(data["fields"]):
+        target = f.get("address_field")
+        if target is not None and kinds.get(target) != "address":
+            errors.setdefault(
+                f"fields.{i}.address_field", "住所の項目（種類が「住所」の項目）の項目名を入力してください。"
+            )
     names = [f["name"].strip() for f in fields]
     for i, name in enumerate(names):
         if name and names.index(name) != i:

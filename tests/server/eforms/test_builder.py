@@ -408,3 +408,95 @@ async def test_publish_toggle_window_and_own_mail_text(eapi):
         assert row.version == 2 and row.draft_definition is None
     r = await http.post(proc_url + "/publish", data={"csrf": data["csrf"], "published": "0"})
     assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 404
+
+
+async def test_every_field_type_saves_and_renders(eapi):
+    """One field of each EformFieldType through the builder's buttons; the portal renders them all."""
+    from shared.schemas.eform import EformFieldType
+
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data.update({"title": "全種類", "slug": "all-types"})
+    kinds = [t.value for t in EformFieldType]
+    for n, kind in enumerate(kinds, start=1):
+        r = await _post(http, url, data, f"add:{kind}")
+        data = {**form_of(r.text), "csrf": data["csrf"]}
+        data.update({f"fields.{n}.name": f"f_{kind}", f"fields.{n}.label": f"項目 {kind}"})
+        if kind in ("select", "radio"):
+            data[f"fields.{n}.options"] = "a:甲\nb:乙"
+        if kind == "number":
+            data.update({f"fields.{n}.min": "1", f"fields.{n}.max": "9"})
+        if kind == "date":
+            data[f"fields.{n}.wareki"] = "1"
+        if kind == "postal_code":
+            data[f"fields.{n}.address_field"] = "f_address"
+        if kind == "group":
+            data[f"fields.{n}.max_repeat"] = "2"
+            r = await _post(http, url, data, f"add_child:{n}")
+            data = {**form_of(r.text), "csrf": data["csrf"]}
+            data.update({f"fields.{n}.fields.0.name": "inner", f"fields.{n}.fields.0.label": "中の項目"})
+    r = await _post(http, url, data, "publish")
+    assert r.status_code == 303, r.text[:2000]
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "all-types"))).scalar_one()
+        d = EformProcedure.model_validate(row.definition)
+    assert sorted(f.type.value for f in d.fields[1:]) == sorted(kinds)
+    assert (
+        d.field("f_date").wareki
+        and d.field("f_number").max == 9
+        and d.field("f_postal_code").address_field == "f_address"
+    )
+    res = Resident(eapi)
+    await res.start("all-types")
+    form = await res.http.get(res.app_url + "/form")
+    assert form.status_code == 200
+    for kind in kinds:
+        assert f"項目 {kind}" in form.text, kind
+
+
+async def test_postal_code_must_point_at_an_address_and_group_needs_fields(eapi):
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data.update({"title": "誤り", "slug": "wrong"})
+    r = await _post(http, url, data, "add:postal_code")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.1.name": "zip",
+        "fields.1.label": "郵便番号",
+        "fields.1.address_field": "name",
+    }
+    r = await _post(http, url, data, "add:group")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.name": "kids",
+        "fields.2.label": "子",
+        "fields.2.max_repeat": "51",
+    }
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 422
+    _error_at(r.text, "fields.2.max_repeat", "1から50")
+    _error_at(r.text, "fields.2", "1つ以上")
+    data["fields.2.max_repeat"] = "3"
+    r = await _post(http, url, data, "add_child:2")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.fields.0.name": "kid",
+        "fields.2.fields.0.label": "氏名",
+    }
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 422
+    _error_at(r.text, "fields.1.address_field", "住所")
+    deep = {"!": True}
+    for _ in range(40):
+        deep = {"!": deep}
+    import json
+
+    data.update({"fields.1.address_field": "", "fields.2.fields.0.visible_if": json.dumps(deep)})
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.fields.0.visible_if", "深すぎ")
+    data["fields.2.fields.0.visible_if"] = '{"==": [{"var": "kid"}, "x"]}'  # own group's field: fine
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 303, r.text[:1500]
