@@ -17,10 +17,11 @@ from server.db.engine import Database
 from server.db.models import Organisation, OrganisationMember, Procedure, User
 from server.domain import audit
 from server.domain.accounts.access import requires
-from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
+from server.domain.accounts.guards import CONSOLE_PATH
 from server.domain.accounts.services import Principal
-from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, role_named
-from server.domain.portal.html import csrf_token, page, verify_csrf
+from server.domain.console import pages
+from server.domain.console.access import MEMBER_ROLES, role_named
+from server.domain.portal.html import page
 from shared.errors import Conflict, NotFound
 from shared.permissions import Permission
 
@@ -28,18 +29,7 @@ Req = Request[Any, Any, Any]
 NAME_MAX = 100
 
 
-def _ctx(request: Req, principal: Principal, **extra: Any) -> dict[str, Any]:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    return {
-        "site_name": "オンライン申請 職員管理画面",
-        "home_url": f"{CONSOLE_PATH}/",
-        "principal": principal,
-        "csrf": csrf_token(token) if token else "",
-        "P": Permission,
-        "role_labels": ROLE_LABELS,
-        "member_roles": MEMBER_ROLES,
-        **extra,
-    }
+_ctx = pages.context
 
 
 def clean_name(raw: str) -> tuple[str, str | None]:
@@ -87,7 +77,7 @@ async def create_organisation(
 ) -> Response[Any]:
     """Add a 課; a duplicate or empty name comes back with the message at the field."""
     form = await request.form()
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+    pages.check_csrf(request, form)
     name, error = clean_name(str(form.get("name") or "")[:1000])
     async with db.tenant(principal.lg_code) as session:
         if error is None:
@@ -195,7 +185,7 @@ async def set_member(
 ) -> Response[Any]:
     """Add a staff member to the 課 or change his role; ``remove=1`` takes him out."""
     form = await request.form()
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+    pages.check_csrf(request, form)
     async with db.tenant(principal.lg_code) as session:
         org = await _org(session, principal, org_id)
         errors: dict[str, str] = {}
@@ -247,7 +237,7 @@ async def rename_organisation(
 ) -> Response[Any]:
     """Rename a 課 (same rules as a new one)."""
     form = await request.form()
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+    pages.check_csrf(request, form)
     name, error = clean_name(str(form.get("name") or "")[:1000])
     async with db.tenant(principal.lg_code) as session:
         org = await _org(session, principal, org_id)
@@ -284,7 +274,7 @@ async def delete_organisation(
     db: NamedDependency[Database],
 ) -> Response[Any]:
     """Delete a 課 that owns no procedure (its memberships go with it)."""
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), await request.form(), code="console.csrf")
+    pages.check_csrf(request, await request.form())
     async with db.tenant(principal.lg_code) as session:
         org = await _org(session, principal, org_id)
         owns = await session.scalar(

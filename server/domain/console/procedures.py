@@ -19,11 +19,11 @@ from server.domain import audit
 from server.domain.accounts.access import requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
 from server.domain.accounts.services import Principal
-from server.domain.console import access, builder
-from server.domain.console.access import ROLE_LABELS, Role, role_named
+from server.domain.console import access, builder, pages
+from server.domain.console.access import Role, role_named
 from server.domain.eforms import fields as F
 from server.domain.eforms import services, versions
-from server.domain.portal.html import csrf_token, page, verify_csrf
+from server.domain.portal.html import csrf_token, page
 from shared.errors import PermissionDenied
 from shared.permissions import Permission
 from shared.schemas.eform import MAX_FILE_MB, EformFieldType, EformProcedure, MailEvent
@@ -32,22 +32,8 @@ Req = Request[Any, Any, Any]
 MANAGE = requires(Permission.eform_manage)
 
 
-def _ctx(request: Req, principal: Principal, **extra: Any) -> dict[str, Any]:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    return {
-        "site_name": "オンライン申請 職員管理画面",
-        "home_url": f"{CONSOLE_PATH}/",
-        "principal": principal,
-        "csrf": csrf_token(token) if token else "",
-        "P": Permission,
-        "role_labels": ROLE_LABELS,
-        "Role": Role,
-        **extra,
-    }
-
-
-def _csrf(request: Req, form: Any) -> None:
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+_ctx = pages.context
+_csrf = pages.check_csrf
 
 
 async def _visible(
