@@ -44,6 +44,10 @@ async def _setup(eapi):
     return proc_id, res.app_id, file_id, pay_id
 
 
+def _csrf_of(html):
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+
+
 def _routes(proc_id, app_id, file_id, pay_id):
     """Every console route that touches this procedure or its application."""
     a = f"/console/applications/{app_id}"
@@ -160,6 +164,9 @@ async def test_procedure_without_organisation_needs_all_orgs(eapi):
     http, _ = await console(eapi, "lonely")
     r = await http.get("/console/procedures")
     assert r.status_code == 200 and "住民票" not in r.text
+    r = await http.get("/console/")
+    assert r.status_code == 200 and "該当する申請はありません" in r.text
+    assert (await http.post("/console/procedures/import", data={"csrf": _csrf_of(r.text)})).status_code == 403
     admin, _ = await console(eapi, *DEMO_SUPERVISOR)
     assert "住民票" in (await admin.get("/console/procedures")).text
 
