@@ -588,7 +588,13 @@ def _field(
             errors[f"{key}"] = "繰り返し要素には項目を1つ以上追加してください。"
         if len(children) > MAX_GROUP_FIELDS:
             errors[f"{key}"] = f"繰り返し要素の項目は{MAX_GROUP_FIELDS}個までです。"
-        own = known | {c["name"].strip() for c in children}
+        inner = [c["name"].strip() for c in children]
+        for j, child in enumerate(inner):
+            if child and inner.index(child) != j:
+                errors.setdefault(
+                    f"{prefix}fields.{j}.name", f"項目名「{child}」がこの繰り返し要素の中で重複しています。"
+                )
+        own = known | set(inner)
         out["fields"] = [_field(errors, f"{prefix}fields.{j}.", c, own, True) for j, c in enumerate(children)]
     return out
 

@@ -219,7 +219,11 @@ async def _org_choice(
     if not text:
         if principal.has(Permission.eform_all_orgs):
             return None
-        errors["organisation_id"] = "担当課を選んでください。"
+        errors["organisation_id"] = (
+            "担当課を選んでください。"
+            if orgs
+            else "編集の権限がある課がありません。管理者に組織（課）への所属を依頼してください。"
+        )
         return None
     if text not in allowed:
         errors["organisation_id"] = "担当課を一覧から選んでください（編集の権限がある課だけ選べます）。"

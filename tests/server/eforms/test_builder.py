@@ -497,6 +497,18 @@ async def test_postal_code_must_point_at_an_address_and_group_needs_fields(eapi)
     data.update({"fields.1.address_field": "", "fields.2.fields.0.visible_if": json.dumps(deep)})
     r = await _post(http, url, data, "save")
     _error_at(r.text, "fields.2.fields.0.visible_if", "深すぎ")
+    r = await _post(http, url, data, "add_child:2")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.fields.1.name": "kid",
+        "fields.2.fields.1.label": "氏名2",
+    }
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.fields.1.name", "重複")
+    r = await _post(http, url, data, "remove:2.1")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert "fields.2.fields.1.name" not in data
     data["fields.2.fields.0.visible_if"] = '{"==": [{"var": "kid"}, "x"]}'  # own group's field: fine
     r = await _post(http, url, data, "save")
     assert r.status_code == 303, r.text[:1500]

@@ -167,6 +167,18 @@ async def test_procedure_without_organisation_needs_all_orgs(eapi):
     r = await http.get("/console/")
     assert r.status_code == 200 and "該当する申請はありません" in r.text
     assert (await http.post("/console/procedures/import", data={"csrf": _csrf_of(r.text)})).status_code == 403
+    page = await http.get("/console/procedures/new?template=")
+    from tests.server.eforms.builder_helpers import form_of
+
+    data = {
+        **form_of(page.text),
+        "csrf": _csrf_of(r.text),
+        "title": "課なし",
+        "slug": "nokaka",
+        "action": "save",
+    }
+    r = await http.post("/console/procedures/new", data=data)
+    assert r.status_code == 422 and "管理者に組織" in r.text
     admin, _ = await console(eapi, *DEMO_SUPERVISOR)
     assert "住民票" in (await admin.get("/console/procedures")).text
 
