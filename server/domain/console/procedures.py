@@ -100,12 +100,15 @@ async def procedures_page(
 async def import_starters(
     request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
 ) -> Response[Any]:
-    """Create (or refresh) the starter procedures (without a 課: eform.all_orgs only)."""
+    """Create the starter procedures not there yet (without a 課: eform.all_orgs only); a
+    procedure edited in the builder is never overwritten."""
     _csrf(request, await request.form())
     if not principal.has(Permission.eform_all_orgs):
         raise PermissionDenied("標準の手続きの取り込みには「全課の手続き・申請」の権限が必要です。")
     async with db.tenant(principal.lg_code) as session:
-        await services.import_procedures(session, principal.lg_code, publish=False, actor=principal.actor)
+        await services.import_procedures(
+            session, principal.lg_code, publish=False, actor=principal.actor, only_new=True
+        )
     return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
 
 

@@ -512,3 +512,17 @@ async def test_postal_code_must_point_at_an_address_and_group_needs_fields(eapi)
     data["fields.2.fields.0.visible_if"] = '{"==": [{"var": "kid"}, "x"]}'  # own group's field: fine
     r = await _post(http, url, data, "save")
     assert r.status_code == 303, r.text[:1500]
+
+
+async def test_console_import_never_overwrites_builder_edits(eapi):
+    http, csrf = await console(eapi, *ADMIN)
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "juminhyo"))).scalar_one()
+        proc_id = row.id
+    page = await http.get(f"/console/procedures/{proc_id}/edit")
+    data = {**form_of(page.text), "csrf": csrf, "title": "住民票の写し（当市版）"}
+    assert (await _post(http, f"/console/procedures/{proc_id}/edit", data, "publish")).status_code == 303
+    assert (await http.post("/console/procedures/import", data={"csrf": csrf})).status_code == 303
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = await session.get(Procedure, proc_id)
+        assert row.title == "住民票の写し（当市版）"
