@@ -117,6 +117,9 @@ FIELD_KEYS = (
     "required_if",
     "max_repeat",
     "min_repeat",
+    "show_field",
+    "show_value",
+    "show_required",
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _INDEXED = re.compile(r"^fields\.(\d{1,3})\.(?:fields\.(\d{1,3})\.)?([a-z_]+)$")
@@ -137,7 +140,25 @@ def _num_text(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+def _simple(rule: Any) -> tuple[str, str] | None:
+    """(field, value) if ``rule`` is the simple ``{"==": [{"var": field}, "value"]}``."""
+    if isinstance(rule, dict) and list(rule) == ["=="]:
+        args = rule["=="]
+        if (
+            isinstance(args, list)
+            and len(args) == 2
+            and isinstance(args[0], dict)
+            and list(args[0]) == ["var"]
+            and isinstance(args[0]["var"], str)
+            and isinstance(args[1], str)
+        ):
+            return args[0]["var"], args[1]
+    return None
+
+
 def _field_state(f: Any) -> dict[str, Any]:
+    simple = _simple(f.visible_if)
+    both = simple is not None and f.required_if == f.visible_if
     return {
         "name": f.name,
         "label": f.label,
@@ -150,8 +171,11 @@ def _field_state(f: Any) -> dict[str, Any]:
         "max": _num_text(f.max),
         "wareki": f.wareki,
         "address_field": f.address_field or "",
-        "visible_if": _rule_text(f.visible_if),
-        "required_if": _rule_text(f.required_if),
+        "visible_if": "" if simple else _rule_text(f.visible_if),
+        "required_if": "" if both else _rule_text(f.required_if),
+        "show_field": simple[0] if simple else "",
+        "show_value": simple[1] if simple else "",
+        "show_required": both,
         "max_repeat": _num_text(f.max_repeat),
         "min_repeat": _num_text(f.min_repeat) if f.type == EformFieldType.group else "",
         "fields": [_field_state(c) for c in f.fields],
@@ -211,6 +235,9 @@ def blank_field(kind: str = "text") -> dict[str, Any]:
         "address_field": "",
         "visible_if": "",
         "required_if": "",
+        "show_field": "",
+        "show_value": "",
+        "show_required": False,
         "max_repeat": "5" if kind == "group" else "",
         "min_repeat": "0" if kind == "group" else "",
         "fields": [],
@@ -297,7 +324,8 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
             continue
         i, j, attr = int(m.group(1)), m.group(2), m.group(3)
         target = top.setdefault(i, {}) if j is None else children.setdefault((i, int(j)), {})
-        target[attr] = _bool(form, key) if attr in ("required", "wareki") else _text(form, key)
+        flag = attr in ("required", "wareki", "show_required")
+        target[attr] = _bool(form, key) if flag else _text(form, key)
     fields = []
     for i in sorted(top):
         f = {**blank_field(), **top[i]}
@@ -532,6 +560,20 @@ def _field(
         rule = _parse_rule(errors, f"{prefix}{attr}", f[attr], known)
         if rule is not None:
             out[attr] = rule
+    target = f["show_field"].strip()
+    if target:
+        answer = _check_text(errors, f"{prefix}show_value", f["show_value"], "label")
+        if f["visible_if"].strip():
+            errors[f"{prefix}show_field"] = "表示条件はかんたん設定か JSON のどちらか一方で指定してください。"
+        elif target not in known or target == name:
+            errors[f"{prefix}show_field"] = "条件に使う項目をフォームの他の項目から選んでください。"
+        elif not answer:
+            errors[f"{prefix}show_value"] = "どの回答のときに表示するか、値を入力してください。"
+        else:
+            rule = {"==": [{"var": target}, answer]}
+            out["visible_if"] = rule
+            if f["show_required"] and "required_if" not in out:
+                out["required_if"] = rule
     if kind == "group":
         out["max_repeat"] = _int(errors, f"{prefix}max_repeat", f["max_repeat"], 1, 50, "繰り返しの上限数")
         if out["max_repeat"] is None and f"{prefix}max_repeat" not in errors:
@@ -546,7 +588,13 @@ def _field(
             errors[f"{key}"] = "繰り返し要素には項目を1つ以上追加してください。"
         if len(children) > MAX_GROUP_FIELDS:
             errors[f"{key}"] = f"繰り返し要素の項目は{MAX_GROUP_FIELDS}個までです。"
-        own = known | {c["name"].strip() for c in children}
+        inner = [c["name"].strip() for c in children]
+        for j, child in enumerate(inner):
+            if child and inner.index(child) != j:
+                errors.setdefault(
+                    f"{prefix}fields.{j}.name", f"項目名「{child}」がこの繰り返し要素の中で重複しています。"
+                )
+        own = known | set(inner)
         out["fields"] = [_field(errors, f"{prefix}fields.{j}.", c, own, True) for j, c in enumerate(children)]
     return out
 
@@ -676,6 +724,13 @@ def build(state: State) -> Built:
     data["fields"] = [
         _field(errors, f"fields.{i}.", f, known, False) for i, f in enumerate(fields[:MAX_FIELDS])
     ]
+    kinds = {f["name"]: f["type"] for f in data["fields"]}
+    for i, f in enumerate(data["fields"]):
+        target = f.get("address_field")
+        if target is not None and kinds.get(target) != "address":
+            errors.setdefault(
+                f"fields.{i}.address_field", "住所の項目（種類が「住所」の項目）の項目名を入力してください。"
+            )
     names = [f["name"].strip() for f in fields]
     for i, name in enumerate(names):
         if name and names.index(name) != i:
@@ -747,6 +802,8 @@ def labels_for(state: State) -> dict[str, str]:
         "required_if": "必須条件",
         "max_repeat": "繰り返しの上限数",
         "min_repeat": "最初に表示する数",
+        "show_field": "表示条件の項目",
+        "show_value": "表示条件の値",
     }
     for i, f in enumerate(state["fields"]):
         head = f"項目{i + 1}「{f['label'][:20]}」"

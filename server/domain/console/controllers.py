@@ -26,7 +26,7 @@ from server.domain.accounts import services as accounts
 from server.domain.accounts.access import LOGGED_IN, PUBLIC, requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH, request_client_ip
 from server.domain.accounts.services import Principal
-from server.domain.console import access
+from server.domain.console import access, pages
 from server.domain.console.access import Role
 from server.domain.console.export import Row, columns_of, to_csv
 from server.domain.console.organisations import organisation_routes
@@ -37,8 +37,7 @@ from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
 from server.domain.eforms.versions import definition_for
 from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
-from server.domain.portal.controllers import PAYMENT_LABELS
-from server.domain.portal.html import SECURITY_HEADERS, csrf_token, page, verify_csrf
+from server.domain.portal.html import SECURITY_HEADERS, page
 from server.domain.portal.summary import summary_of
 from shared.api import LoginRequest
 from shared.errors import AuthenticationRequired, InvalidInput, MadoguchiError, NotFound
@@ -48,22 +47,8 @@ Req = Request[Any, Any, Any]
 PAGE_SIZE = 100
 
 
-def _ctx(request: Req, principal: Principal | None = None, **extra: Any) -> dict[str, Any]:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    return {
-        "site_name": "オンライン申請 職員管理画面",
-        "home_url": f"{CONSOLE_PATH}/",
-        "principal": principal,
-        "csrf": csrf_token(token) if token else "",
-        "labels": STATUS_LABELS,
-        "payment_labels": PAYMENT_LABELS,
-        "P": Permission,
-        **extra,
-    }
-
-
-def _check_csrf(request: Req, form: Any) -> None:
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+_ctx = pages.context
+_check_csrf = pages.check_csrf
 
 
 # ---------------------------------------------------------------- login

@@ -17,29 +17,19 @@ from server.db.engine import Database
 from server.db.models import Organisation, OrganisationMember, Procedure, User
 from server.domain import audit
 from server.domain.accounts.access import requires
-from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
+from server.domain.accounts.guards import CONSOLE_PATH
 from server.domain.accounts.services import Principal
-from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, role_named
-from server.domain.portal.html import csrf_token, page, verify_csrf
-from shared.errors import NotFound
+from server.domain.console import pages
+from server.domain.console.access import MEMBER_ROLES, role_named
+from server.domain.portal.html import page
+from shared.errors import Conflict, NotFound
 from shared.permissions import Permission
 
 Req = Request[Any, Any, Any]
 NAME_MAX = 100
 
 
-def _ctx(request: Req, principal: Principal, **extra: Any) -> dict[str, Any]:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    return {
-        "site_name": "オンライン申請 職員管理画面",
-        "home_url": f"{CONSOLE_PATH}/",
-        "principal": principal,
-        "csrf": csrf_token(token) if token else "",
-        "P": Permission,
-        "role_labels": ROLE_LABELS,
-        "member_roles": MEMBER_ROLES,
-        **extra,
-    }
+_ctx = pages.context
 
 
 def clean_name(raw: str) -> tuple[str, str | None]:
@@ -87,7 +77,7 @@ async def create_organisation(
 ) -> Response[Any]:
     """Add a 課; a duplicate or empty name comes back with the message at the field."""
     form = await request.form()
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+    pages.check_csrf(request, form)
     name, error = clean_name(str(form.get("name") or "")[:1000])
     async with db.tenant(principal.lg_code) as session:
         if error is None:
@@ -131,6 +121,7 @@ async def _org_page(
     org: Organisation,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    typed: str | None = None,
 ) -> Response[str]:
     members = (
         await session.execute(
@@ -167,6 +158,7 @@ async def _org_page(
         procedures=procs,
         errors=errors or {},
         notice=request.query_params.get("notice"),
+        typed=org.name if typed is None else typed,
     )
     return page("console/organisation.html", ctx, status=status)
 
@@ -193,7 +185,7 @@ async def set_member(
 ) -> Response[Any]:
     """Add a staff member to the 課 or change his role; ``remove=1`` takes him out."""
     form = await request.form()
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+    pages.check_csrf(request, form)
     async with db.tenant(principal.lg_code) as session:
         org = await _org(session, principal, org_id)
         errors: dict[str, str] = {}
@@ -236,4 +228,84 @@ async def set_member(
     return Redirect(f"{CONSOLE_PATH}/organisations/{org_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 
 
-organisation_routes: list[Any] = [organisations_page, create_organisation, organisation_page, set_member]
+@post("/organisations/{org_id:uuid}/rename", opt=requires(Permission.user_manage), include_in_schema=False)
+async def rename_organisation(
+    org_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """Rename a 課 (same rules as a new one)."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    name, error = clean_name(str(form.get("name") or "")[:1000])
+    async with db.tenant(principal.lg_code) as session:
+        org = await _org(session, principal, org_id)
+        if error is None:
+            taken = await session.scalar(
+                sa.select(Organisation.id).where(
+                    Organisation.lg_code == principal.lg_code,
+                    Organisation.name == name,
+                    Organisation.id != org.id,
+                )
+            )
+            if taken is not None:
+                error = "同じ名前の組織がすでにあります。"
+        if error is not None:
+            return await _org_page(request, principal, session, org, {"name": error}, status=422, typed=name)
+        old, org.name = org.name, name
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="organisation_rename_success",
+            object_type="organisation",
+            object_id=org.id,
+            details={"from": old, "to": name},
+        )
+    return Redirect(f"{CONSOLE_PATH}/organisations/{org_id}?notice=renamed", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/organisations/{org_id:uuid}/delete", opt=requires(Permission.user_manage), include_in_schema=False)
+async def delete_organisation(
+    org_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """Delete a 課 that owns no procedure (its memberships go with it)."""
+    pages.check_csrf(request, await request.form())
+    async with db.tenant(principal.lg_code) as session:
+        org = await _org(session, principal, org_id)
+        owns = await session.scalar(
+            sa.select(Procedure.id).where(Procedure.organisation_id == org.id).limit(1)
+        )
+        if owns is not None:
+            raise Conflict(
+                "この組織が担当する手続きがあります。先に手続きの担当課を変えてください。",
+                code="organisation.in_use",
+            )
+        await session.execute(
+            sa.delete(OrganisationMember).where(OrganisationMember.organisation_id == org.id)
+        )
+        await session.delete(org)
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="organisation_delete_success",
+            object_type="organisation",
+            object_id=org_id,
+            details={"name": org.name},
+        )
+    return Redirect(f"{CONSOLE_PATH}/organisations", status_code=HTTP_303_SEE_OTHER)
+
+
+organisation_routes: list[Any] = [
+    organisations_page,
+    create_organisation,
+    organisation_page,
+    set_member,
+    rename_organisation,
+    delete_organisation,
+]

@@ -19,11 +19,11 @@ from server.domain import audit
 from server.domain.accounts.access import requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
 from server.domain.accounts.services import Principal
-from server.domain.console import access, builder
-from server.domain.console.access import ROLE_LABELS, Role, role_named
+from server.domain.console import access, builder, pages
+from server.domain.console.access import Role, role_named
 from server.domain.eforms import fields as F
 from server.domain.eforms import services, versions
-from server.domain.portal.html import csrf_token, page, verify_csrf
+from server.domain.portal.html import csrf_token, page
 from shared.errors import PermissionDenied
 from shared.permissions import Permission
 from shared.schemas.eform import MAX_FILE_MB, EformFieldType, EformProcedure, MailEvent
@@ -32,22 +32,8 @@ Req = Request[Any, Any, Any]
 MANAGE = requires(Permission.eform_manage)
 
 
-def _ctx(request: Req, principal: Principal, **extra: Any) -> dict[str, Any]:
-    token = request.cookies.get(CONSOLE_COOKIE, "")
-    return {
-        "site_name": "オンライン申請 職員管理画面",
-        "home_url": f"{CONSOLE_PATH}/",
-        "principal": principal,
-        "csrf": csrf_token(token) if token else "",
-        "P": Permission,
-        "role_labels": ROLE_LABELS,
-        "Role": Role,
-        **extra,
-    }
-
-
-def _csrf(request: Req, form: Any) -> None:
-    verify_csrf(request.cookies.get(CONSOLE_COOKIE), form, code="console.csrf")
+_ctx = pages.context
+_csrf = pages.check_csrf
 
 
 async def _visible(
@@ -114,12 +100,15 @@ async def procedures_page(
 async def import_starters(
     request: Req, principal: NamedDependency[Principal], db: NamedDependency[Database]
 ) -> Response[Any]:
-    """Create (or refresh) the starter procedures (without a 課: eform.all_orgs only)."""
+    """Create the starter procedures not there yet (without a 課: eform.all_orgs only); a
+    procedure edited in the builder is never overwritten."""
     _csrf(request, await request.form())
     if not principal.has(Permission.eform_all_orgs):
         raise PermissionDenied("標準の手続きの取り込みには「全課の手続き・申請」の権限が必要です。")
     async with db.tenant(principal.lg_code) as session:
-        await services.import_procedures(session, principal.lg_code, publish=False, actor=principal.actor)
+        await services.import_procedures(
+            session, principal.lg_code, publish=False, actor=principal.actor, only_new=True
+        )
     return Redirect(f"{CONSOLE_PATH}/procedures", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -233,7 +222,11 @@ async def _org_choice(
     if not text:
         if principal.has(Permission.eform_all_orgs):
             return None
-        errors["organisation_id"] = "担当課を選んでください。"
+        errors["organisation_id"] = (
+            "担当課を選んでください。"
+            if orgs
+            else "編集の権限がある課がありません。管理者に組織（課）への所属を依頼してください。"
+        )
         return None
     if text not in allowed:
         errors["organisation_id"] = "担当課を一覧から選んでください（編集の権限がある課だけ選べます）。"

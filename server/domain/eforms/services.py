@@ -99,8 +99,11 @@ async def import_procedures(
     publish: bool = True,
     include_examples: bool = False,
     actor: audit.Actor = audit.SYSTEM,
+    only_new: bool = False,
 ) -> list[Procedure]:
-    """Create or update the municipality's procedures from ``form_templates/eforms`` (by slug)."""
+    """Create or update the municipality's procedures from ``form_templates/eforms`` (by slug).
+
+    ``only_new`` leaves existing procedures alone (the console: never overwrite builder edits)."""
     rows: list[Procedure] = []
     for path in sorted((folder or starter_folder()).glob("*.yaml")):
         definition = EformProcedure.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -111,6 +114,8 @@ async def import_procedures(
                 sa.select(Procedure).where(Procedure.lg_code == lg_code, Procedure.slug == definition.slug)
             )
         ).scalar_one_or_none()
+        if row is not None and only_new:
+            continue
         data = definition.model_dump(mode="json", exclude_none=True)
         if row is None:
             row = Procedure(

@@ -335,3 +335,194 @@ async def test_builder_needs_csrf_and_permission(eapi):
     )
     assert (await clerk.get("/console/procedures/new")).status_code == 403
     assert (await clerk.get(f"/console/procedures/{uuid.uuid4()}/edit")).status_code == 403
+
+
+async def test_simple_condition_becomes_json_logic_and_round_trips(eapi):
+    """かんたん設定 (field + value + 必須) saves the same JSON Logic the portal evaluates."""
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    r = await _post(http, url, {**data, "title": "簡単", "slug": "simple"}, "add:radio")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update({"fields.1.name": "kind", "fields.1.label": "種別", "fields.1.options": "a:A\nother:その他"})
+    r = await _post(http, url, data, "add:text")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    data.update({"fields.2.name": "note", "fields.2.label": "内容", "fields.2.show_field": "kind"})
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.show_value", "値を入力")
+    data.update({"fields.2.show_value": "other", "fields.2.visible_if": '{"!": [{"var": "kind"}]}'})
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.show_field", "どちらか一方")
+    data.update({"fields.2.visible_if": "", "fields.2.show_required": "1"})
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 303, r.text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "simple"))).scalar_one()
+        note = EformProcedure.model_validate(row.definition).field("note")
+        assert note.visible_if == note.required_if == {"==": [{"var": "kind"}, "other"]}
+    page = await http.get(r.headers["location"])
+    again = form_of(page.text)
+    assert again["fields.2.show_field"] == "kind" and again["fields.2.show_value"] == "other"
+    assert again["fields.2.show_required"] == ["1"] and again["fields.2.visible_if"] == ""
+
+
+async def test_publish_toggle_window_and_own_mail_text(eapi):
+    """The list's button publishes the pending draft / withdraws it; the publish window and the
+    procedure's own mail text reach the resident."""
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data = {
+        **data,
+        "title": "窓口予約",
+        "slug": "yoyaku",
+        "mails.submitted.subject": "【{title}】予約を受け付けました {reference}",
+        "mails.submitted.body": "{name} 様\n予約番号 {reference}\n{url}",
+        "publish_from": "2099-01-01T09:00",
+    }
+    r = await _post(http, url, data, "publish")
+    assert r.status_code == 303
+    proc_url = r.headers["location"].split("?")[0].removesuffix("/edit")
+    resident = eapi.client("198.51.100.7")
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 404  # not yet open
+    page = await http.get(proc_url + "/edit")
+    data = {**form_of(page.text), "csrf": data["csrf"], "publish_from": ""}
+    assert (await _post(http, proc_url + "/edit", data, "publish")).status_code == 303
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 200
+    res = Resident(eapi)
+    await res.start("yoyaku")
+    await res.post_form({"name": "下妻 次郎"})
+    await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    mails = await deliver(eapi)
+    sent = next(m for m in mails if "予約を受け付けました" in m["Subject"])
+    assert "【窓口予約】" in sent["Subject"] and "下妻 次郎 様" in str(sent.get_content())
+    # A saved change is pending, the list offers to publish it; publishing bumps the version.
+    data["title"] = "窓口予約（変更）"
+    assert (await _post(http, proc_url + "/edit", data, "save")).status_code == 303
+    listing = await http.get("/console/procedures")
+    assert "未公開の変更あり" in listing.text and "変更を公開する" in listing.text
+    assert "窓口予約（変更）" not in (await resident.get(f"{PORTAL}/procedures/yoyaku")).text
+    r = await http.post(proc_url + "/publish", data={"csrf": data["csrf"], "published": "1"})
+    assert r.status_code == 303
+    assert "窓口予約（変更）" in (await resident.get(f"{PORTAL}/procedures/yoyaku")).text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "yoyaku"))).scalar_one()
+        assert row.version == 2 and row.draft_definition is None
+    r = await http.post(proc_url + "/publish", data={"csrf": data["csrf"], "published": "0"})
+    assert (await resident.get(f"{PORTAL}/procedures/yoyaku")).status_code == 404
+
+
+async def test_every_field_type_saves_and_renders(eapi):
+    """One field of each EformFieldType through the builder's buttons; the portal renders them all."""
+    from shared.schemas.eform import EformFieldType
+
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data.update({"title": "全種類", "slug": "all-types"})
+    kinds = [t.value for t in EformFieldType]
+    for n, kind in enumerate(kinds, start=1):
+        r = await _post(http, url, data, f"add:{kind}")
+        data = {**form_of(r.text), "csrf": data["csrf"]}
+        data.update({f"fields.{n}.name": f"f_{kind}", f"fields.{n}.label": f"項目 {kind}"})
+        if kind in ("select", "radio"):
+            data[f"fields.{n}.options"] = "a:甲\nb:乙"
+        if kind == "number":
+            data.update({f"fields.{n}.min": "1", f"fields.{n}.max": "9"})
+        if kind == "date":
+            data[f"fields.{n}.wareki"] = "1"
+        if kind == "postal_code":
+            data[f"fields.{n}.address_field"] = "f_address"
+        if kind == "group":
+            data[f"fields.{n}.max_repeat"] = "2"
+            r = await _post(http, url, data, f"add_child:{n}")
+            data = {**form_of(r.text), "csrf": data["csrf"]}
+            data.update({f"fields.{n}.fields.0.name": "inner", f"fields.{n}.fields.0.label": "中の項目"})
+    r = await _post(http, url, data, "publish")
+    assert r.status_code == 303, r.text[:2000]
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "all-types"))).scalar_one()
+        d = EformProcedure.model_validate(row.definition)
+    assert sorted(f.type.value for f in d.fields[1:]) == sorted(kinds)
+    assert (
+        d.field("f_date").wareki
+        and d.field("f_number").max == 9
+        and d.field("f_postal_code").address_field == "f_address"
+    )
+    res = Resident(eapi)
+    await res.start("all-types")
+    form = await res.http.get(res.app_url + "/form")
+    assert form.status_code == 200
+    for kind in kinds:
+        assert f"項目 {kind}" in form.text, kind
+
+
+async def test_postal_code_must_point_at_an_address_and_group_needs_fields(eapi):
+    http, data = await _blank(eapi)
+    url = "/console/procedures/new"
+    data.update({"title": "誤り", "slug": "wrong"})
+    r = await _post(http, url, data, "add:postal_code")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.1.name": "zip",
+        "fields.1.label": "郵便番号",
+        "fields.1.address_field": "name",
+    }
+    r = await _post(http, url, data, "add:group")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.name": "kids",
+        "fields.2.label": "子",
+        "fields.2.max_repeat": "51",
+    }
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 422
+    _error_at(r.text, "fields.2.max_repeat", "1から50")
+    _error_at(r.text, "fields.2", "1つ以上")
+    data["fields.2.max_repeat"] = "3"
+    r = await _post(http, url, data, "add_child:2")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.fields.0.name": "kid",
+        "fields.2.fields.0.label": "氏名",
+    }
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 422
+    _error_at(r.text, "fields.1.address_field", "住所")
+    deep = {"!": True}
+    for _ in range(40):
+        deep = {"!": deep}
+    import json
+
+    data.update({"fields.1.address_field": "", "fields.2.fields.0.visible_if": json.dumps(deep)})
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.fields.0.visible_if", "深すぎ")
+    r = await _post(http, url, data, "add_child:2")
+    data = {
+        **form_of(r.text),
+        "csrf": data["csrf"],
+        "fields.2.fields.1.name": "kid",
+        "fields.2.fields.1.label": "氏名2",
+    }
+    r = await _post(http, url, data, "save")
+    _error_at(r.text, "fields.2.fields.1.name", "重複")
+    r = await _post(http, url, data, "remove:2.1")
+    data = {**form_of(r.text), "csrf": data["csrf"]}
+    assert "fields.2.fields.1.name" not in data
+    data["fields.2.fields.0.visible_if"] = '{"==": [{"var": "kid"}, "x"]}'  # own group's field: fine
+    r = await _post(http, url, data, "save")
+    assert r.status_code == 303, r.text[:1500]
+
+
+async def test_console_import_never_overwrites_builder_edits(eapi):
+    http, csrf = await console(eapi, *ADMIN)
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "juminhyo"))).scalar_one()
+        proc_id = row.id
+    page = await http.get(f"/console/procedures/{proc_id}/edit")
+    data = {**form_of(page.text), "csrf": csrf, "title": "住民票の写し（当市版）"}
+    assert (await _post(http, f"/console/procedures/{proc_id}/edit", data, "publish")).status_code == 303
+    assert (await http.post("/console/procedures/import", data={"csrf": csrf})).status_code == 303
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = await session.get(Procedure, proc_id)
+        assert row.title == "住民票の写し（当市版）"

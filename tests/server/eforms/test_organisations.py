@@ -44,6 +44,10 @@ async def _setup(eapi):
     return proc_id, res.app_id, file_id, pay_id
 
 
+def _csrf_of(html):
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
+
+
 def _routes(proc_id, app_id, file_id, pay_id):
     """Every console route that touches this procedure or its application."""
     a = f"/console/applications/{app_id}"
@@ -160,6 +164,21 @@ async def test_procedure_without_organisation_needs_all_orgs(eapi):
     http, _ = await console(eapi, "lonely")
     r = await http.get("/console/procedures")
     assert r.status_code == 200 and "住民票" not in r.text
+    r = await http.get("/console/")
+    assert r.status_code == 200 and "該当する申請はありません" in r.text
+    assert (await http.post("/console/procedures/import", data={"csrf": _csrf_of(r.text)})).status_code == 403
+    page = await http.get("/console/procedures/new?template=")
+    from tests.server.eforms.builder_helpers import form_of
+
+    data = {
+        **form_of(page.text),
+        "csrf": _csrf_of(r.text),
+        "title": "課なし",
+        "slug": "nokaka",
+        "action": "save",
+    }
+    r = await http.post("/console/procedures/new", data=data)
+    assert r.status_code == 422 and "管理者に組織" in r.text
     admin, _ = await console(eapi, *DEMO_SUPERVISOR)
     assert "住民票" in (await admin.get("/console/procedures")).text
 
@@ -229,3 +248,31 @@ async def test_organisation_screens(eapi):
     assert (await clerk.get("/console/organisations")).status_code == 403
     assert (await clerk.get(org_url)).status_code == 403
     assert (await admin.get(f"/console/organisations/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_rename_and_delete_organisation(eapi):
+    await make_staff(eapi, "a_edit", list(STAFF_PERMS))
+    org_a = await make_org(eapi, "市民課", {"a_edit": "edit"})
+    await make_org(eapi, "税務課", {})
+    admin, csrf = await console(eapi, *DEMO_SUPERVISOR)
+    url = f"/console/organisations/{org_a}"
+    r = await admin.post(url + "/rename", data={"csrf": csrf, "name": "税務課"})
+    assert r.status_code == 422 and "すでにあります" in r.text and 'value="税務課"' in r.text
+    r = await admin.post(url + "/rename", data={"csrf": csrf, "name": "市民生活課"})
+    assert r.status_code == 303
+    assert "市民生活課" in (await admin.get(url)).text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "koseki"))).scalar_one()
+        row.organisation_id = uuid.UUID(org_a)
+    r = await admin.post(url + "/delete", data={"csrf": csrf})
+    assert r.status_code == 409 and "担当課を変えて" in r.text
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        row = (await session.execute(sa.select(Procedure).where(Procedure.slug == "koseki"))).scalar_one()
+        row.organisation_id = None
+    r = await admin.post(url + "/delete", data={"csrf": csrf})
+    assert r.status_code == 303
+    assert (await admin.get(url)).status_code == 404
+    async with eapi.db.tenant(DEMO_LG_CODE) as session:
+        assert (await session.execute(sa.select(OrganisationMember))).first() is None
+        actions = (await session.execute(sa.select(AuditEvent.action))).scalars().all()
+        assert "organisation_rename_success" in actions and "organisation_delete_success" in actions

@@ -132,10 +132,34 @@ def upgrade() -> None:
         ),
     )
 
+    _keep_existing_reviewers_seeing_everything()
     tenant_table("organisations")
     tenant_table("organisation_members", privileges="SELECT, INSERT, UPDATE, DELETE")
     tenant_table("eform_procedure_roles", privileges="SELECT, INSERT, UPDATE, DELETE")
     tenant_table("eform_procedure_versions", privileges="SELECT, INSERT, UPDATE")
+
+
+def _keep_existing_reviewers_seeing_everything() -> None:
+    """Groups that review or manage online applications get ``eform.all_orgs``: after the upgrade
+    staff see what they saw before, until an administrator sets up 課 and narrows the groups."""
+    bind = op.get_bind()
+    postgres = bind.dialect.name == "postgresql"
+    codes = [row[0] for row in bind.execute(sa.text("SELECT lg_code FROM municipalities"))]
+    for code in codes:
+        if postgres:  # row-level security: bind the municipality as the application does
+            bind.execute(sa.text("SELECT set_config('madoguchi.lg_code', :c, true)"), {"c": code})
+        bind.execute(
+            sa.text(
+                "INSERT INTO group_permissions (lg_code, group_id, permission) "
+                "SELECT DISTINCT lg_code, group_id, 'eform.all_orgs' FROM group_permissions "
+                "WHERE lg_code = :c AND permission IN ('eform.review', 'eform.manage') "
+                "AND group_id NOT IN (SELECT group_id FROM group_permissions "
+                "WHERE lg_code = :c AND permission = 'eform.all_orgs')"
+            ),
+            {"c": code},
+        )
+    if postgres:
+        bind.execute(sa.text("SELECT set_config('madoguchi.lg_code', '', true)"))
 
 
 def downgrade() -> None:
