@@ -160,7 +160,12 @@ async def load(
         for i in counter:
             shape, params = qs[i % len(qs)]
             t = time.perf_counter()
-            r = await client.get("/api/v1/records/receptions", params={**params, "page_size": "50"})
+            try:
+                r = await client.get("/api/v1/records/receptions", params={**params, "page_size": "50"})
+            except httpx.TransportError as exc:  # counted, reported, not timed
+                errors += 1
+                print(f"  ({type(exc).__name__})", end="", flush=True)
+                continue
             ms = (time.perf_counter() - t) * 1000
             latencies.append(ms)
             by_shape.setdefault(shape, []).append(ms)
@@ -188,8 +193,12 @@ async def submit(base: str, token: str, concurrency: int, total: int) -> float:
         nonlocal retries
         for _ in counter:
             body = reception_body(my_number=None)
-            while True:  # 409 = lost the daily-number race five times; resend (same client_key)
-                r = await client.post("/api/v1/receptions", json=body)
+            while True:  # 409 or a dropped connection: resend (same client_key, stored once)
+                try:
+                    r = await client.post("/api/v1/receptions", json=body)
+                except httpx.TransportError:
+                    retries += 1
+                    continue
                 if r.status_code != 409:
                     break
                 retries += 1
