@@ -2,18 +2,20 @@
 throughput, purge and backup/restore time. Prints figures; asserts nothing.
 
     MADOGUCHI_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python -m bench.records.run --receptions 200000
+        .venv/bin/python -m bench.records.run --receptions 1000000 --residents 300000
 
-A throwaway database is created (and dropped at the end unless --keep). Rows are generated with
-COPY as the owner; the server runs as a separate uvicorn process connected as the plain app role
-(row-level security applies), and the load comes from httpx clients on the same machine.
+A throwaway database is created (and dropped at the end unless --keep) and filled inside
+PostgreSQL (:mod:`bench.records.generate`). The server runs as separate uvicorn process(es)
+connected as the plain app role (row-level security applies); the load comes from httpx clients
+on the same machine. The search load runs twice on the same data: the naive baseline (exact
+counts, the indexes before migration 0010, one process, pool 5+10) and the current setup; ratios
+are printed. ``bench.records.explain`` shows the plan of each search shape.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import secrets
@@ -22,65 +24,33 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.records.generate import CLERKS, FAMILY, FOREIGN_FAMILY, GIVEN, generate
 from server.config import Settings
-from shared.text.normalize import search_key
 
 LG = "082104"
 APP_ROLE = "madoguchi_bench_app"
-FAMILY = [
-    ("佐藤", "サトウ"),
-    ("鈴木", "スズキ"),
-    ("高橋", "タカハシ"),
-    ("田中", "タナカ"),
-    ("伊藤", "イトウ"),
-    ("渡辺", "ワタナベ"),
-    ("山本", "ヤマモト"),
-    ("中村", "ナカムラ"),
-    ("小林", "コバヤシ"),
-    ("加藤", "カトウ"),
-    ("吉田", "ヨシダ"),
-    ("山田", "ヤマダ"),
-    ("佐々木", "ササキ"),
-    ("山口", "ヤマグチ"),
-    ("松本", "マツモト"),
-    ("井上", "イノウエ"),
-    ("木村", "キムラ"),
-    ("林", "ハヤシ"),
-    ("斎藤", "サイトウ"),
-    ("清水", "シミズ"),
-    ("下妻", "シモツマ"),
-    ("髙﨑", "タカサキ"),
-    ("渡邊", "ワタナベ"),
-    ("飯塚", "イイヅカ"),
-    ("野口", "ノグチ"),
+#: Indexes of migration 0010; the naive pass runs without them (and with the two they replaced).
+NEW_INDEXES = [
+    "ix_reception_search_keys_lookup",
+    "ix_reception_search_keys_reception",
+    "ix_receptions_terminal",
+    "ix_receptions_status",
+    "ix_receptions_clerk",
+    "ix_receptions_created_at",
+    "ix_receptions_sort_keys",
 ]
-GIVEN = [
-    ("太郎", "タロウ"),
-    ("花子", "ハナコ"),
-    ("一郎", "イチロウ"),
-    ("美咲", "ミサキ"),
-    ("大輔", "ダイスケ"),
-    ("陽菜", "ヒナ"),
-    ("翔太", "ショウタ"),
-    ("結衣", "ユイ"),
-    ("健", "ケン"),
-    ("さくら", "サクラ"),
-    ("蓮", "レン"),
-    ("葵", "アオイ"),
-    ("悠真", "ユウマ"),
-    ("凛", "リン"),
-    ("湊", "ミナト"),
-    ("陽翔", "ハルト"),
+OLD_INDEXES = [
+    "CREATE INDEX ix_reception_search_keys_lookup ON reception_search_keys"
+    " (lg_code, kind, key varchar_pattern_ops)",
+    "CREATE INDEX ix_reception_search_keys_reception_id ON reception_search_keys (reception_id)",
 ]
-KINDS = ["move_in", "move_within", "move_out", "householder_change", "move_in_special"]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -100,112 +70,6 @@ def create_database(pg_url: str) -> tuple[str, str, str]:
     return name, owner, app
 
 
-def generate(owner_libpq: str, n: int, rng: random.Random) -> None:
-    """COPY ``n`` receptions (one or two persons each) with search keys, spread over six years."""
-    today = datetime.now(UTC).date()
-    with psycopg.connect(owner_libpq) as conn:
-        users = [r[0] for r in conn.execute("SELECT id FROM users").fetchall()]
-        per_day: dict[date, int] = {}
-        t0 = time.perf_counter()
-        with (
-            conn.cursor().copy(
-                "COPY receptions (id, lg_code, reception_number, business_date, daily_seq, client_key, kind,"
-                " status, terminal_id, opened_at, created_at, created_by, notice) FROM STDIN"
-            ) as rc,
-        ):
-            persons_rows = []
-            key_rows = []
-            for _ in range(n):
-                day = today - timedelta(days=rng.randrange(6 * 365))
-                seq = per_day.get(day, 0) + 1
-                per_day[day] = seq
-                rid = uuid.uuid4()
-                persons = []
-                for _p in range(1 if rng.random() < 0.7 else 2):
-                    fam, fam_k = rng.choice(FAMILY)
-                    giv, giv_k = rng.choice(GIVEN)
-                    born = date(1940, 1, 1) + timedelta(days=rng.randrange(80 * 365))
-                    persons.append(
-                        {
-                            "family_name": fam,
-                            "given_name": giv,
-                            "family_name_kana": fam_k,
-                            "given_name_kana": giv_k,
-                            "birth_date": born.isoformat(),
-                            "sex": "1",
-                            "relationship": "世帯主",
-                            "my_number": None,
-                        }
-                    )
-                notice = {
-                    "kind": rng.choice(KINDS),
-                    "notified_on": day.isoformat(),
-                    "notifier": {"name": persons[0]["family_name"], "standing": "self"},
-                    "persons": persons,
-                    "confirmation_number": f"K{rng.randrange(10**6):06d}",
-                }
-                created = datetime(day.year, day.month, day.day, 1, tzinfo=UTC) + timedelta(
-                    minutes=rng.randrange(480)
-                )
-                rc.write_row(
-                    (
-                        rid,
-                        LG,
-                        f"{day:%Y%m%d}-{seq:04d}",
-                        day,
-                        seq,
-                        uuid.uuid4(),
-                        notice["kind"],
-                        "confirmed",
-                        f"T-{rng.randrange(1, 13):02d}",
-                        created - timedelta(minutes=12),
-                        created,
-                        rng.choice(users),
-                        json.dumps(notice, ensure_ascii=False),
-                    )
-                )
-                for index, p in enumerate(persons):
-                    persons_rows.append(
-                        (
-                            uuid.uuid4(),
-                            LG,
-                            rid,
-                            index,
-                            search_key(p["family_name"] + p["given_name"]),
-                            p["birth_date"],
-                        )
-                    )
-                    born = p["birth_date"]
-                    for spelling in {
-                        p["family_name"] + p["given_name"],
-                        p["family_name_kana"] + p["given_name_kana"],
-                        p["given_name"],
-                        p["given_name_kana"],
-                    }:
-                        key_rows.append((uuid.uuid4(), LG, rid, "name", search_key(spelling), born))
-                key_rows.append(
-                    (uuid.uuid4(), LG, rid, "confirmation", search_key(notice["confirmation_number"]), None)
-                )
-        with conn.cursor().copy(
-            "COPY reception_persons (id, lg_code, reception_id, person_index, name_search_key, birth_date)"
-            " FROM STDIN"
-        ) as pc:
-            for row in persons_rows:
-                pc.write_row(row)
-        with conn.cursor().copy(
-            "COPY reception_search_keys (id, lg_code, reception_id, kind, key, birth_date) FROM STDIN"
-        ) as kc:
-            for row in key_rows:
-                kc.write_row(row)
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE")
-        print(
-            f"generated {n} receptions, {len(persons_rows)} persons, {len(key_rows)} search keys "
-            f"in {time.perf_counter() - t0:.1f} s"
-        )
-
-
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "run", "--port", str(port)],
@@ -223,54 +87,88 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def queries(rng: random.Random) -> list[dict[str, str]]:
+def queries(rng: random.Random, owner_libpq: str) -> list[tuple[str, dict[str, str]]]:
+    """A clerk's mix of searches, names drawn with the register's skew; (shape, parameters)."""
     today = datetime.now(UTC).date()
-    out = []
-    for _ in range(400):
-        fam, fam_k = rng.choice(FAMILY)
-        giv, giv_k = rng.choice(GIVEN)
-        start = today - timedelta(days=rng.randrange(6 * 365))
-        out.append(
-            rng.choice(
-                [
-                    {"name": fam_k + giv_k},
-                    {
-                        "name": fam + giv,
-                        "birth_date": (
-                            date(1940, 1, 1) + timedelta(days=rng.randrange(80 * 365))
-                        ).isoformat(),
-                    },
-                    {
-                        "name": fam,
-                        "date_from": start.isoformat(),
-                        "date_to": (start + timedelta(days=30)).isoformat(),
-                    },
-                    {"reception_number": f"{start:%Y%m%d}-0001"},
-                    {"confirmation_number": f"K{rng.randrange(10**6):06d}"},
-                    {
-                        "clerk": "demo",
-                        "date_from": start.isoformat(),
-                        "date_to": (start + timedelta(days=7)).isoformat(),
-                    },
-                ]
+    with psycopg.connect(owner_libpq) as conn:
+        people = conn.execute(
+            "SELECT family_name, given_name, birth_date FROM residents WHERE family_name IS NOT NULL"
+            " ORDER BY random() LIMIT 500"
+        ).fetchall()
+        numbers = [
+            r[0] for r in conn.execute("SELECT reception_number FROM receptions ORDER BY random() LIMIT 300")
+        ]
+        confirmations = [
+            r[0].upper()
+            for r in conn.execute(
+                "SELECT key FROM reception_search_keys WHERE kind = 'confirmation'"
+                " ORDER BY random() LIMIT 300"
             )
-        )
+        ]
+    weights = [w for _, _, w in FAMILY]
+    out: list[tuple[str, dict[str, str]]] = []
+    for _ in range(1000):
+        fam, fam_k, _w = rng.choices(FAMILY, weights)[0]
+        _giv, giv_k = rng.choice(GIVEN)
+        start = today - timedelta(days=rng.randrange(5 * 365))
+        person = rng.choice(people)
+        shape = rng.choices(
+            [
+                "kana name",
+                "kanji name + birth",
+                "surname + 30 days",
+                "受付番号",
+                "確認番号",
+                "clerk + 7 days",
+                "romaji surname",
+                "kana surname only",
+            ],
+            [30, 20, 15, 10, 5, 10, 5, 5],
+        )[0]
+        params = {
+            "kana name": {"name": fam_k + giv_k},
+            "kanji name + birth": {"name": f"{person[0]} {person[1]}", "birth_date": person[2].isoformat()},
+            "surname + 30 days": {
+                "name": fam,
+                "date_from": start.isoformat(),
+                "date_to": (start + timedelta(days=30)).isoformat(),
+            },
+            "受付番号": {"reception_number": rng.choice(numbers)},
+            "確認番号": {"confirmation_number": rng.choice(confirmations)},
+            "clerk + 7 days": {
+                "clerk": f"clerk{rng.randrange(1, CLERKS + 1):02d}",
+                "date_from": start.isoformat(),
+                "date_to": (start + timedelta(days=7)).isoformat(),
+            },
+            "romaji surname": {"name": rng.choice(FOREIGN_FAMILY)[0].lower()},
+            "kana surname only": {"name": fam_k},
+        }[shape]
+        out.append((shape, params))
     return out
 
 
 async def load(
-    base: str, token: str, concurrency: int, qs: list[dict[str, str]], total: int
-) -> tuple[list[float], float]:
+    base: str, token: str, concurrency: int, qs: list[tuple[str, dict[str, str]]], total: int
+) -> tuple[list[float], float, dict[str, list[float]]]:
     latencies: list[float] = []
+    by_shape: dict[str, list[float]] = {}
     counter = iter(range(total))
     errors = 0
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal errors
         for i in counter:
+            shape, params = qs[i % len(qs)]
             t = time.perf_counter()
-            r = await client.get("/api/v1/records/receptions", params={**qs[i % len(qs)], "page_size": "50"})
-            latencies.append((time.perf_counter() - t) * 1000)
+            try:
+                r = await client.get("/api/v1/records/receptions", params={**params, "page_size": "50"})
+            except httpx.TransportError as exc:  # counted, reported, not timed
+                errors += 1
+                print(f"  ({type(exc).__name__})", end="", flush=True)
+                continue
+            ms = (time.perf_counter() - t) * 1000
+            latencies.append(ms)
+            by_shape.setdefault(shape, []).append(ms)
             if r.status_code != 200:
                 errors += 1
 
@@ -282,7 +180,7 @@ async def load(
         await asyncio.gather(*(worker(c) for _ in range(concurrency)))
     if errors:
         print(f"  ({errors} errors)")
-    return latencies, time.perf_counter() - t0
+    return latencies, time.perf_counter() - t0, by_shape
 
 
 async def submit(base: str, token: str, concurrency: int, total: int) -> float:
@@ -295,8 +193,12 @@ async def submit(base: str, token: str, concurrency: int, total: int) -> float:
         nonlocal retries
         for _ in counter:
             body = reception_body(my_number=None)
-            while True:  # 409 = lost the daily-number race five times; resend (same client_key)
-                r = await client.post("/api/v1/receptions", json=body)
+            while True:  # 409 or a dropped connection: resend (same client_key, stored once)
+                try:
+                    r = await client.post("/api/v1/receptions", json=body)
+                except httpx.TransportError:
+                    retries += 1
+                    continue
                 if r.status_code != 409:
                     break
                 retries += 1
@@ -310,10 +212,79 @@ async def submit(base: str, token: str, concurrency: int, total: int) -> float:
     return time.perf_counter() - t0
 
 
+def swap_indexes(owner_libpq: str, naive: bool, saved: list[str]) -> list[str]:
+    """Naive: drop migration 0010's indexes and put back the two it replaced. Else the reverse."""
+    with psycopg.connect(owner_libpq, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        if naive:
+            saved = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = ANY(%s)", (NEW_INDEXES,)
+                ).fetchall()
+            ]
+            for name in NEW_INDEXES:
+                conn.execute(f'DROP INDEX "{name}"')
+            for stmt in OLD_INDEXES:
+                conn.execute(stmt)
+        else:
+            conn.execute("DROP INDEX ix_reception_search_keys_lookup")
+            conn.execute("DROP INDEX ix_reception_search_keys_reception_id")
+            for stmt in saved:
+                conn.execute(stmt)
+        conn.execute("VACUUM ANALYZE receptions, reception_search_keys")
+    return saved
+
+
+def search_pass(
+    label: str, env: dict[str, str], qs: list[tuple[str, dict[str, str]]], requests: int, port: int
+) -> tuple[dict[int, tuple[float, float, float]], float]:
+    """Start the server with ``env``; search at 5, 20, 100 clients; submit 500. Prints figures."""
+    proc = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    results: dict[int, tuple[float, float, float]] = {}
+    try:
+        token = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
+        ).json()["token"]
+        asyncio.run(load(base, token, 5, qs, 60))  # warm-up
+        print(f"search, {label} (mixed criteria, page of 50, audited):", flush=True)
+        for conc in (5, 20, 100):
+            print(f"  load {os.getloadavg()[0]:.1f} before", end="", flush=True)
+            lat, wall, by_shape = asyncio.run(load(base, token, conc, qs, requests))
+            results[conc] = (statistics.median(lat), pct(lat, 95), len(lat) / wall)
+            print(
+                f" | {conc:>3} clients: p50 {results[conc][0]:7.1f} ms  p95 {results[conc][1]:7.1f} ms  "
+                f"{results[conc][2]:6.1f} req/s",
+                flush=True,
+            )
+            if conc == 20:
+                for shape, values in sorted(by_shape.items()):
+                    print(
+                        f"      {shape:<20} n={len(values):>4}  p50 {statistics.median(values):7.1f}  "
+                        f"p95 {pct(values, 95):7.1f} ms"
+                    )
+        n_submit = 500
+        wall = asyncio.run(submit(base, token, 20, n_submit))
+        print(
+            f"  submit: {n_submit} receptions by 20 clients in {wall:.1f} s = {n_submit / wall:.1f} /s",
+            flush=True,
+        )
+    finally:
+        proc.terminate()
+        proc.wait()
+    return results, n_submit / wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--receptions", type=int, default=200_000)
+    parser.add_argument("--receptions", type=int, default=1_000_000)
+    parser.add_argument("--residents", type=int, default=300_000)
+    parser.add_argument("--expired", type=int, default=100_000, help="receptions older than the retention")
     parser.add_argument("--requests", type=int, default=1000, help="search requests per concurrency level")
+    parser.add_argument("--naive-requests", type=int, default=300, help="the same for the naive pass")
+    parser.add_argument("--workers", default="1,2", help="server processes of the current passes")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -321,6 +292,7 @@ def main() -> None:
     name, owner, app = create_database(pg_url)
     data_dir = Path(tempfile.gettempdir()) / name
     owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
+    print(f"database {name}; machine: {os.cpu_count()} cores, load {os.getloadavg()}", flush=True)
     try:
         from server.__main__ import seed_demo
         from server.db.migrate import upgrade
@@ -328,7 +300,10 @@ def main() -> None:
         upgrade(owner_settings)
         asyncio.run(seed_demo(owner_settings))
         libpq = "postgresql://" + owner.split("://", 1)[1]
-        generate(libpq, args.receptions, rng)
+        t0 = time.perf_counter()
+        generate(libpq, receptions=args.receptions, residents=args.residents, expired=args.expired)
+        print(f"generation: {time.perf_counter() - t0:.0f} s", flush=True)
+        qs = queries(rng, libpq)
         env = {
             **os.environ,
             "MADOGUCHI_DATA_DIR": str(data_dir),
@@ -337,28 +312,44 @@ def main() -> None:
             "MADOGUCHI_LOG_LEVEL": "WARNING",
         }
         port = 18000 + rng.randrange(1000)
-        proc = start_server(env, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            token = httpx.post(
-                f"{base}/api/v1/auth/login",
-                json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
-            ).json()["token"]
-            qs = queries(rng)
-            asyncio.run(load(base, token, 5, qs, 50))  # warm-up (also indexes nothing new)
-            print("search (mixed criteria, page of 50, audited):")
+        saved = swap_indexes(libpq, True, [])
+        naive_env = {
+            **env,
+            "MADOGUCHI_SERVER_WORKERS": "1",
+            "MADOGUCHI_DB_POOL_SIZE": "5",
+            "MADOGUCHI_DB_POOL_OVERFLOW": "10",
+            "MADOGUCHI_SEARCH_COUNT_LIMIT": str(10**9),
+        }
+        naive, naive_submit = search_pass(
+            "naive: exact counts, indexes before 0010, 1 process, pool 5+10",
+            naive_env,
+            qs,
+            args.naive_requests,
+            port,
+        )
+        swap_indexes(libpq, False, saved)
+        for offset, workers in enumerate(int(w) for w in args.workers.split(",")):
+            fast_env = {
+                **env,
+                "MADOGUCHI_SERVER_WORKERS": str(workers),
+                "MADOGUCHI_DB_POOL_SIZE": "10",
+                "MADOGUCHI_DB_POOL_OVERFLOW": "5",
+            }
+            fast, fast_submit = search_pass(
+                f"now: count ≤ 1000, indexes of 0010, {workers} process(es), pool 10+5",
+                fast_env,
+                qs,
+                args.requests,
+                port + 1 + offset,
+            )
+            print(f"ratios naive / now ({workers} process(es)):")
             for conc in (5, 20, 100):
-                lat, wall = asyncio.run(load(base, token, conc, qs, args.requests))
                 print(
-                    f"  {conc:>3} clients: p50 {statistics.median(lat):6.1f} ms  p95 {pct(lat, 95):6.1f} ms  "
-                    f"{len(lat) / wall:6.1f} req/s"
+                    f"  {conc:>3} clients: p50 ×{naive[conc][0] / fast[conc][0]:.1f}"
+                    f"  p95 ×{naive[conc][1] / fast[conc][1]:.1f}"
+                    f"  throughput ×{fast[conc][2] / naive[conc][2]:.1f}"
                 )
-            n_submit = 500
-            wall = asyncio.run(submit(base, token, 20, n_submit))
-            print(f"submit: {n_submit} receptions by 20 clients in {wall:.1f} s = {n_submit / wall:.1f} /s")
-        finally:
-            proc.terminate()
-            proc.wait()
+            print(f"  submit throughput ×{fast_submit / naive_submit:.1f}", flush=True)
 
         from server.db.engine import Database
         from server.domain.backups import service as backups
@@ -368,7 +359,7 @@ def main() -> None:
         store = FilesystemBlobStore(owner_settings.blob_path)
 
         async def purge() -> tuple[int, float, float]:
-            db = Database(app.replace("postgresql+psycopg", "postgresql+psycopg"))
+            db = Database(app)
             try:
                 t0 = time.perf_counter()
                 job = await retention.plan(db, owner_settings, LG, planned_by="bench")
@@ -381,17 +372,17 @@ def main() -> None:
         deleted, plan_s, run_s = asyncio.run(purge())
         print(
             f"purge: plan {plan_s:.1f} s, delete {deleted} expired receptions in {run_s:.1f} s "
-            f"({deleted / max(run_s, 1e-9):.0f} /s)"
+            f"({deleted / max(run_s, 1e-9):.0f} /s)",
+            flush=True,
         )
         t0 = time.perf_counter()
         made = backups.create(owner_settings, store)
         t1 = time.perf_counter()
+        print(f"backup (pg_dump -Fc + verify): {t1 - t0:.1f} s, {made.size_bytes / 1e6:.0f} MB", flush=True)
         backups.restore(owner_settings, store=store)
         t2 = time.perf_counter()
-        print(
-            f"backup (pg_dump -Fc + verify): {t1 - t0:.1f} s, {made.size_bytes / 1e6:.0f} MB; "
-            f"restore (pg_restore --clean --single-transaction): {t2 - t1:.1f} s"
-        )
+        print(f"restore (pg_restore --clean --single-transaction + analyze): {t2 - t1:.1f} s", flush=True)
+        print(f"machine load at the end: {os.getloadavg()}")
     finally:
         if not args.keep:
             with psycopg.connect(pg_url, autocommit=True) as admin:

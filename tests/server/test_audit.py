@@ -109,3 +109,46 @@ async def test_report_names_head_hash(api: Api) -> None:
             await session.execute(sa.text("SELECT row_hash FROM audit_events ORDER BY seq DESC LIMIT 1"))
         ).scalar_one()
     assert report.head_hash == newest
+
+
+async def test_concurrent_read_events_share_commits_and_keep_the_chain(api: Api) -> None:
+    """Events handed to record_committed at the same time are all stored, in one chain that
+    verifies, with fewer transactions than events (they share an occurred_at per commit)."""
+    import asyncio
+
+    from server.db.models import AuditEvent
+
+    await _fill(api, 1)
+    before = (await _verify(api)).count
+    events = [
+        audit.Event(actor=audit.SYSTEM, action="reception_search_success", details={"n": i})
+        for i in range(20)
+    ]
+    await asyncio.gather(*(audit.record_committed(api.db, DEMO_LG_CODE, e) for e in events))
+    report = await _verify(api)
+    assert report.ok and report.count == before + 20
+    async with api.db.tenant(DEMO_LG_CODE) as session:
+        rows = (
+            await session.execute(
+                sa.select(AuditEvent.occurred_at, AuditEvent.details).where(
+                    AuditEvent.action == "reception_search_success"
+                )
+            )
+        ).all()
+    assert sorted(d["n"] for _, d in rows) == list(range(20))
+    assert len({at for at, _ in rows}) < 20
+
+
+async def test_a_read_event_that_cannot_be_stored_fails_its_caller(api: Api) -> None:
+    """record_committed raises when the write fails (unknown municipality): the caller answers
+    with an error instead of results that were never audited; the chain is unchanged."""
+    from sqlalchemy.exc import IntegrityError
+
+    await _fill(api, 1)
+    before = await _verify(api)
+    with pytest.raises(IntegrityError):
+        await audit.record_committed(
+            api.db, "999999", audit.Event(actor=audit.SYSTEM, action="reception_search_success")
+        )
+    after = await _verify(api)
+    assert after.ok and after.count == before.count

@@ -11,9 +11,11 @@ which would leave a valid prefix — is reported too.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db.engine import Database
 from server.db.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -72,6 +75,18 @@ def _outcome_of(action: str) -> str:
     return tail if tail in {"success", "failure", "denied"} else "success"
 
 
+@dataclass(frozen=True)
+class Event:
+    """One event to append (the arguments of :func:`record`)."""
+
+    actor: Actor
+    action: str
+    object_type: str | None = None
+    object_id: str | uuid.UUID | None = None
+    my_number_shown: bool = False
+    details: Mapping[str, Any] | None = None
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -84,6 +99,13 @@ async def record(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to ``lg_code``'s chain in the caller's (tenant-bound) transaction."""
+    event = Event(actor, action, object_type, object_id, my_number_shown, details)
+    return (await record_many(session, lg_code, [event]))[0]
+
+
+async def record_many(session: AsyncSession, lg_code: str, events: list[Event]) -> list[AuditEvent]:
+    """Append ``events`` in order to ``lg_code``'s chain: one lock, one read of the chain's end,
+    one insert and one move of the head for all of them."""
     if session.bind.dialect.name == "postgresql":
         # Serialise appends per municipality so that two requests never take the same seq.
         await session.execute(
@@ -97,30 +119,92 @@ async def record(
             .limit(1)
         )
     ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     now = datetime.now(UTC)
-    row = AuditEvent(
-        id=uuid.uuid4(),
-        lg_code=lg_code,
-        seq=seq,
-        occurred_at=now,
-        user_id=actor.user_id,
-        username=actor.username,
-        terminal_id=actor.terminal_id,
-        client_ip=actor.client_ip,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        outcome=_outcome_of(action),
-        my_number_shown=my_number_shown,
-        details=dict(details or {}),
-        prev_hash=prev,
-    )
-    row.row_hash = compute_hash(prev, row)
-    session.add(row)
+    rows = []
+    for event in events:
+        seq += 1
+        row = AuditEvent(
+            id=uuid.uuid4(),
+            lg_code=lg_code,
+            seq=seq,
+            occurred_at=now,
+            user_id=event.actor.user_id,
+            username=event.actor.username,
+            terminal_id=event.actor.terminal_id,
+            client_ip=event.actor.client_ip,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=str(event.object_id) if event.object_id is not None else None,
+            outcome=_outcome_of(event.action),
+            my_number_shown=event.my_number_shown,
+            details=dict(event.details or {}),
+            prev_hash=prev,
+        )
+        row.row_hash = prev = compute_hash(prev, row)
+        rows.append(row)
+    session.add_all(rows)
     await session.flush()
-    await _move_head(session, lg_code, seq, row.row_hash, now)
-    return row
+    await _move_head(session, lg_code, seq, prev, now)
+    return rows
+
+
+class _GroupWriter:
+    """Appends the events handed to :func:`record_committed` by one process: while one
+    transaction commits, the next events gather and go together in the following one."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pending: list[tuple[str, Event, asyncio.Future[None]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def append(self, lg_code: str, event: Event) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((lg_code, event, done))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._drain())
+        await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            by_lg: dict[str, list[tuple[Event, asyncio.Future[None]]]] = {}
+            for lg_code, event, done in batch:
+                by_lg.setdefault(lg_code, []).append((event, done))
+            for lg_code, items in by_lg.items():
+                try:
+                    async with self.db.tenant(lg_code) as session:
+                        await record_many(session, lg_code, [event for event, _ in items])
+                except Exception as exc:  # every waiting request fails with the write
+                    for _, done in items:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in items:
+                        if not done.done():
+                            done.set_result(None)
+
+
+_writers: weakref.WeakKeyDictionary[Database, dict[asyncio.AbstractEventLoop, _GroupWriter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def record_committed(db: Database, lg_code: str, event: Event) -> None:
+    """Append ``event`` in a transaction of its own and return once it is committed.
+
+    For events of reading (a search): the caller reveals nothing before this returns, and it
+    raises if the event could not be stored. Concurrent callers share one transaction and one
+    commit (group commit): the chain's lock is held through the commit, so one commit per
+    event would cap a municipality at one event per disk flush.
+    """
+    loop = asyncio.get_running_loop()
+    per_loop = _writers.setdefault(db, {})
+    writer = per_loop.get(loop)
+    if writer is None:
+        per_loop.clear()  # a new event loop (tests, CLI): the old writer's loop is gone
+        writer = per_loop[loop] = _GroupWriter(db)
+    await writer.append(lg_code, event)
 
 
 async def _move_head(session: AsyncSession, lg_code: str, seq: int, row_hash: str, at: datetime) -> None:

@@ -612,9 +612,12 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
             )
             for r, username in receptions
         ]
-        await audit.record(
-            session,
-            lg_code=lg_code,
+    # Audited before anything is answered; the event is committed together with those of
+    # concurrent searches (one disk flush for many), the search itself only read.
+    await audit.record_committed(
+        db,
+        lg_code,
+        audit.Event(
             actor=principal.actor,
             action="reception_search_success",
             object_type="reception",
@@ -624,7 +627,8 @@ async def search(db: Database, settings: Settings, principal: Principal, query: 
                 "results_capped": capped,
                 "limited_to_own": own is not None,
             },
-        )
+        ),
+    )
     return ReceptionPage(
         items=items,
         total=total,

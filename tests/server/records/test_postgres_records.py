@@ -82,6 +82,45 @@ async def test_concurrent_uploads_with_one_client_key_store_one_document(
     assert len([k for k in store.keys("") if rec["id"] in k]) == 1
 
 
+async def test_concurrent_searches_are_all_audited_in_one_valid_chain(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """Thirty searches at once as the app role: every one answered and audited (capped count
+    flagged), the chain verifies — the events shared commits under RLS."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from server.db.models import AuditEvent
+    from server.domain import audit
+
+    async def searches() -> int:
+        async with app_api.db.tenant("082104") as session:
+            return int(
+                (
+                    await session.execute(
+                        sa.select(sa.func.count()).where(AuditEvent.action == "reception_search_success")
+                    )
+                ).scalar_one()
+            )
+
+    h = await app_api.admin_headers()
+    for _ in range(3):
+        await make_reception(app_api, h, family_name_kana="ハセクラ")
+    before = await searches()
+    answers = await asyncio.gather(
+        *(
+            app_api.http.get(
+                "/api/v1/records/receptions", params={"name": "はせくら", "page_size": 2}, headers=h
+            )
+            for _ in range(30)
+        )
+    )
+    assert all(a.status_code == 200 for a in answers)
+    assert {(a.json()["total"], a.json()["total_capped"]) for a in answers} == {(3, False)}
+    async with app_api.db.tenant("082104") as session:
+        report = await audit.verify_chain(session, "082104")
+    assert report.ok and await searches() == before + 30
+
+
 def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as conn:
         tables = [
