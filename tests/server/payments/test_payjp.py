@@ -91,12 +91,46 @@ def test_saved_card_customer_then_charge(provider: PayjpProvider, payjp_server: 
     r = payjp_server.replay
     r.script("POST", "/v1/customers", ["customer_created"])
     r.script("POST", "/v1/charges", ["charge_customer_authorised"])
-    customer = provider.save_card(token=TOKEN, payer_ref="resident-42")
+    card = provider.save_card(token=TOKEN, payer_ref="resident-42")
+    customer = card.customer
     assert customer == "cus_121673955bd7aa144de5a8f6c262"
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("Visa", "4242", 12, 2030)
+    [made] = r.calls("POST", "/v1/customers")
+    assert made.form["card"] == [TOKEN] and made.form["metadata[payer]"] == ["resident-42"]
     charge = provider.authorise(payment_id=PAYMENT_ID, amount=1200, customer=customer)
     assert charge.state == "authorised"
     [create] = r.calls("POST", "/v1/charges")
     assert create.form["customer"] == [customer] and "card" not in create.form
+
+
+def test_saved_card_shown_and_deleted(provider: PayjpProvider, payjp_server: PayjpReplayServer) -> None:
+    """The card shown comes from ``GET /v1/customers/{id}`` (brand, last 4, expiry); deleting it
+    is ``DELETE /v1/customers/{id}``; a customer PAY.JP no longer knows is simply no card."""
+    r = payjp_server.replay
+    cus = "cus_121673955bd7aa144de5a8f6c262"
+    r.script("GET", f"/v1/customers/{cus}", ["customer_retrieved"])
+    r.script("DELETE", f"/v1/customers/{cus}", ["customer_deleted"])
+    card = provider.card_of(cus)
+    assert card is not None and (card.brand, card.last4, card.exp_year) == ("Visa", "4242", 2030)
+    provider.delete_card(cus)
+    assert len(r.calls("DELETE", f"/v1/customers/{cus}")) == 1
+    assert provider.card_of("cus_unknown000000000000") is None  # 404 invalid_id from the server
+    assert provider.card_of("not-a-customer") is None
+    assert len(r.requests) == 3
+
+
+def test_partial_refunds_have_their_own_keys(
+    provider: PayjpProvider, payjp_server: PayjpReplayServer
+) -> None:
+    """Two partial refunds of the same amount are two refunds at PAY.JP (distinct Idempotency-Keys),
+    while a retry of one keeps its key."""
+    r = payjp_server.replay
+    r.script("POST", f"/v1/charges/{CHARGE}/refund", ["charge_refunded"])
+    provider.refund(CHARGE, 300, refunded_before=0)
+    provider.refund(CHARGE, 300, refunded_before=300)
+    calls = r.calls("POST", f"/v1/charges/{CHARGE}/refund")
+    assert [c.form["amount"] for c in calls] == [["300"], ["300"]]
+    assert len({c.headers["idempotency-key"] for c in calls}) == 2
 
 
 def test_void_releases_the_authorisation(provider: PayjpProvider, payjp_server: PayjpReplayServer) -> None:
