@@ -37,7 +37,7 @@ from server.domain.portal import accounts as resident_accounts
 from server.domain.portal.html import STATIC, csrf_token, page, verify_csrf
 from server.domain.portal.summary import summary_of
 from server.plugins.payments import PaymentDeclined, WebhookRejected
-from shared.errors import InvalidInput, MadoguchiError, NotFound, PermissionDenied
+from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PermissionDenied
 from shared.schemas.eform import AGGREGATE_MB, EformFieldType, EformProcedure
 from shared.text.checkdigit import normalize_lg_code
 
@@ -614,15 +614,40 @@ async def pay_page(
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         app = await session.get(Application, payment.application_id)
         row = await session.get(Procedure, app.procedure_id) if app else None
+        saved = await _saved_card_for(request, settings, session, payment)
     ctx = {
         **site,
         "title": row.title if row else "",
         "amount": payment.amount,
         "done": payment.state != "requested",
         "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+        "saved_card": saved[1] if saved else None,
         **_payjp_context(settings, payment.provider),
     }
     return page("portal/pay.html", ctx, user_agent=_ua(request), csp_sources=_pay_csp(payment.provider))
+
+
+async def _saved_card_for(
+    request: Req, settings: Settings, session: Any, payment: Any
+) -> tuple[Any, Any] | None:
+    """The logged-in account and its saved card, when the account owns the application being paid
+    and the card is kept by this payment's provider; else None (a guest pays as before)."""
+    from server.domain.portal import accounts
+    from server.domain.portal.account_pages import login_cookie
+
+    keys = key_ring(request.app.state)
+    account = await accounts.current_account(session, keys, payment.lg_code, login_cookie(request))
+    if (
+        account is None
+        or account.payment_provider != payment.provider
+        or not await accounts.owns(session, account, payment.application_id)
+    ):
+        return None
+    try:
+        card = await payments.saved_card(settings, keys, account)
+    except MadoguchiError:  # the provider cannot be asked now: the card form still works
+        return None
+    return (account, card) if card is not None else None
 
 
 #: PAY.JP Checkout: its script and the card form it frames (card data goes from there to PAY.JP).
@@ -654,6 +679,40 @@ async def pay(
     async with db.tenant(site["lg_code"]) as session:
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         provider = payments.provider_for(settings, keys, payment.provider)
+        if form.get("saved_card"):  # 2回目以降: the card kept by the provider, nothing typed
+            saved = await _saved_card_for(request, settings, session, payment)
+            if saved is None:
+                raise Conflict(
+                    "登録済みのカードを使えません。ログインし直すか、カード情報を入力してください。",
+                    code="payment.no_saved_card",
+                )
+            actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
+            try:
+                await payments.pay_with_saved_card(session, settings, keys, payment, saved[0], actor)
+            except PaymentDeclined as exc:
+                ctx = {
+                    **site,
+                    "title": "",
+                    "amount": payment.amount,
+                    "done": False,
+                    "error": exc.message,
+                    "saved_card": saved[1],
+                    "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+                    **_payjp_context(settings, payment.provider),
+                }
+                return page(
+                    "portal/pay.html",
+                    ctx,
+                    status=402,
+                    user_agent=_ua(request),
+                    csp_sources=_pay_csp(payment.provider),
+                )
+            app_id = payment.application_id
+            if payment.kind == "prepayment":
+                return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
+            return Redirect(
+                f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
+            )
         if getattr(provider, "authorise_token", None) is not None:
             token = str(form.get("payjp-token") or "")[:100]
             actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
