@@ -337,15 +337,43 @@ def _form_context(
         "candidates": None,
         "corporate": None,
         "notice": None,
+        "only": None,
+        "only_label": None,
         **extra,
     }
 
 
+def _only(definition: EformProcedure, name: str) -> dict[str, Any]:
+    """``only=<field>`` (a 修正 link of the confirmation page): the form shows that item (a whole
+    group for a group's item) and nothing else; an unknown name means the whole form."""
+    f = definition.field(name[:100]) if name else None
+    if f is None or f.type == EformFieldType.heading:
+        return {"only": None, "only_label": None}
+    return {"only": f.name, "only_label": f.label}
+
+
+def _belongs(path: str, name: str) -> bool:
+    return path == name or path.startswith((f"{name}.", f"{name}__"))
+
+
+def _keep_others(raw: dict[str, Any], form: dict[str, list[Any]], only: str) -> dict[str, list[Any]]:
+    """A post of one item: every other field keeps its confirmed raw value (they are not on the page)."""
+    merged = {k: v for k, v in form.items()}
+    for path, value in raw.items():
+        if not _belongs(path, only) and path not in merged:
+            merged[path] = list(value) if isinstance(value, list) else [value]
+    return merged
+
+
 @get("/applications/{app_id:uuid}/form", opt=PUBLIC, include_in_schema=False)
 async def form_page(
-    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    only: FromQuery[str] = "",
 ) -> Response[Any]:
-    """The form with what was typed so far."""
+    """The form with what was typed so far (or only one item of it, from the confirmation page)."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         app, _row, definition, secret = await _load(db, site, request, app_id, session)
@@ -357,7 +385,7 @@ async def form_page(
         raw = dict(app.values or {})
     return page(
         "portal/form.html",
-        _form_context(site, app, definition, secret, raw, {}, files),
+        _form_context(site, app, definition, secret, raw, {}, files, **_only(definition, only)),
         user_agent=_ua(request),
     )
 
@@ -438,6 +466,9 @@ async def form_post(
         _check_csrf(secret, form)
         if app.status != ApplicationStatus.draft:
             return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        one = _only(definition, str(form.get("only") or ""))
+        if one["only"]:
+            multi = _keep_others(dict(app.values or {}), multi, one["only"])
         result = await services.update_from_form(session, keys, app, definition, multi, action)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
@@ -454,6 +485,9 @@ async def form_post(
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
+    if one["only"] and any(not _belongs(p, one["only"]) for p in errors):
+        # The change made another item wrong (e.g. a rule now requires it): show the whole form.
+        one = {"only": None, "only_label": None}
     ctx = _form_context(
         site,
         app,
@@ -465,6 +499,7 @@ async def form_post(
         notice=notice,
         candidates=candidates,
         corporate=corporate,
+        **one,
     )
     return page(
         "portal/form.html", ctx, status=422 if errors else 200, cookies=cookies, user_agent=_ua(request)
