@@ -71,6 +71,15 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     assert "入力内容の確認" in page2.content() and "600円" in page2.content()
     assert axe_violations(page2) == []
     shot(page2, "02-confirm")
+    # 修正 of one item: only that field, then straight back to the confirmation page.
+    page2.locator('a[href*="only=tel"]').click()
+    assert page2.locator("#f-tel").is_visible() and page2.locator("#f-name").count() == 0
+    assert axe_violations(page2) == []
+    shot(page2, "02b-fix-one-item")
+    page2.locator("#f-tel").fill("0296-43-2112")
+    page2.get_by_role("button", name="修正して確認画面に戻る").click()
+    assert "入力内容の確認" in page2.content() and "0296432112" in page2.content()
+    assert "銀行口座の開設" in page2.content()
     page2.get_by_role("button", name="支払いに進む").click()
     assert axe_violations(page2) == []
     page2.get_by_label("カード番号").fill("4242 4242 4242 4242")
