@@ -42,6 +42,8 @@
     return data;
   }
   function apply() {
+    // 修正 of one item only: the other fields are not on the page, so the server judges the rules.
+    if (form.getAttribute("data-rules") === "off") return;
     var data = values();
     form.querySelectorAll("[data-visible-if]").forEach(function (el) {
       var show = true;

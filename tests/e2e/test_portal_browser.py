@@ -71,6 +71,15 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     assert "入力内容の確認" in page2.content() and "600円" in page2.content()
     assert axe_violations(page2) == []
     shot(page2, "02-confirm")
+    # 修正 of one item: only that field, then straight back to the confirmation page.
+    page2.locator('a[href*="only=tel"]').click()
+    assert page2.locator("#f-tel").is_visible() and page2.locator("#f-name").count() == 0
+    assert axe_violations(page2) == []
+    shot(page2, "02b-fix-one-item")
+    page2.locator("#f-tel").fill("0296-43-2112")
+    page2.get_by_role("button", name="修正して確認画面に戻る").click()
+    assert "入力内容の確認" in page2.content() and "0296432112" in page2.content()
+    assert "銀行口座の開設" in page2.content()
     page2.get_by_role("button", name="支払いに進む").click()
     assert axe_violations(page2) == []
     page2.get_by_label("カード番号").fill("4242 4242 4242 4242")
@@ -99,6 +108,22 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     subjects = [s for s, _ in portal.send_mail()]
     assert any("申請を受け付けました" in s for s in subjects)
     assert any("審査が完了しました" in s for s in subjects)
+
+    # Capture, then a partial refund (an over-refund is refused in Japanese first).
+    staff.get_by_role("button", name="売上確定").click()
+    refund = staff.get_by_label(re.compile("返金額"))
+    assert refund.input_value() == "600"
+    refund.fill("700")
+    staff.get_by_role("button", name="返金してメールで知らせる").click()
+    assert "返金できるのは残り600円までです" in staff.content()
+    staff.go_back()
+    staff.reload()
+    staff.get_by_label(re.compile("返金額")).fill("200")
+    staff.get_by_role("button", name="返金してメールで知らせる").click()
+    assert "（一部返金）" in staff.content() and "残り400円まで" in staff.content()
+    assert axe_violations(staff) == []
+    shot(staff, "05-console-partial-refund")
+    assert any("手数料 200円 を返金しました" in b for _, b in portal.send_mail())
     for context in (phone, laptop, office):
         context.close()
 
@@ -192,3 +217,47 @@ def test_corporate_number_lookup_with_javascript(portal, browser):
     assert axe_violations(page) == []
     shot(page, "09-corporate-lookup")
     context.close()
+
+
+def test_resident_keeps_a_card_on_the_account(portal, browser):
+    """Register → verify → login → カードを登録 (a wrong expiry first) → see it → 削除; axe on each."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
+    ctx.set_default_timeout(8000)
+    page = ctx.new_page()
+    account = f"/portal/{DEMO_LG_CODE}/account"
+    page.goto(portal.url(f"{account}/register"))
+    page.locator("#name").fill("下妻 花子")
+    page.locator("#email").fill("hanako@example.jp")
+    page.locator("#password").fill("correct horse battery")
+    page.locator("#password2").fill("correct horse battery")
+    page.get_by_role("button", name=re.compile("登録")).click()
+    link = re.search(r"(http\S+/account/verify\?token=\S+)", portal.send_mail()[-1][1]).group(1)
+    page.goto(portal.local(link))
+    page.goto(portal.url(f"{account}/login"))
+    page.locator("#email").fill("hanako@example.jp")
+    page.locator("#password").fill("correct horse battery")
+    page.get_by_role("button", name="ログイン").click()
+    assert "カードは登録されていません" in page.content()
+    page.get_by_role("link", name="カードを登録する").click()
+    assert axe_violations(page) == []
+    page.locator("#card").fill("4242 4242 4242 4242")
+    page.locator("#exp_month").fill("13")
+    page.locator("#exp_year").fill("2030")
+    page.get_by_role("button", name="カードを登録する").click()
+    assert "有効期限が正しくありません" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "06-card-error")
+    page.locator("#card").fill("4242 4242 4242 4242")
+    page.locator("#exp_month").fill("12")
+    page.get_by_role("button", name="カードを登録する").click()
+    assert "末尾 4242" in page.content() and "12/2030" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "07-card-saved")
+    page.goto(portal.url(account))
+    assert "登録済み: Visa 末尾 4242" in page.content()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="カードの変更・削除").click()
+    page.get_by_role("button", name="このカードの登録を削除する").click()
+    assert "カードの登録を削除しました" in page.content()
+    assert axe_violations(page) == []
+    ctx.close()

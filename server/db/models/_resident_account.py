@@ -48,6 +48,14 @@ class ResidentAccount(UUIDPrimaryKey, Base):
     """Logins are refused until then."""
     session_epoch: Mapped[int] = mapped_column(default=0, comment="ログインの世代")
     """Part of every login cookie's signature; raised by logout and password reset."""
+    payment_provider: Mapped[str | None] = mapped_column(
+        sa.String(40), nullable=True, comment="保存カードの決済事業者プラグイン"
+    )
+    """Plugin id of the provider that keeps the saved card (None: no saved card)."""
+    payment_customer: Mapped[str | None] = mapped_column(
+        sa.String(100), nullable=True, comment="決済事業者の顧客ID (保存カード)"
+    )
+    """The provider's customer id of the saved card (``cus_…``); the card itself stays there."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, comment="登録日時")
     """When the account was registered."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, comment="更新日時")

@@ -284,17 +284,27 @@ async def settle_payment(
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """Capture, void or refund a payment."""
-    _check_csrf(request, await request.form())
+    """Capture, void or refund a payment (a refund of the typed amount: whole or part)."""
+    form = await request.form()
+    _check_csrf(request, form)
     if operation not in ("capture", "void", "refund"):
         raise NotFound()
+    amount = payments.parse_yen(str(form.get("amount") or "")[:40]) if operation == "refund" else None
     async with access.tenant(db, principal) as session:
         app, row = await _load(session, principal, app_id, Role.process)
         payment = await session.get(Payment, payment_id)
         if payment is None or payment.application_id != app.id:
             raise NotFound()
         await payments.settle(
-            session, settings, key_ring(request.app.state), principal.actor, app, row, payment, operation
+            session,
+            settings,
+            key_ring(request.app.state),
+            principal.actor,
+            app,
+            row,
+            payment,
+            operation,
+            amount,
         )
     return Redirect(
         f"{CONSOLE_PATH}/applications/{app_id}?notice={operation}", status_code=HTTP_303_SEE_OTHER

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.crypto import KeyRing
-from server.db.models import Application, Payment, PaymentWebhook, Procedure
+from server.db.models import Application, Payment, PaymentWebhook, Procedure, ResidentAccount
 from server.domain import audit
 from server.domain.eforms import services as eforms
-from server.plugins.payments import PaymentProvider, WebhookEvent, WebhookRejected, registry
+from server.plugins.payments import PaymentProvider, SavedCard, WebhookEvent, WebhookRejected, registry
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas.eform import MailEvent
 
@@ -164,6 +164,112 @@ async def pay_with_token(
     return payment
 
 
+# ---------------------------------------------------------------- saved cards (spec 002 6(1)④)
+
+
+async def saved_card(settings: Settings, keys: KeyRing, account: ResidentAccount) -> SavedCard | None:
+    """The account's saved card as the provider describes it now (None: none saved)."""
+    if not account.payment_customer or not account.payment_provider:
+        return None
+    provider = provider_for(settings, keys, account.payment_provider)
+    customer = account.payment_customer
+    return await anyio.to_thread.run_sync(lambda: provider.card_of(customer))
+
+
+async def save_card(
+    session: AsyncSession,
+    settings: Settings,
+    keys: KeyRing,
+    account: ResidentAccount,
+    token: str,
+    actor: audit.Actor,
+) -> SavedCard:
+    """Keep the card behind ``token`` at the configured provider; a card saved before is deleted
+    there (replacing = a new customer, then the old one removed)."""
+    provider = provider_for(settings, keys)
+    card = await anyio.to_thread.run_sync(
+        lambda: provider.save_card(token=token, payer_ref=f"{account.lg_code}-{account.id}")
+    )
+    replaced = bool(account.payment_customer)
+    if account.payment_customer and account.payment_provider:
+        old = provider_for(settings, keys, account.payment_provider)
+        old_customer = account.payment_customer
+        await anyio.to_thread.run_sync(lambda: old.delete_card(old_customer))
+    account.payment_provider, account.payment_customer = provider.plugin_id, card.customer
+    await audit.record(
+        session,
+        lg_code=account.lg_code,
+        actor=actor,
+        action="payment_card_save_success",
+        object_type="resident_account",
+        object_id=account.id,
+        details={
+            "provider": provider.plugin_id,
+            "brand": card.brand,
+            "last4": card.last4,
+            "replaced": replaced,
+        },
+    )
+    return card
+
+
+async def delete_card(
+    session: AsyncSession, settings: Settings, keys: KeyRing, account: ResidentAccount, actor: audit.Actor
+) -> None:
+    """Forget the saved card here and at the provider."""
+    if not account.payment_customer or not account.payment_provider:
+        raise Conflict("登録されているカードはありません。", code="payment.no_saved_card")
+    provider = provider_for(settings, keys, account.payment_provider)
+    customer = account.payment_customer
+    await anyio.to_thread.run_sync(lambda: provider.delete_card(customer))
+    account.payment_provider = account.payment_customer = None
+    await audit.record(
+        session,
+        lg_code=account.lg_code,
+        actor=actor,
+        action="payment_card_delete_success",
+        object_type="resident_account",
+        object_id=account.id,
+        details={"provider": provider.plugin_id},
+    )
+
+
+async def pay_with_saved_card(
+    session: AsyncSession,
+    settings: Settings,
+    keys: KeyRing,
+    payment: Payment,
+    account: ResidentAccount,
+    actor: audit.Actor,
+) -> Payment:
+    """Authorise the payment on the account's saved card (no card page)."""
+    if payment.state != "requested":
+        raise Conflict("このお支払いは完了しています。", code="payment.bad_state")
+    if account.payment_provider != payment.provider or not account.payment_customer:
+        raise Conflict(
+            "登録済みのカードはこのお支払いには使えません。カード情報を入力してください。",
+            code="payment.no_saved_card",
+        )
+    provider = provider_for(settings, keys, payment.provider)
+    customer = account.payment_customer
+    charge = await anyio.to_thread.run_sync(
+        lambda: provider.authorise(payment_id=str(payment.id), amount=payment.amount, customer=customer)
+    )
+    app = await session.get(Application, payment.application_id)
+    assert app is not None
+    await _authorised(session, settings, app, payment, charge.ref)
+    await audit.record(
+        session,
+        lg_code=payment.lg_code,
+        actor=actor,
+        action="payment_authorised_success",
+        object_type="payment",
+        object_id=payment.id,
+        details={"amount": payment.amount, "saved_card": True},
+    )
+    return payment
+
+
 async def handle_webhook(
     session: AsyncSession,
     settings: Settings,
@@ -223,18 +329,36 @@ async def settle(
     row: Procedure,
     payment: Payment,
     operation: str,
+    amount: int | None = None,
 ) -> Payment:
-    """Staff: ``capture`` an authorised charge, ``void`` it, or ``refund`` a captured one."""
+    """Staff: ``capture`` an authorised charge, ``void`` it, or ``refund`` a captured one — whole,
+    or ``amount`` yen of it (several partial refunds, never more than captured minus refunded)."""
     provider = provider_for(settings, keys, payment.provider)
     ref = payment.provider_ref or ""
+    done = payment.amount
     if operation == "capture" and payment.state == "authorised":
         payment.state = provider.capture(ref, payment.amount).state
     elif operation == "void" and payment.state == "authorised":
         payment.state = provider.void(ref).state
     elif operation == "refund" and payment.state == "captured":
-        payment.state = provider.refund(ref, payment.amount).state
-        payment.refunded_amount = payment.amount
-        await eforms.tell_resident(session, settings, app, row, MailEvent.refunded)
+        left = payment.amount - payment.refunded_amount
+        done = left if amount is None else amount
+        if done <= 0:
+            raise InvalidInput(
+                "返金額は1円以上で入力してください。", field="amount", code="payment.refund_amount"
+            )
+        if done > left:
+            raise InvalidInput(
+                f"返金できるのは残り{left:,}円までです（決済額{payment.amount:,}円、返金済み"
+                f"{payment.refunded_amount:,}円）。",
+                field="amount",
+                code="payment.refund_too_much",
+            )
+        provider.refund(ref, done, refunded_before=payment.refunded_amount)
+        payment.refunded_amount += done
+        if payment.refunded_amount >= payment.amount:
+            payment.state = "refunded"
+        await eforms.tell_resident(session, settings, app, row, MailEvent.refunded, amount=f"{done:,}")
     else:
         raise Conflict("この決済の状態ではその操作はできません。", code="payment.bad_state")
     await audit.record(
@@ -244,6 +368,20 @@ async def settle(
         action=f"payment_{operation}_success",
         object_type="payment",
         object_id=payment.id,
-        details={"amount": payment.amount},
+        details={"amount": done, "refunded_total": payment.refunded_amount, "captured": payment.amount},
     )
     return payment
+
+
+def parse_yen(text: str, field: str = "amount") -> int:
+    """A yen amount typed by staff (全角 digits, commas and a trailing 円 allowed); Japanese errors."""
+    import unicodedata
+
+    cleaned = unicodedata.normalize("NFKC", text).strip().replace(",", "").removesuffix("円").strip()
+    if not cleaned:
+        raise InvalidInput("金額を入力してください。", field=field, code="payment.amount_missing")
+    if len(cleaned) > 12 or not cleaned.lstrip("-").isdigit():
+        raise InvalidInput(
+            "金額は半角または全角の数字で入力してください。", field=field, code="payment.amount_format"
+        )
+    return int(cleaned)

@@ -23,8 +23,11 @@ from server.deps import key_ring
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
 from server.domain.eforms.services import STATUS_LABELS
+from server.domain.payments import services as payments
 from server.domain.portal import accounts as A
 from server.domain.portal.html import csrf_token, page, verify_csrf
+from server.plugins.payments import PaymentDeclined
+from shared.errors import InvalidInput, MadoguchiError
 
 Req = Request[Any, Any, Any]
 
@@ -395,6 +398,11 @@ async def my_page(
         if account is None:
             return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
         apps = await A.applications_of(session, account)
+    card, card_error = None, None
+    try:
+        card = await payments.saved_card(settings, key_ring(request.app.state), account)
+    except MadoguchiError as exc:  # the provider is down: the page still opens
+        card_error = exc.message
     return _render(
         request,
         settings,
@@ -405,7 +413,135 @@ async def my_page(
         apps=apps,
         labels=STATUS_LABELS,
         logged_in=True,
+        card=card,
+        card_error=card_error,
     )
+
+
+# ---------------------------------------------------------------- saved card (spec 002 6(1)④)
+
+CARD_NOTICES = {"saved": "カードを登録しました。", "deleted": "カードの登録を削除しました。"}
+
+
+def _card_page(
+    request: Req,
+    settings: Settings,
+    site: dict[str, Any],
+    status: int = 200,
+    **ctx: Any,
+) -> Response[str]:
+    """The card page: the sandbox's test form, or PAY.JP Checkout (its CSP on this page only)."""
+    from server.domain.portal.controllers import PAYJP_CSP
+
+    payjp = settings.payment_provider == "payjp"
+    secret, cookies = csrf_cookie(request, settings, site["lg_code"])
+    context = {
+        **site,
+        "account_url": f"{site['home_url']}account",
+        "csrf": csrf_token(secret),
+        "logged_in": True,
+        "payjp_key": settings.payjp_public_key if payjp else "",
+        "errors": {},
+        "v": {},
+        **ctx,
+    }
+    return page(
+        "portal/account_card.html",
+        context,
+        status=status,
+        cookies=cookies,
+        user_agent=_ua(request),
+        csp_sources=PAYJP_CSP if payjp else None,
+    )
+
+
+async def _card_of(request: Req, settings: Settings, account: Any) -> tuple[Any, bool]:
+    """The saved card, and whether one is recorded here that the provider no longer knows."""
+    card = await payments.saved_card(settings, key_ring(request.app.state), account)
+    return card, card is None and bool(account.payment_customer)
+
+
+@get("/account/card", opt=PUBLIC, include_in_schema=False)
+async def card_page(
+    lg_code: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    notice: FromQuery[str] = "",
+) -> Response[Any]:
+    """The saved card (brand, last 4, expiry), a form to register or replace it, and delete."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        account = await A.current_account(
+            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
+        )
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        card, lost = await _card_of(request, settings, account)
+    return _card_page(request, settings, site, card=card, lost=lost, notice=CARD_NOTICES.get(notice))
+
+
+@post("/account/card", opt=PUBLIC, include_in_schema=False)
+async def card_save(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    """Register (or replace) the card: sandbox fields or a PAY.JP Checkout token."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    check_csrf(request, form)
+    keys = key_ring(request.app.state)
+    shown = {"exp_month": _get(form, "exp_month")[:2], "exp_year": _get(form, "exp_year")[:4]}
+    async with db.tenant(site["lg_code"]) as session:
+        account = await A.current_account(session, keys, site["lg_code"], login_cookie(request))
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        provider = payments.provider_for(settings, keys)
+        try:
+            tokenise = getattr(provider, "tokenise", None)
+            if tokenise is not None:  # the sandbox's card page is this form
+                token = tokenise(
+                    card_number=_get(form, "card")[:30],
+                    exp_month=_get(form, "exp_month")[:4],
+                    exp_year=_get(form, "exp_year")[:6],
+                )
+            else:
+                token = _get(form, "payjp-token")[:100]
+            await payments.save_card(
+                session,
+                settings,
+                keys,
+                account,
+                token,
+                A._actor(account, request_client_ip(request)),
+            )
+        except (PaymentDeclined, InvalidInput) as exc:
+            field = exc.field if isinstance(exc, InvalidInput) and exc.field else None
+            field = field or ("card" if tokenise is not None else "payjp")
+            card, lost = await _card_of(request, settings, account)
+            status = 402 if isinstance(exc, PaymentDeclined) else 422
+            return _card_page(
+                request, settings, site, status, card=card, lost=lost, errors={field: exc.message}, v=shown
+            )
+    return Redirect(f"{site['home_url']}account/card?notice=saved", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/account/card/delete", opt=PUBLIC, include_in_schema=False)
+async def card_delete(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    """Delete the saved card here and at the provider."""
+    site = await _site(db, lg_code)
+    form = await request.form()
+    check_csrf(request, form)
+    keys = key_ring(request.app.state)
+    async with db.tenant(site["lg_code"]) as session:
+        account = await A.current_account(session, keys, site["lg_code"], login_cookie(request))
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        await payments.delete_card(
+            session, settings, keys, account, A._actor(account, request_client_ip(request))
+        )
+    return Redirect(f"{site['home_url']}account/card?notice=deleted", status_code=HTTP_303_SEE_OTHER)
 
 
 route_handlers: list[Any] = [
@@ -420,4 +556,7 @@ route_handlers: list[Any] = [
     reset_confirm_page,
     reset_confirm,
     my_page,
+    card_page,
+    card_save,
+    card_delete,
 ]

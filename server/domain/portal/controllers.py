@@ -37,7 +37,7 @@ from server.domain.portal import accounts as resident_accounts
 from server.domain.portal.html import STATIC, csrf_token, page, verify_csrf
 from server.domain.portal.summary import summary_of
 from server.plugins.payments import PaymentDeclined, WebhookRejected
-from shared.errors import InvalidInput, MadoguchiError, NotFound, PermissionDenied
+from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PermissionDenied
 from shared.schemas.eform import AGGREGATE_MB, EformFieldType, EformProcedure
 from shared.text.checkdigit import normalize_lg_code
 
@@ -337,15 +337,43 @@ def _form_context(
         "candidates": None,
         "corporate": None,
         "notice": None,
+        "only": None,
+        "only_label": None,
         **extra,
     }
 
 
+def _only(definition: EformProcedure, name: str) -> dict[str, Any]:
+    """``only=<field>`` (a 修正 link of the confirmation page): the form shows that item (a whole
+    group for a group's item) and nothing else; an unknown name means the whole form."""
+    f = definition.field(name[:100]) if name else None
+    if f is None or f.type == EformFieldType.heading:
+        return {"only": None, "only_label": None}
+    return {"only": f.name, "only_label": f.label}
+
+
+def _belongs(path: str, name: str) -> bool:
+    return path == name or path.startswith((f"{name}.", f"{name}__"))
+
+
+def _keep_others(raw: dict[str, Any], form: dict[str, list[Any]], only: str) -> dict[str, list[Any]]:
+    """A post of one item: every other field keeps its confirmed raw value (they are not on the page)."""
+    merged = {k: v for k, v in form.items()}
+    for path, value in raw.items():
+        if not _belongs(path, only) and path not in merged:
+            merged[path] = list(value) if isinstance(value, list) else [value]
+    return merged
+
+
 @get("/applications/{app_id:uuid}/form", opt=PUBLIC, include_in_schema=False)
 async def form_page(
-    lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
+    lg_code: FromPath[str],
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    db: NamedDependency[Database],
+    only: FromQuery[str] = "",
 ) -> Response[Any]:
-    """The form with what was typed so far."""
+    """The form with what was typed so far (or only one item of it, from the confirmation page)."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         app, _row, definition, secret = await _load(db, site, request, app_id, session)
@@ -357,7 +385,7 @@ async def form_page(
         raw = dict(app.values or {})
     return page(
         "portal/form.html",
-        _form_context(site, app, definition, secret, raw, {}, files),
+        _form_context(site, app, definition, secret, raw, {}, files, **_only(definition, only)),
         user_agent=_ua(request),
     )
 
@@ -438,6 +466,9 @@ async def form_post(
         _check_csrf(secret, form)
         if app.status != ApplicationStatus.draft:
             return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+        one = _only(definition, str(form.get("only") or ""))
+        if one["only"]:
+            multi = _keep_others(dict(app.values or {}), multi, one["only"])
         result = await services.update_from_form(session, keys, app, definition, multi, action)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
@@ -454,6 +485,9 @@ async def form_post(
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
+    if one["only"] and any(not _belongs(p, one["only"]) for p in errors):
+        # The change made another item wrong (e.g. a rule now requires it): show the whole form.
+        one = {"only": None, "only_label": None}
     ctx = _form_context(
         site,
         app,
@@ -465,6 +499,7 @@ async def form_post(
         notice=notice,
         candidates=candidates,
         corporate=corporate,
+        **one,
     )
     return page(
         "portal/form.html", ctx, status=422 if errors else 200, cookies=cookies, user_agent=_ua(request)
@@ -614,15 +649,40 @@ async def pay_page(
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         app = await session.get(Application, payment.application_id)
         row = await session.get(Procedure, app.procedure_id) if app else None
+        saved = await _saved_card_for(request, settings, session, payment)
     ctx = {
         **site,
         "title": row.title if row else "",
         "amount": payment.amount,
         "done": payment.state != "requested",
         "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+        "saved_card": saved[1] if saved else None,
         **_payjp_context(settings, payment.provider),
     }
     return page("portal/pay.html", ctx, user_agent=_ua(request), csp_sources=_pay_csp(payment.provider))
+
+
+async def _saved_card_for(
+    request: Req, settings: Settings, session: Any, payment: Any
+) -> tuple[Any, Any] | None:
+    """The logged-in account and its saved card, when the account owns the application being paid
+    and the card is kept by this payment's provider; else None (a guest pays as before)."""
+    from server.domain.portal import accounts
+    from server.domain.portal.account_pages import login_cookie
+
+    keys = key_ring(request.app.state)
+    account = await accounts.current_account(session, keys, payment.lg_code, login_cookie(request))
+    if (
+        account is None
+        or account.payment_provider != payment.provider
+        or not await accounts.owns(session, account, payment.application_id)
+    ):
+        return None
+    try:
+        card = await payments.saved_card(settings, keys, account)
+    except MadoguchiError:  # the provider cannot be asked now: the card form still works
+        return None
+    return (account, card) if card is not None else None
 
 
 #: PAY.JP Checkout: its script and the card form it frames (card data goes from there to PAY.JP).
@@ -654,6 +714,40 @@ async def pay(
     async with db.tenant(site["lg_code"]) as session:
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         provider = payments.provider_for(settings, keys, payment.provider)
+        if form.get("saved_card"):  # 2回目以降: the card kept by the provider, nothing typed
+            saved = await _saved_card_for(request, settings, session, payment)
+            if saved is None:
+                raise Conflict(
+                    "登録済みのカードを使えません。ログインし直すか、カード情報を入力してください。",
+                    code="payment.no_saved_card",
+                )
+            actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
+            try:
+                await payments.pay_with_saved_card(session, settings, keys, payment, saved[0], actor)
+            except PaymentDeclined as exc:
+                ctx = {
+                    **site,
+                    "title": "",
+                    "amount": payment.amount,
+                    "done": False,
+                    "error": exc.message,
+                    "saved_card": saved[1],
+                    "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
+                    **_payjp_context(settings, payment.provider),
+                }
+                return page(
+                    "portal/pay.html",
+                    ctx,
+                    status=402,
+                    user_agent=_ua(request),
+                    csp_sources=_pay_csp(payment.provider),
+                )
+            app_id = payment.application_id
+            if payment.kind == "prepayment":
+                return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
+            return Redirect(
+                f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
+            )
         if getattr(provider, "authorise_token", None) is not None:
             token = str(form.get("payjp-token") or "")[:100]
             actor = audit.Actor(username="resident", client_ip=request_client_ip(request))

@@ -11,9 +11,18 @@ from server.plugins.payments.base import (
     Charge,
     PaymentDeclined,
     PaymentProvider,
+    SavedCard,
     WebhookEvent,
     WebhookRejected,
     registry,
 )
 
-__all__ = ["Charge", "PaymentDeclined", "PaymentProvider", "WebhookEvent", "WebhookRejected", "registry"]
+__all__ = [
+    "Charge",
+    "PaymentDeclined",
+    "PaymentProvider",
+    "SavedCard",
+    "WebhookEvent",
+    "WebhookRejected",
+    "registry",
+]

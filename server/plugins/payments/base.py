@@ -37,6 +37,17 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class SavedCard:
+    """What may be shown of a saved card (never its number): asked from the provider each time."""
+
+    customer: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
 class WebhookEvent:
     """A verified provider event."""
 
@@ -61,13 +72,27 @@ class PaymentProvider(Plugin):
         """Authorise ``amount`` on the saved card of ``customer`` (no page)."""
         raise NotImplementedError
 
+    def save_card(self, *, token: str, payer_ref: str) -> SavedCard:
+        """Keep the card behind a one-time ``token`` as a new customer of the provider."""
+        raise NotImplementedError
+
+    def card_of(self, customer: str) -> SavedCard | None:
+        """The default card of ``customer`` (None when the provider has none)."""
+        raise NotImplementedError
+
+    def delete_card(self, customer: str) -> None:
+        """Forget ``customer`` and its cards at the provider."""
+        raise NotImplementedError
+
     def capture(self, ref: str, amount: int) -> Charge:
         raise NotImplementedError
 
     def void(self, ref: str) -> Charge:
         raise NotImplementedError
 
-    def refund(self, ref: str, amount: int) -> Charge:
+    def refund(self, ref: str, amount: int, *, refunded_before: int = 0) -> Charge:
+        """Refund ``amount`` (whole or part) of a captured charge; may be called again for the rest
+        (``refunded_before`` tells one partial refund from the next of the same amount)."""
         raise NotImplementedError
 
     def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:

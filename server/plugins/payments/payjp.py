@@ -27,7 +27,15 @@ from typing import TYPE_CHECKING, Any
 from shared.errors import DeviceError, InvalidInput, MadoguchiError, ServiceUnavailable
 from shared.plugins import CheckResult
 
-from .base import Charge, PaymentDeclined, PaymentProvider, WebhookEvent, WebhookRejected, registry
+from .base import (
+    Charge,
+    PaymentDeclined,
+    PaymentProvider,
+    SavedCard,
+    WebhookEvent,
+    WebhookRejected,
+    registry,
+)
 
 if TYPE_CHECKING:
     from server.config import Settings
@@ -110,9 +118,16 @@ class PayjpProvider(PaymentProvider):
         return bool(key) and key.get_secret_value().startswith("sk_live_")  # type: ignore[union-attr]
 
     def _call(
-        self, method: str, path: str, params: dict[str, Any] | None = None, *, key: str | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        missing_ok: bool = False,
     ) -> Any:
-        """One API call through the SDK, retried with the same Idempotency-Key when that is safe."""
+        """One API call through the SDK, retried with the same Idempotency-Key when that is safe.
+        With ``missing_ok`` an unknown object (``invalid_id``, 404) answers None."""
         from payjp import error
 
         if not self.settings.payjp_secret_key:
@@ -145,6 +160,8 @@ class PayjpProvider(PaymentProvider):
                 ) from None
             except error.InvalidRequestError as exc:
                 code = _error_code(exc)
+                if missing_ok and (code == "invalid_id" or getattr(exc, "http_status", None) == 404):
+                    return None
                 if code in STATE_MESSAGES:
                     raise InvalidInput(STATE_MESSAGES[code], code=f"payment.{code}") from None
                 if code in DECLINE_MESSAGES:
@@ -195,8 +212,8 @@ class PayjpProvider(PaymentProvider):
         # entered after a decline (a new token) is a new attempt.
         return self._charge(self._call("post", "/v1/charges", params, key=f"{payment_id}-{token}"))
 
-    def save_card(self, *, token: str, payer_ref: str) -> str:
-        """Keep the card for next time as a PAY.JP customer; returns ``cus_…`` (all we keep)."""
+    def save_card(self, *, token: str, payer_ref: str) -> SavedCard:
+        """Keep the card for next time as a PAY.JP customer (``cus_…`` is all we keep)."""
         if not token.startswith("tok_"):
             raise InvalidInput(
                 "カード情報を受け取れませんでした。もう一度入力してください。", code="payment.token"
@@ -207,7 +224,39 @@ class PayjpProvider(PaymentProvider):
             {"card": token, "metadata": {"payer": payer_ref}},
             key=f"{payer_ref}-customer-{token[-12:]}",
         )
-        return str(data["id"])
+        card = self._default_card(data)
+        if card is None:
+            raise InvalidInput(
+                "カードを登録できませんでした。もう一度入力してください。", code="payment.token"
+            )
+        return card
+
+    @staticmethod
+    def _default_card(data: Any) -> SavedCard | None:
+        cards = (data.get("cards") or {}).get("data") or []
+        wanted = data.get("default_card")
+        for card in cards:
+            if card.get("id") == wanted or wanted is None:
+                return SavedCard(
+                    customer=str(data["id"]),
+                    brand=str(card.get("brand") or ""),
+                    last4=str(card.get("last4") or ""),
+                    exp_month=int(card.get("exp_month") or 0),
+                    exp_year=int(card.get("exp_year") or 0),
+                )
+        return None
+
+    def card_of(self, customer: str) -> SavedCard | None:
+        """``GET /v1/customers/{id}``: brand, last 4 and expiry of the default card."""
+        if not customer.startswith("cus_"):
+            return None
+        data = self._call("get", f"/v1/customers/{customer}", missing_ok=True)
+        return None if data is None else self._default_card(data)
+
+    def delete_card(self, customer: str) -> None:
+        """``DELETE /v1/customers/{id}``: the customer and its cards are gone at PAY.JP."""
+        if customer.startswith("cus_"):
+            self._call("delete", f"/v1/customers/{customer}", missing_ok=True)
 
     def authorise(self, *, payment_id: str, amount: int, customer: str) -> Charge:
         """Authorise on the saved (default) card of ``customer``."""
@@ -222,9 +271,13 @@ class PayjpProvider(PaymentProvider):
         data = self._call("post", f"/v1/charges/{ref}/refund", {}, key=f"{ref}-void")
         return self._charge(data, "voided")
 
-    def refund(self, ref: str, amount: int) -> Charge:
+    def refund(self, ref: str, amount: int, *, refunded_before: int = 0) -> Charge:
+        """Whole or part; a second partial refund of the same amount is a new Idempotency-Key."""
         data = self._call(
-            "post", f"/v1/charges/{ref}/refund", {"amount": amount}, key=f"{ref}-refund-{amount}"
+            "post",
+            f"/v1/charges/{ref}/refund",
+            {"amount": amount},
+            key=f"{ref}-refund-{refunded_before}-{amount}",
         )
         return self._charge(data, "refunded")
 

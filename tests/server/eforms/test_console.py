@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import sqlalchemy as sa
+
+from server.db.models import AuditEvent, Payment
 from tests.conftest import DEMO_CLERK, DEMO_LG_CODE, DEMO_SUPERVISOR
 from tests.server.eforms.conftest import PDF, Resident, body_of, deliver, juminhyo_values
 
@@ -100,9 +103,9 @@ async def test_review_flow_with_status_mail_postpayment_and_refund(eapi):
     assert (await http.post(capture, data={"csrf": csrf})).status_code == 303
     r = await http.get(f"/console/applications/{res.app_id}")
     refund = re.search(r'action="([^"]+/refund)"', r.text).group(1)
-    assert (await http.post(refund, data={"csrf": csrf})).status_code == 303
+    assert (await http.post(refund, data={"csrf": csrf, "amount": "450"})).status_code == 303
     r = await http.get(f"/console/applications/{res.app_id}")
-    assert "返金済み" in r.text
+    assert "<td>返金済み</td>" in r.text
     assert any("返金しました" in m["Subject"] for m in await deliver(eapi))
     r = await http.post(
         f"/console/applications/{res.app_id}/status", data={"csrf": csrf, "status": "submitted"}
@@ -143,3 +146,68 @@ async def test_csv_export_utf8_bom_and_shift_jis(eapi):
     sjis = r.content.decode("cp932")
     assert sjis.splitlines()[0].startswith("申請番号,請求者の氏名") and "葛西 花子" in sjis
     assert "shift_jis" in r.headers["content-type"].lower()
+
+
+async def captured_payment(eapi):
+    """A 戸籍 application whose 450円 postpayment is paid and captured; the staff browser."""
+    res = await submitted_koseki(eapi)
+    http, csrf = await staff(eapi)
+    await http.post(f"/console/applications/{res.app_id}/status", data={"csrf": csrf, "status": "reviewed"})
+    await http.post(f"/console/applications/{res.app_id}/payment", data={"csrf": csrf, "amount": "450"})
+    mails = await deliver(eapi)
+    pay_mail = next(m for m in mails if "お支払いのお願い" in m["Subject"])
+    pay_link = re.search(r"http://testserver(\S+/pay/\S+)", body_of(pay_mail)).group(1)
+    assert (await res.http.post(pay_link, data={"card": "4242424242424242"})).status_code == 303
+    r = await http.get(f"/console/applications/{res.app_id}")
+    capture = re.search(r'action="([^"]+/capture)"', r.text).group(1)
+    assert (await http.post(capture, data={"csrf": csrf})).status_code == 303
+    return res, http, csrf
+
+
+async def test_partial_refunds_up_to_what_was_captured(eapi):
+    """Several partial refunds (the same amount twice too), each audited and mailed with its own
+    amount; garbage, zero, negative and more than what is left are refused in Japanese."""
+    res, http, csrf = await captured_payment(eapi)
+    r = await http.get(f"/console/applications/{res.app_id}")
+    refund = re.search(r'action="([^"]+/refund)"', r.text).group(1)
+    assert "残り450円まで" in r.text
+    for bad, words in [
+        ("abc", "数字で入力してください"),
+        ("", "金額を入力してください"),
+        ("-5", "1円以上"),
+        ("0", "1円以上"),
+        ("1e3", "数字で入力してください"),
+        ("451", "返金できるのは残り450円まで"),
+        ("9" * 40, "数字で入力してください"),
+    ]:
+        r = await http.post(refund, data={"csrf": csrf, "amount": bad})
+        assert r.status_code == 422 and words in r.text, (bad, r.status_code)
+    assert (await http.post(refund, data={"csrf": "wrong", "amount": "10"})).status_code == 403
+    async with eapi.db.unbound() as s:
+        assert (await s.execute(sa.select(Payment))).scalar_one().refunded_amount == 0
+    for amount in ("１００円", "100", "1,00"):
+        assert (await http.post(refund, data={"csrf": csrf, "amount": amount})).status_code == 303
+    r = await http.get(f"/console/applications/{res.app_id}")
+    assert "（一部返金）" in r.text and "残り150円まで" in r.text
+    r = await http.post(refund, data={"csrf": csrf, "amount": "151"})
+    assert r.status_code == 422 and "残り150円までです（決済額450円、返金済み300円）" in r.text
+    assert (await http.post(refund, data={"csrf": csrf, "amount": "150"})).status_code == 303
+    r = await http.get(f"/console/applications/{res.app_id}")
+    assert "<td>返金済み</td>" in r.text and "/refund" not in r.text
+    assert (await http.post(refund, data={"csrf": csrf, "amount": "1"})).status_code == 409
+    mails = [m for m in await deliver(eapi) if "返金しました" in m["Subject"]]
+    assert sorted(re.search(r"手数料 (\d+)円", body_of(m)).group(1) for m in mails) == [
+        "100",
+        "100",
+        "100",
+        "150",
+    ]
+    async with eapi.db.unbound() as s:
+        payment = (await s.execute(sa.select(Payment))).scalar_one()
+        events = (
+            (await s.execute(sa.select(AuditEvent).where(AuditEvent.action == "payment_refund_success")))
+            .scalars()
+            .all()
+        )
+    assert payment.state == "refunded" and payment.refunded_amount == 450
+    assert sorted(e.details["amount"] for e in events) == [100, 100, 100, 150]

@@ -91,12 +91,46 @@ def test_saved_card_customer_then_charge(provider: PayjpProvider, payjp_server: 
     r = payjp_server.replay
     r.script("POST", "/v1/customers", ["customer_created"])
     r.script("POST", "/v1/charges", ["charge_customer_authorised"])
-    customer = provider.save_card(token=TOKEN, payer_ref="resident-42")
+    card = provider.save_card(token=TOKEN, payer_ref="resident-42")
+    customer = card.customer
     assert customer == "cus_121673955bd7aa144de5a8f6c262"
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("Visa", "4242", 12, 2030)
+    [made] = r.calls("POST", "/v1/customers")
+    assert made.form["card"] == [TOKEN] and made.form["metadata[payer]"] == ["resident-42"]
     charge = provider.authorise(payment_id=PAYMENT_ID, amount=1200, customer=customer)
     assert charge.state == "authorised"
     [create] = r.calls("POST", "/v1/charges")
     assert create.form["customer"] == [customer] and "card" not in create.form
+
+
+def test_saved_card_shown_and_deleted(provider: PayjpProvider, payjp_server: PayjpReplayServer) -> None:
+    """The card shown comes from ``GET /v1/customers/{id}`` (brand, last 4, expiry); deleting it
+    is ``DELETE /v1/customers/{id}``; a customer PAY.JP no longer knows is simply no card."""
+    r = payjp_server.replay
+    cus = "cus_121673955bd7aa144de5a8f6c262"
+    r.script("GET", f"/v1/customers/{cus}", ["customer_retrieved"])
+    r.script("DELETE", f"/v1/customers/{cus}", ["customer_deleted"])
+    card = provider.card_of(cus)
+    assert card is not None and (card.brand, card.last4, card.exp_year) == ("Visa", "4242", 2030)
+    provider.delete_card(cus)
+    assert len(r.calls("DELETE", f"/v1/customers/{cus}")) == 1
+    assert provider.card_of("cus_unknown000000000000") is None  # 404 invalid_id from the server
+    assert provider.card_of("not-a-customer") is None
+    assert len(r.requests) == 3
+
+
+def test_partial_refunds_have_their_own_keys(
+    provider: PayjpProvider, payjp_server: PayjpReplayServer
+) -> None:
+    """Two partial refunds of the same amount are two refunds at PAY.JP (distinct Idempotency-Keys),
+    while a retry of one keeps its key."""
+    r = payjp_server.replay
+    r.script("POST", f"/v1/charges/{CHARGE}/refund", ["charge_refunded"])
+    provider.refund(CHARGE, 300, refunded_before=0)
+    provider.refund(CHARGE, 300, refunded_before=300)
+    calls = r.calls("POST", f"/v1/charges/{CHARGE}/refund")
+    assert [c.form["amount"] for c in calls] == [["300"], ["300"]]
+    assert len({c.headers["idempotency-key"] for c in calls}) == 2
 
 
 def test_void_releases_the_authorisation(provider: PayjpProvider, payjp_server: PayjpReplayServer) -> None:
@@ -299,5 +333,83 @@ async def test_pay_page_with_checkout_token(settings: Settings, payjp_server: Pa
         again = await res.http.post(link, data={"payjp-token": "tok_third_card_0123456789"})
         assert again.status_code == 409  # already paid: nothing charged twice
         assert len(payjp_server.replay.calls("POST", "/v1/charges")) == 2
+    finally:
+        await api.close()
+
+
+async def test_saved_card_pages_through_payjp_customers(
+    settings: Settings, payjp_server: PayjpReplayServer
+) -> None:
+    """With ``payjp``: the card page embeds Checkout (its CSP on that page only); the posted token
+    becomes a PAY.JP customer, shown from ``GET /v1/customers/{id}``; a later application is paid
+    with ``customer=cus_…`` (no token); replacing makes a new customer and deletes the old one;
+    deleting calls ``DELETE /v1/customers/{id}``. Only the ``cus_…`` id is stored."""
+    from datetime import UTC, datetime
+
+    from server.db.models import ResidentAccount
+    from server.domain.eforms import services
+    from tests.conftest import DEMO_LG_CODE
+    from tests.server.conftest import Api
+    from tests.server.eforms.test_accounts import ACCOUNT, Browser
+    from tests.server.eforms.test_saved_cards import CARD, prepaid_application
+
+    base = settings.model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
+    api = Api(payjp_settings(base, payjp_server.url))
+    r = payjp_server.replay
+    first, second = "cus_121673955bd7aa144de5a8f6c262", "cus_8e2b7a41c90d4f3a5b6c7d8e9f01"
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            await services.import_procedures(session, DEMO_LG_CODE, include_examples=True)
+        b = Browser(api)
+        assert (await b.register()).status_code == 200
+        async with api.db.unbound() as s:
+            account = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+            account.email_verified_at = datetime.now(UTC)
+            await s.commit()
+        assert (await b.login()).status_code == 303
+        page = await b.http.get(CARD)
+        assert 'src="https://checkout.pay.jp/"' in page.text and 'name="card"' not in page.text
+        assert "script-src 'self' https://checkout.pay.jp" in page.headers["content-security-policy"]
+        assert "checkout.pay.jp" not in (await b.http.get(ACCOUNT)).headers["content-security-policy"]
+
+        csrf = await b.csrf(CARD)
+        bad = await b.http.post(CARD, data={"csrf": csrf})
+        assert bad.status_code == 422 and "カード情報を受け取れませんでした" in bad.text
+        r.script(
+            "POST", "/v1/customers", ["error_card_declined", "customer_created", "customer_created_second"]
+        )
+        declined = await b.http.post(CARD, data={"csrf": csrf, "payjp-token": TOKEN})
+        assert declined.status_code == 402 and "カード会社によって決済が承認されませんでした" in declined.text
+        saved = await b.http.post(CARD, data={"csrf": csrf, "payjp-token": "tok_first_card_000000000001"})
+        assert saved.status_code == 303
+        r.script("GET", f"/v1/customers/{first}", ["customer_retrieved"])
+        page = await b.http.get(CARD)
+        assert "Visa" in page.text and "末尾 4242" in page.text and "12/2030" in page.text
+        async with api.db.unbound() as s:
+            stored = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+        assert (stored.payment_provider, stored.payment_customer) == ("payjp", first)
+
+        _, pay_link = await prepaid_application(b)
+        assert "登録済みのカード（Visa 末尾 4242" in (await b.http.get(pay_link)).text
+        r.script("POST", "/v1/charges", ["charge_customer_authorised"])
+        paid = await b.http.post(pay_link, data={"saved_card": "1"})
+        assert paid.status_code == 303 and paid.headers["location"].endswith("?done=1")
+        [charge] = r.calls("POST", "/v1/charges")
+        assert charge.form["customer"] == [first] and "card" not in charge.form
+        assert charge.form["capture"] == ["false"]
+
+        r.script("DELETE", f"/v1/customers/{first}", ["customer_deleted"])
+        r.script("DELETE", f"/v1/customers/{second}", ["customer_deleted"])
+        replaced = await b.http.post(CARD, data={"csrf": csrf, "payjp-token": "tok_second_card_00000000002"})
+        assert replaced.status_code == 303
+        assert len(r.calls("DELETE", f"/v1/customers/{first}")) == 1
+        r.script("GET", f"/v1/customers/{second}", ["customer_created_second"])
+        page = await b.http.get(CARD)
+        assert "MasterCard" in page.text and "末尾 4444" in page.text
+        gone = await b.http.post(f"{CARD}/delete", data={"csrf": csrf})
+        assert gone.status_code == 303 and len(r.calls("DELETE", f"/v1/customers/{second}")) == 1
+        async with api.db.unbound() as s:
+            stored = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+        assert stored.payment_customer is None
     finally:
         await api.close()
