@@ -191,3 +191,23 @@ async def test_migration_moves_existing_bytes_and_can_run_again(eapi):
     http, link = await download_link(eapi, res)
     r = await http.get(link)
     assert r.status_code == 200 and r.content == PDF
+
+
+async def test_sweep_blobs_command(eapi):
+    """``madoguchi-server eforms sweep-blobs`` removes an old orphan and keeps a referenced file."""
+    from tests.server.test_cli import cli
+
+    res = await submitted_koseki(eapi)
+    [row] = await rows_of(eapi, res.app_id)
+    store = open_store(eapi.settings)
+    orphan = f"eform/{DEMO_LG_CODE}/{uuid.uuid4()}/{uuid.uuid4()}"
+    store.put(orphan, b"x")
+    past = time.time() - 7200
+    for key in (orphan, row.blob_key):
+        os.utime(eapi.settings.blob_path / key, (past, past))
+    await eapi.db.dispose()
+    done = await anyio.to_thread.run_sync(
+        lambda: cli(eapi.settings.data_dir, "eforms", "sweep-blobs", "--lg-code", DEMO_LG_CODE)
+    )
+    assert done.returncode == 0 and "1 件" in done.stdout, done.stderr
+    assert not store.exists(orphan) and store.get(row.blob_key) == PDF
