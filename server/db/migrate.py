@@ -25,6 +25,7 @@ def alembic_config(settings: Settings) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = settings.database_url
     cfg.attributes["app_role"] = settings.db_app_role
+    cfg.attributes["settings"] = settings  # data migrations that move bytes into the blob store
     return cfg
 
 

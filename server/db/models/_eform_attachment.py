@@ -32,7 +32,11 @@ class ApplicationFile(UUIDPrimaryKey, Base):
     """Size in bytes."""
     sha256: Mapped[str] = mapped_column(sa.String(64), comment="SHA-256")
     """Hash of the content."""
-    data: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary, nullable=False, comment="内容"))
-    """The bytes (until the blob store is wired in)."""
+    blob_key: Mapped[str | None] = mapped_column(sa.String(300), comment="保存先キー (文書保存先)")
+    """Key of the bytes in the blob store: ``eform/<lg_code>/<application_id>/<id>``.
+
+    Empty only for a row written before migration 0015 that has not been moved yet."""
+    data: Mapped[bytes | None] = deferred(mapped_column(sa.LargeBinary, nullable=True, comment="旧: 内容"))
+    """Legacy: the bytes of rows stored before the blob store; emptied by migration 0015, never written."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, comment="登録日時")
     """When it was uploaded."""

@@ -172,6 +172,9 @@ def verify(folder: Path) -> dict[str, Any]:
             if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupFailed(f"バックアップ {folder.name} のデータベースが壊れています。")
             rows = conn.execute("SELECT blob_key, sha256 FROM attachments").fetchall()
+            rows += conn.execute(  # residents' uploads (online applications), same store
+                "SELECT blob_key, sha256 FROM eform_attachments WHERE blob_key IS NOT NULL"
+            ).fetchall()
         finally:
             conn.close()
         for key, digest in rows:

@@ -31,7 +31,9 @@ from server.domain.console.access import Role
 from server.domain.console.export import Row, columns_of, to_csv
 from server.domain.console.organisations import organisation_routes
 from server.domain.console.procedures import procedure_routes
+from server.domain.documents.controllers import blob_store
 from server.domain.eforms import fields as F
+from server.domain.eforms import files as eform_files
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
 from server.domain.eforms.versions import definition_for
@@ -317,6 +319,7 @@ async def settle_payment(
     include_in_schema=False,
 )
 async def download(
+    request: Req,
     app_id: FromPath[uuid.UUID],
     file_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
@@ -328,7 +331,21 @@ async def download(
         f = await session.get(ApplicationFile, file_id)
         if f is None or f.application_id != app.id:
             raise NotFound()
-        data = await session.scalar(sa.select(ApplicationFile.data).where(ApplicationFile.id == f.id)) or b""
+    try:
+        data = await eform_files.read(blob_store(request.app.state), f)
+    except MadoguchiError as exc:
+        async with access.tenant(db, principal) as session:
+            await audit.record(
+                session,
+                lg_code=principal.lg_code,
+                actor=principal.actor,
+                action="attachment_download_failure",
+                object_type="application",
+                object_id=app.id,
+                details={"file": str(f.id), "code": exc.error_code},
+            )
+        raise
+    async with access.tenant(db, principal) as session:
         await audit.record(
             session,
             lg_code=principal.lg_code,

@@ -34,6 +34,22 @@ def eforms_import(lg_code: str, publish: bool) -> None:
     click.echo(f"{len(slugs)} 件の手続きを取り込みました: {', '.join(slugs)}")
 
 
+@eforms.command("sweep-blobs")
+@click.option("--lg-code", required=True, help="団体コード (6桁)")
+@click.option(
+    "--older-than", "minutes", type=int, default=60, show_default=True, help="この分数より古いものだけ"
+)
+def eforms_sweep_blobs(lg_code: str, minutes: int) -> None:
+    """どの申請にも属さない添付ファイル (異常終了の残り) を保存先から消す。"""
+    from server.domain.eforms.files import sweep_orphans
+    from server.plugins.blobstore import open_store
+
+    removed = run_with_db(
+        lambda db, settings: sweep_orphans(db, open_store(settings), lg_code, older_than_minutes=minutes)
+    )
+    click.echo(f"{len(removed)} 件の残りファイルを消しました。")
+
+
 @click.group()
 def mail() -> None:
     """送信待ちメール。"""

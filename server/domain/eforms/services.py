@@ -32,7 +32,7 @@ from server.db.counters import next_daily_number
 from server.db.models import Application, ApplicationFile, Procedure
 from server.domain import audit, notifications
 from server.domain.eforms import fields as F
-from server.domain.eforms import mails
+from server.domain.eforms import files, mails
 from server.domain.eforms.uploads import check_file
 from server.domain.jpki import services as jpki
 from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PermissionDenied
@@ -342,8 +342,12 @@ async def update_from_form(
     definition: EformProcedure,
     form: Mapping[str, list[Any]],
     action: str,
+    blobs: files.Changes,
 ) -> FormResult:
     """Take a posted form into the draft: raw values, encrypted 個人番号, checked files.
+
+    Accepted files go to the blob store through ``blobs`` (written now, removed again if the
+    transaction fails); replaced and removed files lose their blobs after the commit.
 
     Everything valid is kept even when other fields have errors (一時保存 keeps what was typed).
     """
@@ -362,6 +366,7 @@ async def update_from_form(
     for path in posted.removed_files:
         old = by_id.pop(str(app.values.get(path, "")), None)
         if old is not None:
+            blobs.remove(old.blob_key)
             await session.delete(old)
     stored = sum(f.size for f in by_id.values())
     for path, upload in posted.files.items():
@@ -374,9 +379,13 @@ async def update_from_form(
         previous = by_id.pop(str(raw.get(path, "")), None)
         if previous is not None:
             stored -= previous.size
+            blobs.remove(previous.blob_key)
             await session.delete(previous)
+        file_id = uuid.uuid4()
+        key = files.key_of(app.lg_code, app.id, file_id)
+        await blobs.put(key, accepted.data)
         row = ApplicationFile(
-            id=uuid.uuid4(),
+            id=file_id,
             lg_code=app.lg_code,
             application_id=app.id,
             field=path,
@@ -384,7 +393,7 @@ async def update_from_form(
             content_type=accepted.content_type,
             size=len(accepted.data),
             sha256=hashlib.sha256(accepted.data).hexdigest(),
-            data=accepted.data,
+            blob_key=key,
             created_at=datetime.now(UTC),
         )
         session.add(row)
@@ -530,14 +539,26 @@ async def submit(
     return checked
 
 
-async def withdraw(session: AsyncSession, settings: Settings, app: Application, row: Procedure) -> None:
-    """The resident withdraws a submitted application not yet reviewed."""
+async def withdraw(
+    session: AsyncSession,
+    settings: Settings,
+    app: Application,
+    row: Procedure,
+    blobs: files.Changes,
+) -> None:
+    """The resident withdraws a submitted application not yet reviewed.
+
+    A withdrawn *draft* was never handed in: its files are deleted (rows now, blobs after commit).
+    A submitted application keeps them for the office's records.
+    """
     if app.status not in (ApplicationStatus.submitted, ApplicationStatus.draft, ApplicationStatus.payment):
         raise Conflict(
             "審査が始まった申請は取り下げられません。問い合わせ先へ連絡してください。",
             code="eform.not_withdrawable",
         )
     was_submitted = app.status == ApplicationStatus.submitted
+    if app.status == ApplicationStatus.draft:
+        await files.drop_all(session, blobs, app.id, app.lg_code)
     app.status = ApplicationStatus.withdrawn
     _history(app, ApplicationStatus.withdrawn, "resident")
     if was_submitted:

@@ -22,6 +22,7 @@ from server.domain import audit
 from server.domain.eforms import fields as F
 from server.domain.jpki import verify as V
 from server.domain.jpki.canonical import canonical_bytes
+from server.plugins.blobstore import BlobStore, open_store
 from server.plugins.jpki import SigningApp, registry
 from shared.errors import Conflict, NotFound
 from shared.schemas.eform import EformProcedure
@@ -48,8 +49,14 @@ def trust_for(settings: Settings, app: SigningApp | None = None) -> V.Trust:
     )
 
 
-async def canonical_of(session: AsyncSession, app: Application, row: Procedure) -> bytes:
-    """The canonical bytes of the application as it is now (see ``canonical.py``)."""
+async def canonical_of(
+    session: AsyncSession, app: Application, row: Procedure, store: BlobStore | None = None
+) -> bytes:
+    """The canonical bytes of the application as it is now (see ``canonical.py``).
+
+    With ``store``, every attached file is first read back and its SHA-256 checked, so that a
+    signature is never asked for or accepted over a file whose stored bytes changed or vanished.
+    """
     definition = EformProcedure.model_validate(row.definition)
     checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
     files = (
@@ -63,6 +70,10 @@ async def canonical_of(session: AsyncSession, app: Application, row: Procedure) 
         .scalars()
         .all()
     )
+    if store is not None:
+        from server.domain.eforms.files import verify_all
+
+        await verify_all(store, files)
     return canonical_bytes(
         lg_code=app.lg_code,
         application=str(app.id),
@@ -83,7 +94,7 @@ async def begin(
 ) -> str:
     """Open a transaction at the signing app; returns where the resident goes."""
     plugin = signing_app(settings)
-    content = await canonical_of(session, app, row)
+    content = await canonical_of(session, app, row, open_store(settings))
     start = await plugin.start(
         content=content, return_url=return_url, lg_code=app.lg_code, application=str(app.id)
     )
@@ -131,7 +142,7 @@ async def _verify_into(
     cms: bytes,
     plugin: SigningApp | None,
 ) -> V.SignatureRejected | None:
-    content = await canonical_of(session, app, row)
+    content = await canonical_of(session, app, row, open_store(settings))
     now = datetime.now(UTC)
     sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
     sig.verified_at = now

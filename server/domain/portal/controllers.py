@@ -27,8 +27,10 @@ from server.deps import key_ring
 from server.domain import audit
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
+from server.domain.documents.controllers import blob_store
 from server.domain.eforms import corporate, services, versions
 from server.domain.eforms import fields as F
+from server.domain.eforms import files as files_store
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
 from server.domain.jpki import services as jpki
 from server.domain.payments import services as payments
@@ -461,7 +463,10 @@ async def form_post(
     keys = key_ring(request.app.state)
     notice = None
     candidates = None
-    async with db.tenant(site["lg_code"]) as session:
+    async with (
+        files_store.changes(blob_store(request.app.state)) as blobs,
+        db.tenant(site["lg_code"]) as session,
+    ):
         app, row, definition, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
         if app.status != ApplicationStatus.draft:
@@ -469,7 +474,7 @@ async def form_post(
         one = _only(definition, str(form.get("only") or ""))
         if one["only"]:
             multi = _keep_others(dict(app.values or {}), multi, one["only"])
-        result = await services.update_from_form(session, keys, app, definition, multi, action)
+        result = await services.update_from_form(session, keys, app, definition, multi, action, blobs)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
         corporate = await _corporate_action(settings, definition, raw, action)
@@ -624,10 +629,13 @@ async def withdraw(
 ) -> Response[Any]:
     site = await _site(db, lg_code)
     form = await request.form()
-    async with db.tenant(site["lg_code"]) as session:
+    async with (
+        files_store.changes(blob_store(request.app.state)) as blobs,
+        db.tenant(site["lg_code"]) as session,
+    ):
         app, row, _d, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
-        await services.withdraw(session, settings, app, row)
+        await services.withdraw(session, settings, app, row, blobs)
     return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
 
 

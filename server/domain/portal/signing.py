@@ -9,6 +9,8 @@ shows the verified 基本4情報; only then can the resident submit. Works witho
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -19,7 +21,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from server.config import Settings
 from server.db.engine import Database
+from server.domain import audit
 from server.domain.accounts.access import PUBLIC
+from server.domain.documents.controllers import blob_store
+from server.domain.documents.services import IntegrityFailure
 from server.domain.eforms import fields as F
 from server.domain.eforms import services
 from server.domain.eforms.services import ApplicationStatus
@@ -28,11 +33,31 @@ from server.domain.jpki import verify as V
 from server.domain.jpki.certinfo import GENDER_LABELS, FourInfo
 from server.domain.portal import controllers as C
 from server.domain.portal.html import csrf_token, page
+from server.plugins.blobstore import BlobMissing
 from server.plugins.jpki.sandbox import VARIANTS, SandboxSigningApp
 from shared.errors import Conflict, NotFound
 
 Req = Request[Any, Any, Any]
 SIGNATURE_UPLOAD_LIMIT = V.MAX_SIGNATURE_BYTES * 2 + 64 * 1024
+
+
+@asynccontextmanager
+async def _files_checked(db: Database, lg_code: str, app_id: uuid.UUID) -> AsyncIterator[None]:
+    """Audit a changed or missing attached file found while building the data to sign."""
+    try:
+        yield
+    except (IntegrityFailure, BlobMissing) as exc:
+        async with db.tenant(lg_code) as session:
+            await audit.record(
+                session,
+                lg_code=lg_code,
+                actor=audit.Actor(username=f"resident:{str(app_id)[:8]}"),
+                action="attachment_read_failure",
+                object_type="application",
+                object_id=app_id,
+                details={"code": exc.error_code, "during": "jpki"},
+            )
+        raise
 
 
 def _not_signable(app: Any, definition: Any) -> bool:
@@ -91,7 +116,7 @@ async def sign_start(
     """Open a transaction at the signing app and send the resident there."""
     site = await C._site(db, lg_code)
     form = await request.form()
-    async with db.tenant(site["lg_code"]) as session:
+    async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
         if _not_signable(app, definition):
@@ -115,7 +140,7 @@ async def sign_return(
     """Back from the signing app: fetch and verify; the 署名 page shows the outcome."""
     site = await C._site(db, lg_code)
     params = {k: str(v)[:500] for k, v in request.query_params.items()}
-    async with db.tenant(site["lg_code"]) as session:
+    async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
@@ -129,11 +154,11 @@ async def sign_data(
 ) -> Response[bytes]:
     """The canonical bytes to sign with a PC signing tool (detached CMS, .p7s)."""
     site = await C._site(db, lg_code)
-    async with db.tenant(site["lg_code"]) as session:
+    async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             raise NotFound()
-        content = await jpki.canonical_of(session, app, row)
+        content = await jpki.canonical_of(session, app, row, blob_store(request.app.state))
     return Response(
         content,
         media_type="application/json; charset=utf-8",
@@ -164,7 +189,7 @@ async def sign_upload(
     upload = form.get("signature")
     read = getattr(upload, "read", None)
     data = await read() if read is not None else b""
-    async with db.tenant(site["lg_code"]) as session:
+    async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
         if _not_signable(app, definition):

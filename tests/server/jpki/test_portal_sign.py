@@ -270,3 +270,39 @@ async def test_hostile_and_stale_requests_get_japanese_answers(japi):
     await other.start("juminhyo")
     r = await other.http.get(other.app_url + "/sign")
     assert r.status_code == 303 and r.headers["location"].endswith(str(other.app_id))
+
+
+async def test_changed_attached_file_is_never_signed_and_is_audited(data_dir):
+    """The data to sign covers each file's SHA-256; a file whose stored bytes changed stops signing."""
+    from server.db.models import ApplicationFile
+    from tests.server.eforms.conftest import PDF
+
+    settings = sqlite_settings(data_dir, mail_transport="memory", public_base_url="http://testserver")
+    folder = Path(data_dir) / "procs"
+    folder.mkdir(exist_ok=True)
+    with_file = PROCEDURE.replace("slug: jpki-test", "slug: jpki-file") + (
+        "  - {name: id_document, label: 本人確認書類, type: file, required: true}\n"
+    )
+    (folder / "jpki-file.yaml").write_text(with_file, encoding="utf-8")
+    api = Api(settings)
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            await services.import_procedures(session, DEMO_LG_CODE, folder=folder)
+        res = Resident(api)
+        await res.start("jpki-file")
+        r = await res.post_form(VALUES, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+        assert r.status_code == 303, r.text
+        assert (await res.http.get(res.app_url + "/sign/data")).status_code == 200
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            key = (await session.execute(sa.select(ApplicationFile.blob_key))).scalar_one()
+        (settings.blob_path / key).write_bytes(PDF + b"%changed")
+        r = await res.http.get(res.app_url + "/sign/data")
+        assert r.status_code == 500 and "改ざん" in r.text
+        r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
+        assert r.status_code == 500 and "改ざん" in r.text
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            actions = (await session.execute(sa.select(AuditEvent.action))).scalars().all()
+            assert actions.count("attachment_read_failure") == 2
+            assert (await session.execute(sa.select(ApplicationSignature))).first() is None
+    finally:
+        await api.close()
