@@ -4,7 +4,7 @@ Only the provider's id of the customer (``cus_…``) is stored; the card, its to
 brand and last digits stay with the provider and are asked for when shown.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
