@@ -179,6 +179,10 @@ async def test_migration_moves_existing_bytes_and_can_run_again(eapi):
     key, data = db.execute("SELECT blob_key, data FROM eform_attachments").fetchone()
     assert key == row.blob_key and data is None and store.get(key) == PDF
     # A crash after the column was added but before the row was moved: run it again.
+    # (Later migrations are stepped back first so that only 0015 runs again.)
+    db.close()
+    await anyio.to_thread.run_sync(command.downgrade, cfg, "0015")
+    db = sqlite3.connect(settings.data_dir / "madoguchi.db")
     db.execute("UPDATE eform_attachments SET data = ?, blob_key = NULL", (PDF,))
     db.execute("UPDATE alembic_version SET version_num = '0014'")
     db.commit()
