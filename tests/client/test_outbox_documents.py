@@ -88,7 +88,9 @@ def test_forms_and_scans_land_once_and_local_copies_go(server: LiveServer, tmp_p
         assert all(box.file_path(f).is_file() for f in queued)
         token = token_for(server)
         events: list[SyncEvent] = []
-        worker = worker_for(box, server, token)
+        # Archiving converts each scan to PDF/A: on a loaded machine that can outlast a short
+        # timeout, which would turn into a (harmless, idempotent) resend instead of one pass.
+        worker = worker_for(box, server, token, timeout=120)
         worker.subscribe(events.append)
         summary = worker.run_once()
         assert summary.delivered == 1 + len(queued) and summary.failed == 0

@@ -54,9 +54,9 @@ def token_for(srv: LiveServer) -> str:
         ).token
 
 
-def worker_for(box: Outbox, srv: LiveServer, token: str | None = None) -> SyncWorker:
+def worker_for(box: Outbox, srv: LiveServer, token: str | None = None, timeout: float = 5) -> SyncWorker:
     tok = token or token_for(srv)
-    return SyncWorker(box, srv.url, lambda: tok, timeout=5, backoff=FAST, poll_interval=0.2)
+    return SyncWorker(box, srv.url, lambda: tok, timeout=timeout, backoff=FAST, poll_interval=0.2)
 
 
 def reception_via_get(srv: LiveServer, token: str, reception_id: str) -> dict[str, Any]:
