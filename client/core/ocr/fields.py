@@ -107,6 +107,27 @@ def _my_number(text: str) -> Parsed:
     return Parsed(text, normalize_my_number(_digits_only(text)))
 
 
+_LICENSE_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def license_check_digit(first_ten: str) -> int:
+    """運転免許証番号 digit 11 as unofficial sources describe it (D_ocr_cards.md §1.8): weights
+    5 4 3 2 7 6 5 4 3 2, 11 − the remainder mod 11, its last digit. No official spec was found."""
+    total = sum(int(d) * w for d, w in zip(first_ten, _LICENSE_WEIGHTS, strict=True))
+    return (11 - total % 11) % 10
+
+
+def _license_number(text: str) -> Parsed:
+    """12 digits; a check digit that does not agree is a note to confirm, not a refusal (the rule
+    is unofficial)."""
+    digits = _digits_only(text)
+    if len(digits) != 12:
+        return Parsed(text, None, "運転免許証の番号は12桁の数字です。")
+    if license_check_digit(digits[:10]) != int(digits[10]):
+        return Parsed(digits, digits, note="免許証番号の検査数字が一致しません。券面と照合してください。")
+    return Parsed(digits, digits)
+
+
 def _postal_code(text: str) -> Parsed:
     digits = _digits_only(text)
     if len(digits) != 7:
@@ -124,7 +145,7 @@ def _relationship(text: str) -> Parsed:
     return Parsed(text, normalize_relationship(text))
 
 
-_CHOME = re.compile(r"(?<=[一二三四五六七八九十])[」上下丁]?[目日]")
+_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])")
 
 
 def _address(text: str) -> Parsed:
@@ -156,6 +177,8 @@ def correct_municipality(address: str) -> str | None:
             if ratio > scored.get(name, (0.0, 0))[0]:
                 scored[name] = (ratio, length)
     ranked = sorted(scored.items(), key=lambda item: -item[1][0])
+    if len(ranked) < 2:  # nothing in common with any name (an empty or foreign reading)
+        return None
     (name, (ratio, length)), (_, (runner_up, _)) = ranked[0], ranked[1]
     if ratio < 0.75 or ratio - runner_up < 0.05:  # not close enough, or ambiguous (鴨川市/市川市)
         return None
@@ -218,6 +241,7 @@ _PARSERS = {
     ZoneType.resident_code: _resident_code,
     ZoneType.my_number: _my_number,
     ZoneType.postal_code: _postal_code,
+    ZoneType.license_number: _license_number,
     ZoneType.sex: _sex,
     ZoneType.relationship: _relationship,
     ZoneType.address: _address,

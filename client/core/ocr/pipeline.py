@@ -145,15 +145,21 @@ _REFERENCES: OrderedDict[str, register.Features] = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def reference_features(template: OcrTemplate) -> register.Features:
+def precise_side(template: OcrTemplate) -> int:
+    """Working side of the precise registration: half the reference's long side, at least the
+    identification's (an A4 page's rows repeat; at 1,240 px its text is too small to tell them apart)."""
+    return max(register.WORK_SIDE, max(template.reference.width, template.reference.height) // 2)
+
+
+def reference_features(template: OcrTemplate, side: int = register.WORK_SIDE) -> register.Features:
     """ORB features of the template's blank reference image (cached)."""
-    key = template_id(template)
+    key = f"{template_id(template)}@{side}"
     cached = _REFERENCES.get(key)
     if cached is not None:
         _REFERENCES.move_to_end(key)
         return cached
     blank = image.drop_colour(render.render(template))
-    features = register.features(blank)
+    features = register.features(blank, side)
     _REFERENCES[key] = features
     if len(_REFERENCES) > _CACHE_SIZE:
         _REFERENCES.popitem(last=False)
@@ -190,6 +196,11 @@ def identify(
     if best is None or best[0] < MIN_ISSUER_SIMILARITY:
         raise errors.unknown_document()
     _, template, coarse = best
+    side = precise_side(template)
+    if side > register.WORK_SIDE:
+        precise = register.orb(register.features(page, side), reference_features(template, side))
+        if precise is not None and plausible(precise):
+            return template, precise
     if len(store.families().get(family_key(template), [])) <= 1:
         return template, coarse
     precise = register.orb(scan, reference_features(template))
