@@ -90,7 +90,7 @@ def test_template_cache_is_used_and_a_changed_file_invalidates_it(tmp_path: Path
     assert (cache / CACHE_FILE).is_file()
     assert TemplateStore.load(root, cache_dir=cache).templates == first.templates
     text = paths[0].read_text(encoding="utf-8")
-    paths[0].write_text(text.replace("label: 転出証明書", "label: 変更後の転出証明書", 1), encoding="utf-8")
+    paths[0].write_text(text.replace("\nlabel: ", "\nlabel: 変更後の", 1), encoding="utf-8")
     again = TemplateStore.load(root, cache_dir=cache)
     assert any(t.label.startswith("変更後") for t in again.templates.values())
     assert not any(t.label.startswith("変更後") for t in first.templates.values())
