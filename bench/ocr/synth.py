@@ -237,7 +237,52 @@ def degrade(page: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str,
     }
 
 
-def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str) -> Sample:
+#: Document types that are cards (scanned on a flatbed among the degraded pages).
+CARDS = {
+    DocumentType.my_number_card,
+    DocumentType.residence_card,
+    DocumentType.special_permanent_resident_certificate,
+    DocumentType.drivers_license,
+}
+A4_300 = (2480, 3508)
+
+
+def flatbed(card: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str, object]]:
+    """A card laid anywhere on an A4 flatbed at any angle, the lid closed: an off-white plastic body
+    with rounded corners and a grey edge shadow on a white page."""
+    h, w = card.shape[:2]
+    body = (card.astype(np.float32) * 0.97).astype(np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    radius = 36
+    cv2.rectangle(mask, (radius, 0), (w - radius, h), 255, -1)
+    cv2.rectangle(mask, (0, radius), (w, h - radius), 255, -1)
+    for cx, cy in ((radius, radius), (w - radius, radius), (radius, h - radius), (w - radius, h - radius)):
+        cv2.circle(mask, (cx, cy), radius, 255, -1)
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8))
+    body[edge > 0] = (150, 150, 150)
+    angle = rng.uniform(-180, 180)
+    page_w, page_h = A4_300
+    diagonal = int(np.hypot(w, h)) + 8
+    canvas = np.full((diagonal, diagonal, 3), 255, np.uint8)
+    canvas_mask = np.zeros((diagonal, diagonal), np.uint8)
+    ox, oy = (diagonal - w) // 2, (diagonal - h) // 2
+    canvas[oy : oy + h, ox : ox + w][mask > 0] = body[mask > 0]
+    canvas_mask[oy : oy + h, ox : ox + w] = mask
+    matrix = cv2.getRotationMatrix2D((diagonal / 2, diagonal / 2), angle, 1.0)
+    rotated = cv2.warpAffine(canvas, matrix, (diagonal, diagonal), borderValue=(255, 255, 255))
+    rotated_mask = cv2.warpAffine(canvas_mask, matrix, (diagonal, diagonal))
+    page = np.full((page_h, page_w, 3), 252, np.uint8)
+    x = rng.randrange(40, page_w - diagonal - 40)
+    y = rng.randrange(40, page_h - diagonal - 40)
+    region = page[y : y + diagonal, x : x + diagonal]
+    region[rotated_mask > 127] = rotated[rotated_mask > 127]
+    return page, {"flatbed": True, "card_angle": round(angle, 1), "card_at": [x, y]}
+
+
+def sample(
+    template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str, on_flatbed: bool | None = None
+) -> Sample:
+    """One filled page; ``on_flatbed`` (default: a degraded card) lays a card on an A4 flatbed page."""
     values = person(rng)
     kind = template.doc_type
     if kind in (DocumentType.residence_card, DocumentType.special_permanent_resident_certificate):
@@ -253,8 +298,14 @@ def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: s
     fields = {z.field: values[z.field] for z in template.zones if z.field in values}
     page = render(template, fields, security_pattern=True, seed=rng.randrange(1000))
     scan: dict[str, object] = {"dpi": 300}
+    placed: dict[str, object] = {}
+    if on_flatbed is None:
+        on_flatbed = degraded and kind in CARDS
+    if on_flatbed:
+        page, placed = flatbed(page, rng)
     if degraded:
         page, scan = degrade(page, rng)
+    scan.update(placed)
     truth = {
         "template_id": template_id(template),
         "degraded": degraded,
@@ -287,7 +338,9 @@ def generate(store: TemplateStore, pages: int, seed: int) -> Iterator[Sample]:
         yield sample(template, rng, degraded=i % 2 == 1, name=f"page{i:04d}")
 
 
-def per_type(store: TemplateStore, kinds: list[DocumentType], seed: int, start: int) -> Iterator[Sample]:
+def per_type(
+    store: TemplateStore, kinds: list[DocumentType], seed: int, start: int, on_flatbed: bool | None = None
+) -> Iterator[Sample]:
     """A clean and a degraded page of each document type in ``kinds`` (a random issuer of it),
     named from ``page{start:04d}`` on: how the fixed set's pages per type were made."""
     rng = random.Random(seed)
@@ -295,7 +348,10 @@ def per_type(store: TemplateStore, kinds: list[DocumentType], seed: int, start: 
     for kind in kinds:
         members = [t for t in store.templates.values() if t.doc_type is kind]
         for degraded in (False, True):
-            yield sample(rng.choice(members), rng, degraded=degraded, name=f"page{number:04d}")
+            page = sample(
+                rng.choice(members), rng, degraded=degraded, name=f"page{number:04d}", on_flatbed=on_flatbed
+            )
+            yield page
             number += 1
 
 
@@ -320,12 +376,14 @@ def main() -> None:
         "--types", default=None, help="comma-separated document types: a clean and a degraded page of each"
     )
     parser.add_argument("--start", type=int, default=0, help="number of the first page (with --types)")
+    parser.add_argument("--flatbed", action="store_true", help="with --types: cards laid on an A4 flatbed")
     parser.add_argument("--quality", type=int, default=85, help="JPEG quality of the written files")
     args = parser.parse_args()
     store = TemplateStore.load()
     if args.types:
         kinds = [DocumentType(k) for k in args.types.split(",")]
-        write(per_type(store, kinds, args.seed, args.start), args.out, args.quality)
+        flat = True if args.flatbed else None
+        write(per_type(store, kinds, args.seed, args.start, flat), args.out, args.quality)
     else:
         write(generate(store, args.pages, args.seed), args.out, args.quality)
 

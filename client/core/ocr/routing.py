@@ -114,6 +114,11 @@ class Engines:
         """Every engine the table names, loaded (for the station's device check)."""
         return [self.get(engine_id) for engine_id in self.engine_ids()]
 
+    def others(self, kind: ZoneType) -> list[OcrEngine]:
+        """The table's other engines, to read again a field whose reading failed validation."""
+        first = self.routing.engine_for(kind)
+        return [self.get(engine_id) for engine_id in self.engine_ids() if engine_id != first]
+
     def for_type(self, kind: ZoneType) -> OcrEngine:
         return self.get(self.routing.engine_for(kind))
 
