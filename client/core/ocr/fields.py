@@ -160,7 +160,21 @@ def _address(text: str) -> Parsed:
         text = fixed + gap + building
         return Parsed(text, text, note="市区町村名を一覧の表記に補正しました。確認してください。")
     text = main + gap + building
+    if not _plausible_block(main):
+        return Parsed(text, None, "住所の番地・号の表記が読み取れません。")
     return Parsed(text, text)
+
+
+_LONG_NUMBER = re.compile(r"\d{4,}")
+_GO_WITHOUT_BAN = re.compile(r"^[^番]*\d+号")
+
+
+def _plausible_block(address: str) -> bool:
+    """番地・号 as addresses write them: no number of four or more digits (a lost 番 joins two),
+    and no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine)."""
+    return not _LONG_NUMBER.search(address) and not (
+        "号" in address and "番" not in address and _GO_WITHOUT_BAN.search(address)
+    )
 
 
 @cache

@@ -214,7 +214,7 @@ def identify(
     matches: list[tuple[register.Registration, list[OcrTemplate]]] = []
     for members in store.families().values():
         coarse = register.orb(scan, reference_features(members[0]))
-        if coarse is not None and plausible(coarse):
+        if coarse is not None and plausible(coarse) and covers(coarse, page.shape, members[0]):
             matches.append((coarse, members))
     if not matches:
         raise errors.unknown_document()
@@ -288,6 +288,22 @@ def _printed_match(region: np.ndarray, template: OcrTemplate) -> float:
         return 0.0
     scores = cv2.matchTemplate(region, patch, cv2.TM_CCOEFF_NORMED)
     return float(scores.max())
+
+
+#: Share of the reference page the scan must cover once mapped onto it.
+MIN_COVERAGE = 0.75
+
+
+def covers(registration: register.Registration, shape: tuple[int, ...], template: OcrTemplate) -> bool:
+    """The scan, mapped onto the reference, covers most of it: an A5 certificate matching some rules
+    of an A4 printout covers half the A4 and is a coincidence, not that template."""
+    height, width = shape[:2]
+    corners = np.array([[[0, 0]], [[width, 0]], [[width, height]], [[0, height]]], np.float32)
+    mapped = cv2.perspectiveTransform(corners, registration.homography).reshape(-1, 2)
+    ref_w, ref_h = template.reference.width, template.reference.height
+    reference = np.array([[0, 0], [ref_w, 0], [ref_w, ref_h], [0, ref_h]], np.float32)
+    area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), reference)
+    return float(area) >= MIN_COVERAGE * ref_w * ref_h
 
 
 def plausible(registration: register.Registration) -> bool:

@@ -366,3 +366,18 @@ def test_scan_to_ocr_through_the_scanner_plugin(
     assert len(scanned) == 1
     result = read_document(scanned[0].path, store=store, engine=engine)
     assert result.template_id == page.truth["template_id"]
+
+
+def test_a5_certificate_is_not_taken_for_the_a4_printout(store: TemplateStore) -> None:
+    """A degraded 準ずる証明書 (A5) shares rules and labels with the A4 CS printout; its mapping onto
+    the printout covers half of it, which is refused as a coincidence, so it is identified as itself."""
+    from client.core.ocr import image, register
+    from client.core.ocr.pipeline import covers, reference_features
+
+    page = _page_of("move_out_certificate_equivalent", degraded=True)
+    grey = image.drop_colour(image.load(page.path))
+    printout = store.templates["move_out_certificate_info/cs/2021-01"]
+    match = register.orb(register.features(grey), reference_features(printout))
+    assert match is None or not covers(match, grey.shape, printout)
+    own = store.templates[str(page.truth["template_id"])]
+    assert covers(register.orb(register.features(grey), reference_features(own)), grey.shape, own)  # type: ignore[arg-type]
