@@ -89,10 +89,22 @@ def _kana(text: str) -> Parsed:
 _DAY_END = re.compile(r"(月\d{1,2})(?:[H日口曰目]|)[^\d]*$")
 
 
+_ERAS = {"明": "明治", "大": "大正", "昭": "昭和", "平": "平成", "令": "令和"}
+_ERA_MISREAD = re.compile(r"^([明大昭平令])([^治正和成\d元])(?=(?:元|\d{1,2})年)")
+
+
 def _date(text: str) -> Parsed:
-    """和暦/西暦; a last 日 that OCR lost or misread (H, 口, 曰) is restored from the date grammar."""
+    """和暦/西暦; a last 日 that OCR lost or misread (H, 口, 曰) is restored from the date grammar;
+    an era whose first character is read right and second wrong (令利, 昭利) is the one era that
+    starts so, with a note to confirm."""
     text = _DAY_END.sub(r"\1日", text)
-    return Parsed(text, parse_date(text).isoformat())
+    try:
+        return Parsed(text, parse_date(text).isoformat())
+    except InvalidInput:
+        fixed = _ERA_MISREAD.sub(lambda m: _ERAS[m.group(1)], text)
+        if fixed == text:
+            raise
+    return Parsed(fixed, parse_date(fixed).isoformat(), note="元号を補正しました。確認してください。")
 
 
 def _digits_only(text: str) -> str:

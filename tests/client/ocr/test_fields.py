@@ -123,3 +123,14 @@ def test_licence_number_check_digit() -> None:
     parsed = parse(ZoneType.license_number, wrong)
     assert parsed.value == wrong and parsed.note and "検査数字" in parsed.note
     assert parse(ZoneType.license_number, "30123").problem
+
+
+def test_misread_era_with_a_right_first_character_is_corrected_with_a_note() -> None:
+    """令利5年7月14日 → 令和 (the one era starting with 令), noted for the clerk; 信和 (no era starts
+    with 信) and an impossible date stay failures."""
+    parsed = parse(ZoneType.date, "令利5年7月14日")
+    assert parsed.value == "2023-07-14" and parsed.text == "令和5年7月14日" and parsed.note
+    assert parse(ZoneType.date, "昭利46年8月15日").value == "1971-08-15"
+    assert parse(ZoneType.date, "信和5年10月15日").problem
+    assert parse(ZoneType.date, "平戍32年1月1日").problem  # 平成 ended in its 31st year
+    assert parse(ZoneType.date, "令和5年7月14日").note is None
