@@ -122,3 +122,19 @@ def test_card_with_other_print_on_the_page_or_wrong_shape_is_not_cut() -> None:
     cv2.rectangle(square, (600, 600), (1400, 1400), (0, 0, 0), 6)
     cv2.putText(square, "A", (800, 1200), cv2.FONT_HERSHEY_SIMPLEX, 10, (0, 0, 0), 20)
     assert _find(square) is None
+
+
+def test_card_is_found_among_scanner_specks(store: TemplateStore) -> None:
+    """Dust and JPEG specks on the lid (a 200-dpi degraded scan) do not hide the card."""
+    from bench.ocr.synth import degrade
+
+    template = store.templates["drivers_license/npa/2021-01"]
+    rng = random.Random(199)
+    values = person(rng, rare_rate=0.0)
+    card = render(template, {z.field: values[z.field] for z in template.zones if z.field in values})
+    page, _ = flatbed(card, rng)
+    dots = np.random.default_rng(4)
+    for x, y in zip(dots.integers(50, 2400, 400), dots.integers(50, 3400, 400), strict=True):
+        cv2.circle(page, (int(x), int(y)), int(dots.integers(2, 5)), (90, 90, 90), -1)
+    scanned, _ = degrade(page, rng)
+    assert _find(scanned) is not None
