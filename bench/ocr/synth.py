@@ -21,11 +21,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from client.core.ocr.fields import license_check_digit
 from client.core.ocr.render import render
 from client.core.ocr.templates import TemplateStore, template_id
 from shared.codes.municipalities import all_municipalities
 from shared.schemas.ocr_template import DocumentType, OcrTemplate
-from shared.text.checkdigit import resident_code_check_digit
+from shared.text.checkdigit import my_number_check_digit, resident_code_check_digit
 from shared.text.wareki import format_wareki
 
 # (漢字, フリガナ). The rarer ones (髙 﨑 邊 𠮷 and 葛 with IVS) are outside Tesseract's jpn model.
@@ -104,6 +105,19 @@ ROMAN_GIVEN = ["VAN AN", "THI HOA", "MARIA", "JI WOO", "XIAOMING", "RAM", "JOAO"
 NATIONALITIES = ["ベトナム", "中国", "フィリピン", "ネパール", "韓国", "ブラジル", "インドネシア"]
 STATUSES = ["技術・人文知識・国際業務", "留学", "家族滞在", "永住者", "特定技能1号", "定住者"]
 RELATIONSHIPS = ["世帯主", "妻", "夫", "子", "父", "母", "子の妻"]
+SPECIAL_PERMANENT_NATIONALITIES = ["韓国", "台湾", "中国"]
+FATHERS = ["一郎", "太助", "正夫", "清", "茂", "勇", "博"]
+MOTHERS = ["花子", "ハル", "トメ", "幸子", "和子", "節子", "恵子"]
+KOSEKI_CHILD = {"男": ["長男", "二男", "三男"], "女": ["長女", "二女", "三女"]}
+
+
+def license_number(rng: random.Random) -> str:
+    """12 digits: 公安委員会 code, year of first licence, serial; the 11th a check digit
+    (weights 5 4 3 2 7 6 5 4 3 2, 11 − remainder, last digit; D_ocr_cards.md §1.8); re-issue count."""
+    body = f"{rng.randrange(10, 99)}{rng.randrange(0, 100):02d}" + "".join(
+        str(rng.randrange(10)) for _ in range(6)
+    )
+    return body + str(license_check_digit(body)) + str(rng.randrange(0, 3))
 
 
 @dataclass
@@ -141,6 +155,8 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
     if rng.random() < 0.03:
         born = _era_date(rng, date(1905, 1, 1), date(1912, 7, 29))  # 明治
     body = "".join(str(rng.randrange(10)) for _ in range(10))
+    number = "".join(str(rng.randrange(10)) for _ in range(11))
+    father = rng.choice(FATHERS)
     relationship = rng.choice(RELATIONSHIPS)
     name = f"{family}　{given}"
     home = _address(rng, building=rng.random() < 0.4)
@@ -167,6 +183,20 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
         "period": rng.choice(["1年", "3年", "5年", "6月", "1年3月"]),
         "born_western": f"{born.year}年{born.month:02d}月{born.day:02d}日",  # 在留カード style
         "expiry": f"{rng.randrange(2027, 2036)}年{rng.randrange(1, 13):02d}月{rng.randrange(1, 29):02d}日",
+        "removed_on": format_wareki(_era_date(rng, date(2023, 1, 1), date(2025, 12, 31))),
+        "from_municipality": _municipality(rng),
+        "my_number": number + str(my_number_check_digit(number)),
+        "given_name": given,
+        "father": f"{family}{father}",
+        "father_given": father,
+        "mother": f"{family}{rng.choice(MOTHERS)}",
+        "koseki_relationship": rng.choice(KOSEKI_CHILD[sex]),
+        "birth_place": _municipality(rng),
+        "address_since": format_wareki(_era_date(rng, date(1990, 1, 1), date(2025, 12, 31))),
+        "issued_on": format_wareki(_era_date(rng, date(2021, 1, 1), date(2025, 12, 31))),
+        "license_expiry": format_wareki(_era_date(rng, date(2026, 1, 1), date(2030, 12, 31))),
+        "license_number": license_number(rng),
+        "sp_nationality": rng.choice(SPECIAL_PERMANENT_NATIONALITIES),
     }
 
 
@@ -207,15 +237,75 @@ def degrade(page: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str,
     }
 
 
-def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str) -> Sample:
+#: Document types that are cards (scanned on a flatbed among the degraded pages).
+CARDS = {
+    DocumentType.my_number_card,
+    DocumentType.residence_card,
+    DocumentType.special_permanent_resident_certificate,
+    DocumentType.drivers_license,
+}
+A4_300 = (2480, 3508)
+
+
+def flatbed(card: np.ndarray, rng: random.Random) -> tuple[np.ndarray, dict[str, object]]:
+    """A card laid anywhere on an A4 flatbed at any angle, the lid closed: an off-white plastic body
+    with rounded corners and a grey edge shadow on a white page."""
+    h, w = card.shape[:2]
+    body = (card.astype(np.float32) * 0.97).astype(np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    radius = 36
+    cv2.rectangle(mask, (radius, 0), (w - radius, h), 255, -1)
+    cv2.rectangle(mask, (0, radius), (w, h - radius), 255, -1)
+    for cx, cy in ((radius, radius), (w - radius, radius), (radius, h - radius), (w - radius, h - radius)):
+        cv2.circle(mask, (cx, cy), radius, 255, -1)
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((5, 5), np.uint8))
+    body[edge > 0] = (150, 150, 150)
+    angle = rng.uniform(-180, 180)
+    page_w, page_h = A4_300
+    diagonal = int(np.hypot(w, h)) + 8
+    canvas = np.full((diagonal, diagonal, 3), 255, np.uint8)
+    canvas_mask = np.zeros((diagonal, diagonal), np.uint8)
+    ox, oy = (diagonal - w) // 2, (diagonal - h) // 2
+    canvas[oy : oy + h, ox : ox + w][mask > 0] = body[mask > 0]
+    canvas_mask[oy : oy + h, ox : ox + w] = mask
+    matrix = cv2.getRotationMatrix2D((diagonal / 2, diagonal / 2), angle, 1.0)
+    rotated = cv2.warpAffine(canvas, matrix, (diagonal, diagonal), borderValue=(255, 255, 255))
+    rotated_mask = cv2.warpAffine(canvas_mask, matrix, (diagonal, diagonal))
+    page = np.full((page_h, page_w, 3), 252, np.uint8)
+    x = rng.randrange(40, page_w - diagonal - 40)
+    y = rng.randrange(40, page_h - diagonal - 40)
+    region = page[y : y + diagonal, x : x + diagonal]
+    region[rotated_mask > 127] = rotated[rotated_mask > 127]
+    return page, {"flatbed": True, "card_angle": round(angle, 1), "card_at": [x, y]}
+
+
+def sample(
+    template: OcrTemplate, rng: random.Random, *, degraded: bool, name: str, on_flatbed: bool | None = None
+) -> Sample:
+    """One filled page; ``on_flatbed`` (default: a degraded card) lays a card on an A4 flatbed page."""
     values = person(rng)
-    if template.doc_type is DocumentType.residence_card:
+    kind = template.doc_type
+    if kind in (DocumentType.residence_card, DocumentType.special_permanent_resident_certificate):
         values = {**values, "name": values["name_roman"], "birth_date": values["born_western"]}
+    if kind is DocumentType.special_permanent_resident_certificate:
+        values["nationality"] = values["sp_nationality"]
+    if kind is DocumentType.drivers_license:
+        values["expiry"] = values["license_expiry"]
+    if kind is DocumentType.koseki_certificate:  # the 筆頭者 is the father here
+        values["register_head"] = (
+            f"{values['father'][: -len(values['father_given'])]}　{values['father_given']}"
+        )
     fields = {z.field: values[z.field] for z in template.zones if z.field in values}
     page = render(template, fields, security_pattern=True, seed=rng.randrange(1000))
     scan: dict[str, object] = {"dpi": 300}
+    placed: dict[str, object] = {}
+    if on_flatbed is None:
+        on_flatbed = degraded and kind in CARDS
+    if on_flatbed:
+        page, placed = flatbed(page, rng)
     if degraded:
         page, scan = degrade(page, rng)
+    scan.update(placed)
     truth = {
         "template_id": template_id(template),
         "degraded": degraded,
@@ -227,15 +317,42 @@ def sample(template: OcrTemplate, rng: random.Random, *, degraded: bool, name: s
     return Sample(name, page, truth)
 
 
+#: Document types in the order pages cycle through them; the 転出証明書 three times (three families).
+def _cycle(store: TemplateStore) -> list[list[OcrTemplate]]:
+    by_type: dict[DocumentType, list[OcrTemplate]] = {}
+    for template in store.templates.values():
+        by_type.setdefault(template.doc_type, []).append(template)
+    groups = [by_type[k] for k in sorted(by_type, key=lambda k: k.value)]
+    certificates = by_type.get(DocumentType.move_out_certificate)
+    return groups + ([certificates, certificates] if certificates else [])
+
+
 def generate(store: TemplateStore, pages: int, seed: int) -> Iterator[Sample]:
-    """``pages`` samples over random templates (1 in 10 a card), half of them degraded; made one
-    at a time so that memory holds one page, not the whole set."""
+    """``pages`` samples cycling over the document types (each type clean and degraded in turn,
+    the 転出証明書 three times as often), a random issuer of the type; made one at a time so that
+    memory holds one page, not the whole set."""
     rng = random.Random(seed)
-    certificates = [t for t in store.templates.values() if t.doc_type is DocumentType.move_out_certificate]
-    others = [t for t in store.templates.values() if t.doc_type is not DocumentType.move_out_certificate]
+    groups = _cycle(store)
     for i in range(pages):
-        template = rng.choice(others) if others and i % 10 == 9 else rng.choice(certificates)
+        template = rng.choice(groups[(i // 2) % len(groups)])
         yield sample(template, rng, degraded=i % 2 == 1, name=f"page{i:04d}")
+
+
+def per_type(
+    store: TemplateStore, kinds: list[DocumentType], seed: int, start: int, on_flatbed: bool | None = None
+) -> Iterator[Sample]:
+    """A clean and a degraded page of each document type in ``kinds`` (a random issuer of it),
+    named from ``page{start:04d}`` on: how the fixed set's pages per type were made."""
+    rng = random.Random(seed)
+    number = start
+    for kind in kinds:
+        members = [t for t in store.templates.values() if t.doc_type is kind]
+        for degraded in (False, True):
+            page = sample(
+                rng.choice(members), rng, degraded=degraded, name=f"page{number:04d}", on_flatbed=on_flatbed
+            )
+            yield page
+            number += 1
 
 
 def write(samples: Iterable[Sample], folder: Path, quality: int = 85) -> None:
@@ -255,8 +372,20 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--pages", type=int, default=12)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--types", default=None, help="comma-separated document types: a clean and a degraded page of each"
+    )
+    parser.add_argument("--start", type=int, default=0, help="number of the first page (with --types)")
+    parser.add_argument("--flatbed", action="store_true", help="with --types: cards laid on an A4 flatbed")
+    parser.add_argument("--quality", type=int, default=85, help="JPEG quality of the written files")
     args = parser.parse_args()
-    write(generate(TemplateStore.load(), args.pages, args.seed), args.out)
+    store = TemplateStore.load()
+    if args.types:
+        kinds = [DocumentType(k) for k in args.types.split(",")]
+        flat = True if args.flatbed else None
+        write(per_type(store, kinds, args.seed, args.start, flat), args.out, args.quality)
+    else:
+        write(generate(store, args.pages, args.seed), args.out, args.quality)
 
 
 if __name__ == "__main__":

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from client.core.ocr.engines.base import OcrEngine
 from client.core.ocr.engines.registry import registry as ocr_registry
+from client.core.ocr.routing import ROUTED, Engines
 from client.devices.biometric.base import BiometricReader
 from client.devices.biometric.registry import registry as biometric_registry
 from client.devices.card_readers.base import CardReader
@@ -52,16 +53,21 @@ class Devices:
     scanner: Scanner
     printer: Printer
     card_reader: CardReader
-    ocr_engine: OcrEngine
+    ocr: Engines
     biometric: BiometricReader | None = None
+
+    @property
+    def ocr_engine(self) -> Engines:
+        """What to pass as ``read_document(engine=…)``: the routed engines (one per field type)."""
+        return self.ocr
 
     def all(self) -> list[tuple[str, Plugin]]:
         items: list[tuple[str, Plugin]] = [
             ("scanner", self.scanner),
             ("printer", self.printer),
             ("card_reader", self.card_reader),
-            ("ocr_engine", self.ocr_engine),
         ]
+        items += [("ocr_engine", engine) for engine in self.ocr.all()]
         if self.biometric is not None:
             items.append(("biometric", self.biometric))
         return items
@@ -74,13 +80,23 @@ def build_devices(profile: StationProfile) -> Devices:
         scanner=scanner_registry.create(profile.scanner, **s.get("scanner", {})),
         printer=printer_registry.create(profile.printer, **s.get("printer", {})),
         card_reader=card_reader_registry.create(profile.card_reader, **s.get("card_reader", {})),
-        ocr_engine=ocr_registry.create(profile.ocr_engine, **s.get("ocr_engine", {})),
+        ocr=build_ocr(profile.ocr_engine, s.get("ocr_engine", {})),
         biometric=(
             biometric_registry.create(profile.biometric, **s.get("biometric", {}))
             if profile.biometric
             else None
         ),
     )
+
+
+def build_ocr(engine_id: str, settings: dict[str, Any]) -> Engines:
+    """``routed`` (the default): each field type read by the engine ``routing.yaml`` names, every
+    engine loaded once; any other id: every field read by that one engine (a station forcing one).
+    ``settings`` go to the engine plugin named ``engine_id``, or per engine id when routed
+    (``{"tesseract": {...}}``)."""
+    if engine_id == ROUTED:
+        return Engines(create=lambda name: ocr_registry.create(name, **settings.get(name, {})))
+    return Engines.single(ocr_registry.create(engine_id, **settings))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,11 @@ class StationProfile(_Data):
     printer: str = Field("fake", description="printer plugin id")
     card_reader: str = Field("fake", description="card reader plugin id")
     biometric: str | None = Field(None, description="biometric reader plugin id")
-    ocr_engine: str = Field("fake", description="OCR engine plugin id")
+    ocr_engine: str = Field(
+        "routed",
+        description="OCR: `routed` = the engine per field type from client/core/ocr/routing.yaml; "
+        "an engine plugin id = every field read by that engine",
+    )
     full_screen: bool = Field(False, description="キオスク端末は全画面")
     settings: dict[str, Any] = Field(default_factory=dict, description="plugin settings by family")
 

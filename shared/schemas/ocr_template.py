@@ -18,6 +18,7 @@ class DocumentType(StrEnum):
 
     move_out_certificate = "move_out_certificate"  # 転出証明書
     move_out_certificate_equivalent = "move_out_certificate_equivalent"  # 転出証明書に準ずる証明書
+    move_out_certificate_info = "move_out_certificate_info"  # 転出証明書情報 (特例転入, CS printout)
     residence_card = "residence_card"  # 在留カード
     special_permanent_resident_certificate = "special_permanent_resident_certificate"  # 特別永住者証明書
     my_number_card = "my_number_card"  # マイナンバーカード (表面)
@@ -41,6 +42,7 @@ class ZoneType(StrEnum):
     resident_code = "resident_code"
     postal_code = "postal_code"
     residence_card_number = "residence_card_number"
+    license_number = "license_number"  # 運転免許証の番号 (12 digits, the 11th a check digit)
     sex = "sex"
     relationship = "relationship"  # 続柄
     nationality = "nationality"

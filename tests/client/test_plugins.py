@@ -121,3 +121,37 @@ def test_profile_with_unknown_plugin_fails_loudly(tmp_path: Path) -> None:
     )
     with pytest.raises(UnknownPlugin):
         build_devices(load_station(tmp_path, "odd"))
+
+
+def test_counter_station_reads_with_the_routed_engines() -> None:
+    """The counter's wiring hands the pipeline the engine per field type from routing.yaml (PP-OCR
+    for names, Tesseract for dates), not one engine for everything; the device check lists each."""
+    from client.core.ocr.routing import Engines, load_routing
+    from shared.schemas.ocr_template import ZoneType
+
+    devices = build_devices(load_station(default_station_dir(), "counter"))
+    routing = load_routing()
+    assert isinstance(devices.ocr_engine, Engines)
+    assert dict(devices.ocr.routing.types) == dict(routing.types)
+    for kind in ZoneType:
+        assert devices.ocr.for_type(kind).plugin_id == routing.engine_for(kind)
+    assert devices.ocr.for_type(ZoneType.name).plugin_id != devices.ocr.for_type(ZoneType.date).plugin_id
+    checked = [s.plugin_id for s in check_all(devices) if s.family == "ocr_engine"]
+    assert sorted(checked) == sorted(set(routing.types.values()) | {routing.default, routing.issuer})
+
+
+def test_station_forcing_one_ocr_engine(tmp_path: Path) -> None:
+    """A station naming one engine id gets every field read by it (and an unknown id fails loudly)."""
+    from shared.schemas.ocr_template import ZoneType
+
+    (tmp_path / "one.yaml").write_text(
+        "id: one\nlabel: 一台\nmodes: [counter]\ndefault_mode: counter\nocr_engine: tesseract\n",
+        encoding="utf-8",
+    )
+    devices = build_devices(load_station(tmp_path, "one"))
+    assert {devices.ocr.for_type(kind).plugin_id for kind in ZoneType} == {"tesseract"}
+    (tmp_path / "bad.yaml").write_text(
+        "id: bad\nlabel: 不明\nmodes: [counter]\ndefault_mode: counter\nocr_engine: abbyy\n", encoding="utf-8"
+    )
+    with pytest.raises(UnknownPlugin):
+        build_devices(load_station(tmp_path, "bad"))

@@ -89,10 +89,22 @@ def _kana(text: str) -> Parsed:
 _DAY_END = re.compile(r"(月\d{1,2})(?:[H日口曰目]|)[^\d]*$")
 
 
+_ERAS = {"明": "明治", "大": "大正", "昭": "昭和", "平": "平成", "令": "令和"}
+_ERA_MISREAD = re.compile(r"^([明大昭平令])([^治正和成\d元])(?=(?:元|\d{1,2})年)")
+
+
 def _date(text: str) -> Parsed:
-    """和暦/西暦; a last 日 that OCR lost or misread (H, 口, 曰) is restored from the date grammar."""
+    """和暦/西暦; a last 日 that OCR lost or misread (H, 口, 曰) is restored from the date grammar;
+    an era whose first character is read right and second wrong (令利, 昭利) is the one era that
+    starts so, with a note to confirm."""
     text = _DAY_END.sub(r"\1日", text)
-    return Parsed(text, parse_date(text).isoformat())
+    try:
+        return Parsed(text, parse_date(text).isoformat())
+    except InvalidInput:
+        fixed = _ERA_MISREAD.sub(lambda m: _ERAS[m.group(1)], text)
+        if fixed == text:
+            raise
+    return Parsed(fixed, parse_date(fixed).isoformat(), note="元号を補正しました。確認してください。")
 
 
 def _digits_only(text: str) -> str:
@@ -105,6 +117,27 @@ def _resident_code(text: str) -> Parsed:
 
 def _my_number(text: str) -> Parsed:
     return Parsed(text, normalize_my_number(_digits_only(text)))
+
+
+_LICENSE_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def license_check_digit(first_ten: str) -> int:
+    """運転免許証番号 digit 11 as unofficial sources describe it (D_ocr_cards.md §1.8): weights
+    5 4 3 2 7 6 5 4 3 2, 11 − the remainder mod 11, its last digit. No official spec was found."""
+    total = sum(int(d) * w for d, w in zip(first_ten, _LICENSE_WEIGHTS, strict=True))
+    return (11 - total % 11) % 10
+
+
+def _license_number(text: str) -> Parsed:
+    """12 digits; a check digit that does not agree is a note to confirm, not a refusal (the rule
+    is unofficial)."""
+    digits = _digits_only(text)
+    if len(digits) != 12:
+        return Parsed(text, None, "運転免許証の番号は12桁の数字です。")
+    if license_check_digit(digits[:10]) != int(digits[10]):
+        return Parsed(digits, digits, note="免許証番号の検査数字が一致しません。券面と照合してください。")
+    return Parsed(digits, digits)
 
 
 def _postal_code(text: str) -> Parsed:
@@ -124,7 +157,7 @@ def _relationship(text: str) -> Parsed:
     return Parsed(text, normalize_relationship(text))
 
 
-_CHOME = re.compile(r"(?<=[一二三四五六七八九十])[」上下丁]?[目日]")
+_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])")
 
 
 def _address(text: str) -> Parsed:
@@ -139,7 +172,21 @@ def _address(text: str) -> Parsed:
         text = fixed + gap + building
         return Parsed(text, text, note="市区町村名を一覧の表記に補正しました。確認してください。")
     text = main + gap + building
+    if not _plausible_block(main):
+        return Parsed(text, None, "住所の番地・号の表記が読み取れません。")
     return Parsed(text, text)
+
+
+_LONG_NUMBER = re.compile(r"\d{4,}")
+_GO_WITHOUT_BAN = re.compile(r"^[^番]*\d+号")
+
+
+def _plausible_block(address: str) -> bool:
+    """番地・号 as addresses write them: no number of four or more digits (a lost 番 joins two),
+    and no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine)."""
+    return not _LONG_NUMBER.search(address) and not (
+        "号" in address and "番" not in address and _GO_WITHOUT_BAN.search(address)
+    )
 
 
 @cache
@@ -156,6 +203,8 @@ def correct_municipality(address: str) -> str | None:
             if ratio > scored.get(name, (0.0, 0))[0]:
                 scored[name] = (ratio, length)
     ranked = sorted(scored.items(), key=lambda item: -item[1][0])
+    if len(ranked) < 2:  # nothing in common with any name (an empty or foreign reading)
+        return None
     (name, (ratio, length)), (_, (runner_up, _)) = ranked[0], ranked[1]
     if ratio < 0.75 or ratio - runner_up < 0.05:  # not close enough, or ambiguous (鴨川市/市川市)
         return None
@@ -218,6 +267,7 @@ _PARSERS = {
     ZoneType.resident_code: _resident_code,
     ZoneType.my_number: _my_number,
     ZoneType.postal_code: _postal_code,
+    ZoneType.license_number: _license_number,
     ZoneType.sex: _sex,
     ZoneType.relationship: _relationship,
     ZoneType.address: _address,

@@ -1,6 +1,7 @@
 """Read a document a resident brings: :func:`read_document` is the whole story.
 
-load the image → remove the 地紋 → refuse a blank page → identify the document type and issuer
+load the image → remove the 地紋 → refuse a blank page → cut out a card laid on a flatbed page
+(:mod:`~client.core.ocr.cards`) → identify the document type and issuer
 → register the page to that template → check the pose (upside down, skew) → crop and clean each
 zone → read it with settings chosen by the field's type → parse and validate → map the fields to
 the 住民異動届.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,10 +25,10 @@ import numpy as np
 
 from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
 
-from . import errors, image, register, render
+from . import cards, errors, image, register, render
 from .engines.base import OcrEngine, ReadRequest
 from .engines.base import OcrResult as OcrEngineResult
-from .fields import SPACED, comparable, parse
+from .fields import SPACED, Parsed, comparable, parse
 from .mapping import to_movement_notice
 from .routing import Engines
 from .templates import TemplateStore, default_store, family_key, template_id
@@ -42,6 +44,25 @@ MIN_ISSUER_SIMILARITY = 0.6
 SHORTLIST = 5
 #: A coarse match farther from an affine map than this is a coincidence, not the template.
 MAX_PERSPECTIVE = 2e-4
+#: Types whose validator can tell a wrong reading (check digits, date grammar, code tables): a
+#: reading that fails is read again by the other engines.
+REREAD_TYPES = frozenset(
+    {
+        ZoneType.date,
+        ZoneType.resident_code,
+        ZoneType.my_number,
+        ZoneType.postal_code,
+        ZoneType.license_number,
+        ZoneType.residence_card_number,
+        ZoneType.sex,
+        ZoneType.relationship,
+        ZoneType.address,
+        ZoneType.kana,
+        ZoneType.nationality,
+        ZoneType.residence_status,
+        ZoneType.roman_name,
+    }
+)
 #: A cleaned crop narrower than this many line heights holds one short word.
 SHORT_TEXT_RATIO = 3.5
 
@@ -108,13 +129,30 @@ def read_document(
     )
     rgb = image.load(source)
     page = image.drop_colour(rgb)
-    if image.is_blank(page):
-        raise errors.blank_page()
+    card = cards.find_card(page, rgb)  # before the blank test: a card is little ink on an A4 page
+    if card is None:
+        if image.is_blank(page):
+            raise errors.blank_page()
+        return _read_page(rgb, page, store, engines)
+    try:
+        return _read_page(card, image.drop_colour(card), store, engines)
+    except errors.ScanProblem as problem:  # the crop is level but may be upside down
+        if problem.error_code != "ocr.upside_down":
+            raise
+    turned = np.ascontiguousarray(card[::-1, ::-1])
+    return _read_page(turned, image.drop_colour(turned), store, engines)
+
+
+def _read_page(rgb: np.ndarray, page: np.ndarray, store: TemplateStore, engines: Engines) -> OcrResult:
+    """Identify, register and read one page (``page``: ``rgb`` after 地紋 removal)."""
     scan = register.features(page)
     template, registration = identify(scan, page, store, engines.for_issuer())
     check_pose(registration)
     aligned = register.warp(rgb, registration, (template.reference.width, template.reference.height))
-    fields = [read_zone(aligned, zone, engines.for_type(zone.type)) for zone in template.zones]
+    fields = [
+        read_zone(aligned, zone, engines.for_type(zone.type), engines.others(zone.type))
+        for zone in template.zones
+    ]
     return OcrResult(
         template_id=template_id(template),
         doc_type=template.doc_type.value,
@@ -154,15 +192,21 @@ _REFERENCES: OrderedDict[str, register.Features] = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def reference_features(template: OcrTemplate) -> register.Features:
+def precise_side(template: OcrTemplate) -> int:
+    """Working side of the precise registration: half the reference's long side, at least the
+    identification's (an A4 page's rows repeat; at 1,240 px its text is too small to tell them apart)."""
+    return max(register.WORK_SIDE, max(template.reference.width, template.reference.height) // 2)
+
+
+def reference_features(template: OcrTemplate, side: int = register.WORK_SIDE) -> register.Features:
     """ORB features of the template's blank reference image (cached)."""
-    key = template_id(template)
+    key = f"{template_id(template)}@{side}"
     cached = _REFERENCES.get(key)
     if cached is not None:
         _REFERENCES.move_to_end(key)
         return cached
     blank = image.drop_colour(render.render(template))
-    features = register.features(blank)
+    features = register.features(blank, side)
     _REFERENCES[key] = features
     if len(_REFERENCES) > _CACHE_SIZE:
         _REFERENCES.popitem(last=False)
@@ -179,7 +223,7 @@ def identify(
     matches: list[tuple[register.Registration, list[OcrTemplate]]] = []
     for members in store.families().values():
         coarse = register.orb(scan, reference_features(members[0]))
-        if coarse is not None and plausible(coarse):
+        if coarse is not None and plausible(coarse) and covers(coarse, page.shape, members[0]):
             matches.append((coarse, members))
     if not matches:
         raise errors.unknown_document()
@@ -199,6 +243,11 @@ def identify(
     if best is None or best[0] < MIN_ISSUER_SIMILARITY:
         raise errors.unknown_document()
     _, template, coarse = best
+    side = precise_side(template)
+    if side > register.WORK_SIDE:
+        precise = register.orb(register.features(page, side), reference_features(template, side))
+        if precise is not None and plausible(precise):
+            return template, precise
     if len(store.families().get(family_key(template), [])) <= 1:
         return template, coarse
     precise = register.orb(scan, reference_features(template))
@@ -250,6 +299,22 @@ def _printed_match(region: np.ndarray, template: OcrTemplate) -> float:
     return float(scores.max())
 
 
+#: Share of the reference page the scan must cover once mapped onto it.
+MIN_COVERAGE = 0.75
+
+
+def covers(registration: register.Registration, shape: tuple[int, ...], template: OcrTemplate) -> bool:
+    """The scan, mapped onto the reference, covers most of it: an A5 certificate matching some rules
+    of an A4 printout covers half the A4 and is a coincidence, not that template."""
+    height, width = shape[:2]
+    corners = np.array([[[0, 0]], [[width, 0]], [[width, height]], [[0, height]]], np.float32)
+    mapped = cv2.perspectiveTransform(corners, registration.homography).reshape(-1, 2)
+    ref_w, ref_h = template.reference.width, template.reference.height
+    reference = np.array([[0, 0], [ref_w, 0], [ref_w, ref_h], [0, ref_h]], np.float32)
+    area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), reference)
+    return float(area) >= MIN_COVERAGE * ref_w * ref_h
+
+
 def plausible(registration: register.Registration) -> bool:
     """A page, not a coincidence: near-affine and about the reference's size."""
     h = registration.homography
@@ -291,8 +356,13 @@ def read_text(engine: OcrEngine, crop: np.ndarray, request: ReadRequest) -> OcrE
     return read
 
 
-def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult:
-    """Crop, clean, read, parse and validate one zone."""
+def read_zone(
+    aligned: np.ndarray, zone: Zone, engine: OcrEngine, others: Sequence[OcrEngine] = ()
+) -> FieldResult:
+    """Crop, clean, read, parse and validate one zone. When the reading fails validation (a check
+    digit, the date grammar, the municipality list …), the zone is read again by each engine in
+    ``others`` and the first reading that validates is taken (D_ocr_cards.md §1.7: agreement with
+    a validator is a better trust signal than an engine's confidence)."""
     b = zone.box
     crop = image.clean_zone(image.drop_colour(aligned[b.y : b.y + b.height, b.x : b.x + b.width]))
 
@@ -312,14 +382,24 @@ def read_zone(aligned: np.ndarray, zone: Zone, engine: OcrEngine) -> FieldResult
     crop = image.enlarge_small_text(crop)
     if image.ink_pixels(crop) < EMPTY_ZONE_INK:
         return result("", None, 0.0, "記載がありません。" if zone.required else None)
-    if zone.type in SPACED:
-        parts = [read_text(engine, part, request_for(zone, part)) for part in image.split_at_gap(crop)]
-        text = "　".join(p.text.replace(" ", "") for p in parts if p.text.strip())
-        confidence = min((p.confidence for p in parts), default=0.0)
-    else:
-        read = read_text(engine, crop, request_for(zone, crop))
-        text, confidence = read.text, read.confidence
-    parsed = parse(zone.type, text)
+
+    def recognise(reader: OcrEngine) -> tuple[Parsed, float]:
+        if zone.type in SPACED:
+            parts = [read_text(reader, part, request_for(zone, part)) for part in image.split_at_gap(crop)]
+            text = "　".join(p.text.replace(" ", "") for p in parts if p.text.strip())
+            confidence = min((p.confidence for p in parts), default=0.0)
+        else:
+            read = read_text(reader, crop, request_for(zone, crop))
+            text, confidence = read.text, read.confidence
+        return parse(zone.type, text), confidence
+
+    parsed, confidence = recognise(engine)
+    if parsed.problem is not None and zone.type in REREAD_TYPES:
+        for other in others:
+            again, other_confidence = recognise(other)
+            if again.problem is None:
+                parsed, confidence = again, other_confidence
+                break
     note = parsed.note
     if zone.type is ZoneType.name:
         note = " ".join(n for n in (note, variant_note(parsed.text)) if n) or None

@@ -1,8 +1,9 @@
 """Registration: the homography that maps a scan onto a template's reference image.
 
-ORB features + ratio test + RANSAC first (≈ 0.7 px, D_ocr_cards.md §1.2); when too few features
-agree, ECC (affine, on a reduced image) starting from the best guess. Both run on greyscale images
-whose 地紋 was removed, at a working scale of about 1,200 px on the long side.
+ORB features + ratio test + RANSAC of a similarity transform first (≈ 0.7 px, D_ocr_cards.md
+§1.2); when too few features agree, ECC (affine, on a reduced image) starting from the best
+guess. Both run on greyscale images whose 地紋 was removed, at a working scale of about
+1,200 px on the long side (half the reference's for the precise registration of an A4 page).
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ class Registration:
         return float(math.sqrt(abs(np.linalg.det(self.homography[:2, :2]))))
 
 
-def features(grey: np.ndarray) -> Features:
-    scale = WORK_SIDE / max(grey.shape)
+def features(grey: np.ndarray, side: int = WORK_SIDE) -> Features:
+    """ORB features at a working scale of ``side`` px on the long side."""
+    scale = side / max(grey.shape)
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     keypoints, descriptors = _ORB.detectAndCompute(small, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
@@ -71,9 +73,15 @@ def orb(scan: Features, reference: Features) -> Registration | None:
         return None
     src = scan.points[[m.queryIdx for m in good]]
     dst = reference.points[[m.trainIdx for m in good]]
-    small_h, mask = cv2.findHomography(src, dst, cv2.RANSAC, 3.0)
-    if small_h is None:
+    # A similarity (rotation, one scale, shift): what a flatbed or sheet-fed scan does to a page.
+    # A full homography has freedom enough to fit a wrong row-to-row match on forms whose rows
+    # repeat (the CS printout's rules), landing a row off at the foot of an A4 page.
+    similarity, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=2000, confidence=0.995
+    )
+    if similarity is None:
         return None
+    small_h = np.vstack([similarity, [0.0, 0.0, 1.0]])
     inliers = int(mask.sum())
     if inliers < MIN_INLIERS:
         return None

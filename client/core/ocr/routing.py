@@ -23,6 +23,8 @@ from .engines.base import OcrEngine
 from .engines.registry import DEFAULT_ENGINE, registry
 
 ROUTING_FILE = Path(__file__).with_name("routing.yaml")
+#: The station profile's ``ocr_engine`` for "the engine per field type from routing.yaml".
+ROUTED = "routed"
 
 
 class RoutingError(InvalidInput):
@@ -102,6 +104,20 @@ class Engines:
         if engine is None:
             engine = self._engines[engine_id] = self._create(engine_id)
         return engine
+
+    def engine_ids(self) -> list[str]:
+        """Every engine the table names (default, issuer and per type), each once."""
+        ids = [self.routing.default, self.routing.issuer, *self.routing.types.values()]
+        return list(dict.fromkeys(ids))
+
+    def all(self) -> list[OcrEngine]:
+        """Every engine the table names, loaded (for the station's device check)."""
+        return [self.get(engine_id) for engine_id in self.engine_ids()]
+
+    def others(self, kind: ZoneType) -> list[OcrEngine]:
+        """The table's other engines, to read again a field whose reading failed validation."""
+        first = self.routing.engine_for(kind)
+        return [self.get(engine_id) for engine_id in self.engine_ids() if engine_id != first]
 
     def for_type(self, kind: ZoneType) -> OcrEngine:
         return self.get(self.routing.engine_for(kind))

@@ -55,6 +55,7 @@ SIMPLIFIED_TO_JAPANESE: dict[str, str] = {
     "荫": "蔭",
     "產": "産",
     "內": "内",
+    "綠": "緑",
 }
 _TRANSLATE = str.maketrans(SIMPLIFIED_TO_JAPANESE)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from client.core.ocr.fields import parse
+from client.core.ocr.fields import license_check_digit, parse
 from client.core.ocr.mapping import to_movement_notice
 from shared.schemas.ocr_template import ZoneType
 from shared.text.checkdigit import my_number_check_digit, resident_code_check_digit
@@ -97,3 +97,40 @@ def test_mapping_splits_names_and_addresses() -> None:
         "block_number": "22番地",
         "building": "メゾン下妻201号",
     }
+
+
+def test_address_with_a_lost_ban_fails_so_it_is_read_again() -> None:
+    """番 lost between two numbers (21番11号 → 21011号) or a 号 with no 番 is not a valid address
+    (the pipeline then asks the other engine); 番地, 番・号 and 7-8 stay valid."""
+    bad = parse(ZoneType.address, "長崎県大村市旭町四丁目21011号　グランドパレス大村501号")
+    assert bad.value is None and bad.problem and "番地" in bad.problem
+    assert parse(ZoneType.address, "長崎県大村市旭町四丁目2111号").value is None
+    for good in (
+        "長崎県大村市旭町四丁目21番11号　コーポ大村1001号",
+        "福岡県大刀洗町桜木町762番地",
+        "長崎県大村市旭町四丁目21-11",
+    ):
+        assert parse(ZoneType.address, good).value is not None, good
+
+
+def test_licence_number_check_digit() -> None:
+    """12 digits; the 11th checked with the unofficial rule — a mismatch is a note, not a refusal."""
+    body = "3012345678"
+    number = body + str(license_check_digit(body)) + "0"
+    assert parse(ZoneType.license_number, number).value == number
+    assert parse(ZoneType.license_number, number).note is None
+    wrong = body + str((license_check_digit(body) + 1) % 10) + "0"
+    parsed = parse(ZoneType.license_number, wrong)
+    assert parsed.value == wrong and parsed.note and "検査数字" in parsed.note
+    assert parse(ZoneType.license_number, "30123").problem
+
+
+def test_misread_era_with_a_right_first_character_is_corrected_with_a_note() -> None:
+    """令利5年7月14日 → 令和 (the one era starting with 令), noted for the clerk; 信和 (no era starts
+    with 信) and an impossible date stay failures."""
+    parsed = parse(ZoneType.date, "令利5年7月14日")
+    assert parsed.value == "2023-07-14" and parsed.text == "令和5年7月14日" and parsed.note
+    assert parse(ZoneType.date, "昭利46年8月15日").value == "1971-08-15"
+    assert parse(ZoneType.date, "信和5年10月15日").problem
+    assert parse(ZoneType.date, "平戍32年1月1日").problem  # 平成 ended in its 31st year
+    assert parse(ZoneType.date, "令和5年7月14日").note is None

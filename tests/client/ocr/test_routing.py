@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from client.core.ocr.engines.base import OcrEngine
@@ -13,7 +14,7 @@ from client.core.ocr.pipeline import read_document
 from client.core.ocr.routing import ROUTING_FILE, Engines, Routing, RoutingError, load_routing
 from client.core.ocr.templates import CACHE_FILE, DEFAULT_ROOT, TemplateStore
 from client.core.ocr.variants import SIMPLIFIED_TO_JAPANESE, to_japanese, variant_note
-from shared.schemas.ocr_template import ZoneType
+from shared.schemas.ocr_template import OcrTemplate, ZoneType
 
 from .conftest import fixed_pages
 
@@ -90,7 +91,7 @@ def test_template_cache_is_used_and_a_changed_file_invalidates_it(tmp_path: Path
     assert (cache / CACHE_FILE).is_file()
     assert TemplateStore.load(root, cache_dir=cache).templates == first.templates
     text = paths[0].read_text(encoding="utf-8")
-    paths[0].write_text(text.replace("label: 転出証明書", "label: 変更後の転出証明書", 1), encoding="utf-8")
+    paths[0].write_text(text.replace("\nlabel: ", "\nlabel: 変更後の", 1), encoding="utf-8")
     again = TemplateStore.load(root, cache_dir=cache)
     assert any(t.label.startswith("変更後") for t in again.templates.values())
     assert not any(t.label.startswith("変更後") for t in first.templates.values())
@@ -117,3 +118,32 @@ def test_onnxruntime_cache_goes_to_the_user_cache_folder(
     redirect_model_cache()
     path = predict_base._model_cache_path(tmp_path / "rec" / "rec.onnx", "onnxruntime", ".optimized.onnx")
     assert path.parent == tmp_path / "onnxruntime"
+
+
+def test_reading_that_fails_validation_is_read_again_by_the_other_engine(engine: OcrEngine) -> None:
+    """Dates routed to an engine that returns nonsense: each date fails the date grammar, is read
+    again by Tesseract and validates; names (no validator) keep the first engine's reading."""
+    routing = Routing.from_data(
+        {"default": "tesseract", "issuer": "tesseract", "types": {"date": "fake", "name": "fake"}}
+    )
+    fake = FakeOcrEngine(answer="窓口")
+    engines = Engines(routing, create=lambda engine_id: fake if engine_id == "fake" else engine)
+    assert [e.plugin_id for e in engines.others(ZoneType.date)] == ["tesseract"]
+    page = next(p for p in fixed_pages() if not p.truth["degraded"])
+    result = read_document(page.path, engine=engines)
+    dates = [f for f in result.fields if f.type is ZoneType.date]
+    assert dates and all(f.value and f.problem is None for f in dates)
+    assert all(f.text.startswith("窓口") for f in result.fields if f.type is ZoneType.name)
+    from client.core.ocr.pipeline import read_zone
+
+    zone = next(z for z in result_template(result.template_id).zones if z.type is ZoneType.date)
+    blank = np.full((1748, 2480, 3), 255, np.uint8)
+    blank[zone.box.y + 20 : zone.box.y + 40, zone.box.x + 20 : zone.box.x + 300] = 0  # ink, read as 窓口
+    alone = read_zone(blank, zone, fake)  # no other engine to ask: the failure stays, with its reason
+    assert alone.value is None and alone.problem and alone.text == "窓口"
+
+
+def result_template(template_id: str) -> OcrTemplate:
+    from client.core.ocr.templates import default_store
+
+    return default_store().templates[template_id]

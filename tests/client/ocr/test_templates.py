@@ -33,7 +33,11 @@ def test_derived_templates_say_synthetic_and_name_their_issuer(store: TemplateSt
 
 def test_three_layout_families_in_use(store: TemplateStore) -> None:
     """The derived 転出証明書 come from three vendor-style families, each used by many issuers."""
-    families = Counter(t.layout.family for t in store.templates.values() if t.layout and t.issuer.isdigit())
+    families = Counter(
+        t.layout.family
+        for t in store.templates.values()
+        if t.layout and t.doc_type is DocumentType.move_out_certificate
+    )
     assert set(families) == {"grid", "split", "stacked"}
     assert min(families.values()) > 100
 
@@ -63,5 +67,57 @@ def test_schema_rejects_a_bad_security_pattern_colour() -> None:
     assert municipality is not None
     data = move_out_certificate(municipality).model_dump(mode="json")
     data["layout"]["security_pattern"] = "green"
+    with pytest.raises(ValidationError):
+        OcrTemplate.model_validate(data)
+
+
+NEW_TYPES = [
+    DocumentType.move_out_certificate_equivalent,
+    DocumentType.move_out_certificate_info,
+    DocumentType.koseki_certificate,
+    DocumentType.fuhyo_copy,
+    DocumentType.special_permanent_resident_certificate,
+    DocumentType.drivers_license,
+]
+
+
+@pytest.mark.parametrize("kind", NEW_TYPES)
+def test_every_document_type_has_schema_valid_synthetic_templates(
+    store: TemplateStore, kind: DocumentType
+) -> None:
+    """Each new type has templates; every file validates against the schema, says synthetic, maps
+    only to 異動届 paths (the schema checks them) and names a field for each of its zones."""
+    members = [t for t in store.templates.values() if t.doc_type is kind]
+    assert members
+    for template in members:
+        again = OcrTemplate.model_validate(template.model_dump(mode="json"))
+        assert again == template and template.synthetic and "合成" in template.label
+        assert set(template.mapping) <= {z.field for z in template.zones}
+        assert template.mapping  # something reaches the 異動届
+        if template.issuer.isdigit():  # municipal documents print the issuing 市区町村長
+            municipality = find_municipality(template.issuer)
+            assert municipality is not None
+            assert (
+                next(a for a in template.anchors if a.name == "issuer").text == f"{municipality.full_name}長"
+            )
+
+
+def test_municipal_documents_cover_many_issuers(store: TemplateStore) -> None:
+    """準ずる証明書, 戸籍全部事項証明書 and 附票の写し: over 100 municipalities each, 下妻市 among them."""
+    for kind in (
+        DocumentType.move_out_certificate_equivalent,
+        DocumentType.koseki_certificate,
+        DocumentType.fuhyo_copy,
+    ):
+        issuers = {t.issuer for t in store.templates.values() if t.doc_type is kind}
+        assert len(issuers) > 100 and "082104" in issuers
+
+
+def test_schema_rejects_a_mapping_to_a_path_outside_the_movement_notice() -> None:
+    """A template of a new type mapping a field to a path the 異動届 lacks is refused."""
+    from client.core.ocr.families import drivers_license
+
+    data = drivers_license().model_dump(mode="json")
+    data["mapping"]["license_number"] = "persons[0].driving_licence"
     with pytest.raises(ValidationError):
         OcrTemplate.model_validate(data)
