@@ -144,6 +144,10 @@ class MainWindow(QMainWindow):
             self.counter = MoveInForm(scanner=self.ctx.devices.scanner)
             self.counter.submitted.connect(self.enqueue_notice)
             self.counter.print_requested.connect(self.print_notice)
+            # 保存用の書類 belong to the reception on screen: opened from it, cleared with it.
+            self.counter.documents_requested.connect(self.open_documents)
+            self.counter.cleared.connect(self.discard_documents)
+            self._update_documents_label()
             self.draft_keeper = DraftKeeper(
                 self.counter,
                 self.ctx.drafts,
@@ -185,6 +189,14 @@ class MainWindow(QMainWindow):
         """How many documents wait on this screen for the next 送信 (they go with it)."""
         count = len(self.documents.all())
         self.documents_label.setText(f"保存用の書類 {count}件（次の送信に添付）" if count else "")
+        if self.counter is not None:
+            self.counter.show_documents_count(count)
+
+    def discard_documents(self) -> None:
+        """Forget the 保存用の書類 of the reception on screen (クリア, ログアウト): they must never go
+        with the next resident's 送信."""
+        self.documents.clear()
+        self._update_documents_label()
 
     def _enqueued(self, submitted: Submitted) -> None:
         item: OutboxItem = submitted.item
@@ -290,6 +302,7 @@ class MainWindow(QMainWindow):
             self._relogin_open = False
 
     def logout(self) -> None:
+        self.discard_documents()  # a clerk's documents never wait for the next clerk's 送信
         run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)
 
     def _after_logout(self) -> None:

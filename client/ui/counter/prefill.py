@@ -59,6 +59,8 @@ class PrefillTarget(Protocol):
 
     def restore_values(self, values: dict[str, str]) -> None: ...
 
+    def set_kind(self, kind: str) -> None: ...
+
 
 def _address(hit: ResidentHit) -> str:
     main = hit.address or "".join(
@@ -332,6 +334,8 @@ def open_prefill(ctx: AppContext, form: PrefillTarget, parent: QWidget) -> Prefi
         if result != QDialog.DialogCode.Accepted:
             return
         values = dialog.values()
+        # the procedure first, as if the clerk chose it (the documents expected for it are ticked)
+        form.set_kind(dialog.selected_kind().value)
         form.restore_values(merge_values(form.raw_values(), values))
         missing = unplaced_names(values, form.raw_values())
         if missing and isinstance(parent, QMainWindow):

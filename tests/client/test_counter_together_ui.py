@@ -1,0 +1,258 @@
+"""The counter's parts used together, offscreen against a live server with an imported register:
+the 保存用の書類 belong to the reception on screen (shown on it, discarded from it, cleared with
+クリア and at logout); 住記から入力 switches the canvas to the procedure chosen and puts a foreign
+resident's name where the canvas has it; the supervisor's tabs fit the counter PC's 1366×768; and
+one reception from end to end through the keyboard (Ctrl+J 転居 → Ctrl+G into 方書 → Ctrl+Enter →
+the reception on the server). Screenshots go to ``MADOGUCHI_SCREENSHOT_DIR`` as madoguchi_together_*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QLineEdit
+from pytestqt.qtbot import QtBot
+
+from client.app.context import AppContext
+from client.core.api import ApiClient
+from client.ui.counter.attachments import AttachmentsDialog
+from client.ui.counter.prefill import PrefillDialog
+from client.ui.main_window import MainWindow
+from client.ui.supervisor.panel import SupervisorPanel
+from client.ui.widgets.phrases import PhrasePicker
+from shared.api import LoginRequest
+from shared.api_counter import PhraseScope, PhraseWrite
+from shared.models.movement_notice import MovementKind
+from tests.client import test_counter_aids_ui as aids
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.ui
+
+SHOTS = Path(os.environ.get("MADOGUCHI_SCREENSHOT_DIR", tempfile.gettempdir()))
+CTRL = Qt.KeyboardModifier.ControlModifier
+#: The aids tests' server with the register imported, and the clerk logged in to it.
+live_server = aids.live_server
+ctx = aids.ctx
+type_text = aids.type_text
+
+
+def _window(qtbot: QtBot, ctx: AppContext) -> MainWindow:
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    return window
+
+
+def _focus(qtbot: QtBot, window: MainWindow, widget: QLineEdit) -> None:
+    window.activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget)
+
+
+def _modal(qtbot: QtBot, kind: type) -> QLineEdit:
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), kind), timeout=5000)
+    return QApplication.activeModalWidget()  # type: ignore[return-value]
+
+
+def _png(path: Path) -> Path:
+    image = QImage(120, 80, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    assert image.save(str(path))
+    return path
+
+
+def test_documents_belong_to_the_reception_on_screen(qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:
+    """The screen shows how many 保存用の書類 wait; its button opens them, where one is discarded;
+    クリア discards the rest with the reception; documents added then are gone after logout."""
+    window = _window(qtbot, ctx)
+    form = window.counter
+    assert form is not None
+    window.documents.clear()
+    window._update_documents_label()
+    assert form.documents_button.text() == "保存用の書類（Ctrl+Shift+D）"
+    first = window.documents.add_file(_png(tmp_path / "委任状.png"), "power_of_attorney")
+    window.documents.add_file(_png(tmp_path / "免許証.png"), "identity_document")
+    window._update_documents_label()
+    assert form.documents_button.text() == "保存用の書類 2件（Ctrl+Shift+D）"
+    window.grab().save(str(SHOTS / "madoguchi_together_documents_on_screen.png"))
+
+    def discard_first() -> None:
+        dialog = _modal(qtbot, AttachmentsDialog)
+        assert isinstance(dialog, AttachmentsDialog) and dialog.table.rowCount() == 2
+        dialog.table.selectRow(0)
+        dialog.remove_button.click()
+        assert dialog.table.rowCount() == 1 and "削除しました" in dialog.message.text()
+        dialog.accept()
+
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, discard_first)
+    form.documents_button.click()
+    assert [d.id for d in window.documents.all()] != [first.id] and len(window.documents.all()) == 1
+    assert form.documents_button.text() == "保存用の書類 1件（Ctrl+Shift+D）"
+
+    form.clear_button.click()
+    assert window.documents.all() == []
+    assert form.documents_button.text() == "保存用の書類（Ctrl+Shift+D）"
+    assert window.documents_label.text() == ""
+
+    window.documents.add_file(_png(tmp_path / "旅券.png"), "identity_document")
+    window._update_documents_label()
+    relogin: list[bool] = []
+    window.relogin = lambda: relogin.append(True)  # type: ignore[method-assign]
+    window.logout()
+    qtbot.waitUntil(lambda: bool(relogin), timeout=10000)
+    assert window.documents.all() == []
+    assert form.documents_button.text() == "保存用の書類（Ctrl+Shift+D）"
+
+
+def test_prefill_switches_the_canvas_to_the_procedure(qtbot: QtBot, ctx: AppContext) -> None:
+    """From the 転入 the screen opens with, Ctrl+J → 転居 (the dialog's default): the canvas is a
+    転居 with its documents; a foreign resident (世帯主変更) is 外国人 with the ローマ字氏名 in its box,
+    and the register address in 住所 (新住所's row)."""
+    window = _window(qtbot, ctx)
+    form = window.counter
+    assert form is not None and form.kind() == MovementKind.move_in.value
+    phone = form.fields["notifier.phone"].editor
+    assert isinstance(phone, QLineEdit)
+    _focus(qtbot, window, phone)
+    qtbot.keyClick(phone, Qt.Key.Key_J, CTRL)
+    dialog = _modal(qtbot, PrefillDialog)
+    assert isinstance(dialog, PrefillDialog) and dialog.selected_kind() is MovementKind.move_within
+    type_text(dialog.name, "たかはた", qtbot)
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 1, timeout=10000)
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.household_list.count() == 1, timeout=10000)
+    qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert form.kind() == MovementKind.move_within.value
+    assert set(form.documents()) == {"identity", "my_number_card"}  # not the 転出証明書 of a 転入
+    assert form.fields["old_address.town"].text() == "長塚"
+    assert form.canvas.model.field("old_address.town") is not None
+
+    _focus(qtbot, window, phone)
+    qtbot.keyClick(phone, Qt.Key.Key_J, CTRL)
+    dialog = _modal(qtbot, PrefillDialog)
+    assert isinstance(dialog, PrefillDialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData(MovementKind.householder_change.value))
+    qtbot.keyClicks(dialog.name, "SMITH")
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 1, timeout=10000)
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.household_list.count() == 1, timeout=10000)
+    qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    values = form.raw_values()
+    assert values["kind"] == MovementKind.householder_change.value
+    assert values["new_address.town"] == "長塚" and values["new_address.block_number"] == "6"
+    smith = next(i for i in range(len(form.persons)) if values[f"persons.{i}.roman_name"] == "SMITH JOHN")
+    assert values[f"persons.{smith}.is_foreign"] == "1"
+    window.grab().save(str(SHOTS / "madoguchi_together_prefill_householder_change.png"))
+
+
+def test_supervisor_tabs_fit_the_counter_pc(qtbot: QtBot, ctx: AppContext, live_server: LiveServer) -> None:
+    """At 1366×768 the supervisor's screen fits (the OCR template designer is a tab, not a second
+    panel under the tabs), and the designer speaks Japanese."""
+    user, password = live_server.supervisor
+    ctx.login(live_server.lg_code, user, password)
+    panel = SupervisorPanel(ctx)
+    qtbot.addWidget(panel)
+    # 768 minus the title bar, menu, mode toolbar, status bar and the taskbar
+    assert panel.minimumSizeHint().height() <= 600, panel.minimumSizeHint()
+    panel.resize(1366, 600)
+    panel.show()
+    tabs = [panel.records.tabText(i) for i in range(panel.records.count())]
+    assert "読取テンプレート" in tabs and "語句登録（共通）" in tabs
+    panel.records.setCurrentWidget(panel.designer)
+    combo = panel.designer.doc_type
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert "転出証明書" in labels and not any(label.isascii() for label in labels)
+    for i in range(panel.records.count()):
+        panel.records.setCurrentIndex(i)
+        qtbot.wait(50)
+        panel.grab().save(str(SHOTS / f"madoguchi_together_supervisor_{i}.png"))
+
+
+def test_tenkyo_by_keyboard_from_register_to_server(
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer
+) -> None:
+    """Ctrl+J 転居 for 髙橋 一郎 from the register, the new address typed, Ctrl+G puts a phrase in 方書,
+    Ctrl+Enter: the reception arrives on the server as a 転居 with the register's 従前の住所."""
+    key = f"k{uuid.uuid4().hex[:4]}"
+    with ctx.api() as api:
+        api.create_phrase(
+            PhraseScope.user, PhraseWrite(reading="ぐりーんはいつ", text="グリーンハイツ203号", key=key)
+        )
+    window = _window(qtbot, ctx)
+    form = window.counter
+    assert form is not None
+    moved = form.fields["moved_on"].editor
+    assert isinstance(moved, QLineEdit)
+    _focus(qtbot, window, moved)
+    qtbot.keyClick(moved, Qt.Key.Key_J, CTRL)
+    dialog = _modal(qtbot, PrefillDialog)
+    assert isinstance(dialog, PrefillDialog)
+    type_text(dialog.name, "たかはし　いち", qtbot)
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.results.rowCount() == 1, timeout=10000)
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.household_list.count() == 3, timeout=10000)
+    qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert form.kind() == MovementKind.move_within.value
+
+    _focus(qtbot, window, moved)
+    qtbot.keyClicks(moved, "R8.11.1")
+    for part, text in (
+        ("prefecture", "茨城県"),
+        ("municipality", "下妻市"),
+        ("town", "下妻乙"),
+        ("block_number", "1-2"),
+    ):
+        editor = form.fields[f"new_address.{part}"].editor
+        assert isinstance(editor, QLineEdit)
+        _focus(qtbot, window, editor)
+        type_text(editor, text, qtbot)
+    building = form.fields["new_address.building"].editor
+    assert isinstance(building, QLineEdit)
+    _focus(qtbot, window, building)
+    qtbot.keyClick(building, Qt.Key.Key_G, CTRL)
+    picker = _modal(qtbot, PhrasePicker)
+    assert isinstance(picker, PhrasePicker)
+    qtbot.waitUntil(lambda: any(p.key == key for p in picker.items), timeout=10000)
+    qtbot.keyClicks(picker.query, key)
+    qtbot.keyClick(picker.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not picker.isVisible())
+    assert building.text() == "グリーンハイツ203号"
+    window.grab().save(str(SHOTS / "madoguchi_together_tenkyo_before_send.png"))
+
+    _focus(qtbot, window, building)
+    qtbot.keyClick(building, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: window.last_key is not None, timeout=20000)
+    assert form.form_error.text() == ""
+    ctx.worker.run_once()
+    item = ctx.outbox.get_by_key(window.last_key)
+    assert item is not None and item.reception_number, item
+    with ApiClient(live_server.url) as admin:
+        user, password = live_server.supervisor
+        admin.login(LoginRequest(lg_code=live_server.lg_code, username=user, password=password))
+        found = admin.search_receptions(reception_number=item.reception_number)
+        reception = admin.get_reception(found.items[0].id)
+    notice = reception.notice
+    assert reception.kind is MovementKind.move_within
+    assert notice.new_address is not None and notice.new_address.building == "グリーンハイツ203号"
+    assert notice.old_address is not None and notice.old_address.town == "本城町"
+    assert notice.persons[0].family_name == "髙橋" and notice.persons[0].given_name == "一郎"
