@@ -70,8 +70,9 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         for action in (settings_action, logout_action, quit_action):
             menu.addAction(action)
-        documents_action = QAction("保存用の書類…", self)
+        documents_action = self.documents_action = QAction("保存用の書類…", self)
         documents_action.setShortcut("Ctrl+Shift+D")
+        documents_action.setEnabled(False)
         documents_action.triggered.connect(self.open_documents)
         self.menuBar().addMenu("受付").addAction(documents_action)
 
@@ -134,6 +135,8 @@ class MainWindow(QMainWindow):
             self.pages[mode] = page
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
+        # the reception's documents only from the counter's screen (never in kiosk mode)
+        self.documents_action.setEnabled(mode is StationMode.counter)
         if mode is StationMode.kiosk and self.ctx.station.full_screen:
             self.showFullScreen()
         elif self.isFullScreen():
@@ -182,6 +185,8 @@ class MainWindow(QMainWindow):
 
     def open_documents(self) -> None:
         """保存用の書類 of the current reception (scanner of this station, or files)."""
+        if self.counter is None or self.stack.currentWidget() is not self.counter:
+            return
         AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
         self._update_documents_label()
 

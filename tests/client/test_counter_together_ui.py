@@ -256,3 +256,30 @@ def test_tenkyo_by_keyboard_from_register_to_server(
     assert notice.new_address is not None and notice.new_address.building == "グリーンハイツ203号"
     assert notice.old_address is not None and notice.old_address.town == "本城町"
     assert notice.persons[0].family_name == "髙橋" and notice.persons[0].given_name == "一郎"
+
+
+def test_documents_only_from_the_counter_screen(
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer
+) -> None:
+    """Ctrl+Shift+D opens the reception's documents on the counter's screen only: not on the
+    supervisor's tabs, and never in kiosk mode (residents)."""
+    from client.app.wiring import load_station
+
+    ctx.station = load_station(ctx.settings.station_dir, "supervisor")
+    user, password = live_server.supervisor
+    ctx.login(live_server.lg_code, user, password)
+    window = _window(qtbot, ctx)
+    assert isinstance(window.stack.currentWidget(), SupervisorPanel)
+    assert not window.documents_action.isEnabled()
+    qtbot.keyClick(window, Qt.Key.Key_D, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    window.open_documents()  # even called directly: nothing opens
+    assert QApplication.activeModalWidget() is None
+    window.mode_box.setCurrentIndex(window.mode_box.findText("窓口"))
+    assert window.documents_action.isEnabled()
+
+    ctx.station = load_station(ctx.settings.station_dir, "kiosk")
+    kiosk = _window(qtbot, ctx)
+    assert kiosk.mode_box.currentText() == "キオスク" and kiosk.counter is None
+    assert not kiosk.documents_action.isEnabled()
+    kiosk.open_documents()
+    assert QApplication.activeModalWidget() is None
