@@ -19,6 +19,7 @@ from shared.models.movement_notice import MovementNotice
 from .bridge import SyncBridge
 from .counter.aids import install_counter_aids
 from .counter.attachments import AttachmentsDialog
+from .counter.draft_keeper import SCREEN as DRAFT_SCREEN
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
 from .kiosk.panel import KioskPanel
@@ -228,10 +229,20 @@ class MainWindow(QMainWindow):
         if self.counter is None:
             return False
         try:
-            return offer_restore(self.counter, self.ctx.drafts, self)
+            draft = self.ctx.drafts.load(DRAFT_SCREEN)
+            restored = offer_restore(self.counter, self.ctx.drafts, self)
         except Exception as exc:  # an unreadable draft must not stop the counter
             self.statusBar().showMessage(f"入力途中の届出を読み込めませんでした: {error_text(exc)}", 15000)
             return False
+        if not restored and draft is not None and draft.values:
+            self.discard_documents()  # 破棄する: the reception's documents go with it
+        elif not restored and self.documents.all():
+            self.statusBar().showMessage(
+                f"前回の画面の保存用の書類が{len(self.documents.all())}件残っています。この受付のもので"
+                "なければ「保存用の書類」から削除してください。",
+                60000,
+            )
+        return restored
 
     @Slot(object)
     def print_notice(self, notice: MovementNotice) -> None:

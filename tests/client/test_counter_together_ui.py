@@ -19,7 +19,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from client.app.context import AppContext
@@ -283,3 +283,32 @@ def test_documents_only_from_the_counter_screen(
     assert not kiosk.documents_action.isEnabled()
     kiosk.open_documents()
     assert QApplication.activeModalWidget() is None
+
+
+def test_documents_of_a_previous_session_follow_its_draft(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path
+) -> None:
+    """After a killed session: 破棄する on the draft question discards the documents scanned for
+    that reception too; with no draft the documents are kept and the clerk is told they are there."""
+    from client.core.documents import ReceptionDocuments
+    from client.ui.counter.draft_keeper import SCREEN
+    from tests.client.test_draft_restore import answer_dialog
+
+    left = ReceptionDocuments(ctx.settings.data_dir / "pending_documents")
+    left.clear()
+    left.add_file(_png(tmp_path / "委任状.png"), "power_of_attorney")
+    ctx.drafts.save(SCREEN, {"persons.0.family_name": "前回"})
+    seen: list[str] = []
+    answer_dialog(seen, QMessageBox.StandardButton.No)
+    window = _window(qtbot, ctx)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10000)
+    qtbot.waitUntil(lambda: window.documents.all() == [], timeout=5000)
+    assert window.counter is not None and window.counter.fields["persons.0.family_name"].text() == ""
+
+    left.add_file(_png(tmp_path / "旅券.png"), "identity_document")
+    second = _window(qtbot, ctx)
+    qtbot.waitUntil(lambda: "1件残っています" in second.statusBar().currentMessage(), timeout=5000)
+    assert len(second.documents.all()) == 1
+    assert second.counter is not None and second.counter.documents_button.text().startswith(
+        "保存用の書類 1件"
+    )
