@@ -37,12 +37,31 @@ def warm_up_reading() -> int:
     return warm_up()
 
 
+#: The window's size where the screen allows: the canvas at 80 % and the 持参書類 row in one line.
+PREFERRED_SIZE = (1280, 900)
+#: Room the window frame (title bar, borders) takes around the client area.
+FRAME_ALLOWANCE = (16, 40)
+
+
+def initial_size(window: QWidget) -> tuple[int, int]:
+    """The preferred size, shrunk to the screen's free area (the counter PC: 1366×768 less the
+    taskbar), so that no part of the window starts off screen."""
+    screen = window.screen()
+    if screen is None:
+        return PREFERRED_SIZE
+    free = screen.availableGeometry()
+    return (
+        min(PREFERRED_SIZE[0], free.width() - FRAME_ALLOWANCE[0]),
+        min(PREFERRED_SIZE[1], free.height() - FRAME_ALLOWANCE[1]),
+    )
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(f"Madoguchi — {ctx.station.label}")
-        self.resize(1100, 900)
+        self.resize(*initial_size(self))
         self.pages: dict[StationMode, QWidget] = {}
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)

@@ -312,3 +312,19 @@ def test_documents_of_a_previous_session_follow_its_draft(
     assert second.counter is not None and second.counter.documents_button.text().startswith(
         "保存用の書類 1件"
     )
+
+
+def test_window_starts_inside_the_screen(qtbot: QtBot, ctx: AppContext) -> None:
+    """The window's first size is within the screen's free area (it was a fixed 1100×900, taller
+    than the counter PC's 1366×768), and the counter's screen fits in 1366×(768 less the taskbar)."""
+    from client.ui.main_window import FRAME_ALLOWANCE, initial_size
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    free = window.screen().availableGeometry()
+    width, height = initial_size(window)
+    assert height <= free.height() - FRAME_ALLOWANCE[1] and width <= free.width() - FRAME_ALLOWANCE[0]
+    assert window.height() <= max(height, window.minimumSizeHint().height())
+    assert window.counter is not None
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 - FRAME_ALLOWANCE[0] and hint.height() <= 728 - FRAME_ALLOWANCE[1], hint
