@@ -125,6 +125,12 @@ def test_prefill_switches_the_canvas_to_the_procedure(qtbot: QtBot, ctx: AppCont
     window = _window(qtbot, ctx)
     form = window.counter
     assert form is not None and form.kind() == MovementKind.move_in.value
+    # a value read by 読取 before (tinted, with its source) must keep its mark through the prefill
+    form.fill(
+        {"notifier.identity_document": "運転免許証"},
+        "運転免許証（読取）",
+        {"notifier.identity_document": 0.7},
+    )
     phone = form.fields["notifier.phone"].editor
     assert isinstance(phone, QLineEdit)
     _focus(qtbot, window, phone)
@@ -141,6 +147,9 @@ def test_prefill_switches_the_canvas_to_the_procedure(qtbot: QtBot, ctx: AppCont
     assert form.kind() == MovementKind.move_within.value
     assert set(form.documents()) == {"identity", "my_number_card"}  # not the 転出証明書 of a 転入
     assert form.fields["old_address.town"].text() == "長塚"
+    assert form.fields["old_address.town"].source == "住民記録"  # marked as coming from the register
+    assert form.fields["notifier.phone"].source is None  # not touched
+    assert form.fields["notifier.identity_document"].source == "運転免許証（読取）"
     assert form.canvas.model.field("old_address.town") is not None
 
     _focus(qtbot, window, phone)
