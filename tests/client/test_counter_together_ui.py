@@ -337,3 +337,48 @@ def test_window_starts_inside_the_screen(qtbot: QtBot, ctx: AppContext) -> None:
     assert window.counter is not None
     hint = window.minimumSizeHint()
     assert hint.width() <= 1366 - FRAME_ALLOWANCE[0] and hint.height() <= 728 - FRAME_ALLOWANCE[1], hint
+
+
+def test_ctrl_k_reaches_typed_choices_and_says_where_it_cannot(qtbot: QtBot) -> None:
+    """Ctrl+K in 続柄 (a choice the clerk may type) inserts into it; on a check box it says it needs
+    a text box instead of opening a search whose answer would go nowhere."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QComboBox
+
+    from client.app.main import create_application
+    from client.ui.counter.move_in import MoveInForm
+    from client.ui.widgets.kanji_search import KanjiSearch
+
+    create_application()
+    form = MoveInForm()
+    qtbot.addWidget(form)
+    form.resize(1366, 700)
+    form.show()
+    form.activateWindow()
+    qtbot.waitActive(form)
+    box = form.fields["persons.0.insurance.national_pension"].editor
+    box.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is box)
+    qtbot.keyClick(box, Qt.Key.Key_K, CTRL)
+    assert QApplication.activeModalWidget() is None
+    assert "文字を入力する欄" in form.form_error.text()
+
+    relationship = form.fields["persons.0.relationship"].editor
+    assert isinstance(relationship, QComboBox) and relationship.isEditable()
+    relationship.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() in (relationship, relationship.lineEdit()))
+    seen: list[str] = []
+
+    def choose() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, KanjiSearch):
+            QTimer.singleShot(50, choose)
+            return
+        seen.append("open")
+        dialog.chosen.emit("髙")
+        dialog.accept()
+
+    QTimer.singleShot(0, choose)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_K, CTRL)
+    assert seen == ["open"]
+    assert relationship.currentText().endswith("髙")

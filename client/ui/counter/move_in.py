@@ -568,15 +568,18 @@ class MoveInForm(QWidget):
 
         from ..widgets.kanji_search import KanjiSearch
 
-        target = self.focusWidget()
+        target: QWidget | None = self.focusWidget()
+        if isinstance(target, QComboBox) and target.isEditable():  # 続柄 and the other typed choices
+            target = target.lineEdit()
+        if not isinstance(target, QLineEdit) or target.isReadOnly():
+            self.form_error.show_messages(["漢字検索は文字を入力する欄で使えます（Ctrl+K）。"])
+            return
         if self.kanji_index is None:
             self.kanji_index = KanjiIndex()
         dialog = KanjiSearch(self.kanji_index, self)
-        if isinstance(target, QLineEdit):
-            dialog.chosen.connect(target.insert)
+        dialog.chosen.connect(target.insert)
         dialog.exec()
-        if isinstance(target, QLineEdit):
-            target.setFocus()
+        target.setFocus()
 
     def clear(self) -> None:
         """Empty the form for the next resident (after a successful enqueue)."""
