@@ -196,7 +196,7 @@ def test_supervisor_tabs_fit_the_counter_pc(qtbot: QtBot, ctx: AppContext, live_
 
 
 def test_tenkyo_by_keyboard_from_register_to_server(
-    qtbot: QtBot, ctx: AppContext, live_server: LiveServer
+    qtbot: QtBot, ctx: AppContext, live_server: LiveServer, tmp_path: Path
 ) -> None:
     """Ctrl+J 転居 for 髙橋 一郎 from the register, the new address typed, Ctrl+G puts a phrase in 方書,
     Ctrl+Enter: the reception arrives on the server as a 転居 with the register's 従前の住所."""
@@ -249,10 +249,17 @@ def test_tenkyo_by_keyboard_from_register_to_server(
     window.grab().save(str(SHOTS / "madoguchi_together_tenkyo_before_send.png"))
 
     _focus(qtbot, window, building)
+    qtbot.keyClick(building, Qt.Key.Key_P, CTRL)  # 印刷 before 送信
+    qtbot.waitUntil(lambda: "印刷しました" in window.statusBar().currentMessage(), timeout=60000)
+    window.documents.add_file(_png(tmp_path / "本人確認書類.png"), "identity_document")
+    window._update_documents_label()
+    _focus(qtbot, window, building)
     qtbot.keyClick(building, Qt.Key.Key_Return, CTRL)
     qtbot.waitUntil(lambda: window.last_key is not None, timeout=20000)
     assert form.form_error.text() == ""
+    assert window.documents.all() == [] and form.documents_button.text() == "保存用の書類（Ctrl+Shift+D）"
     ctx.worker.run_once()
+    ctx.worker.run_once()  # the reception, then its documents
     item = ctx.outbox.get_by_key(window.last_key)
     assert item is not None and item.reception_number, item
     with ApiClient(live_server.url) as admin:
@@ -260,7 +267,9 @@ def test_tenkyo_by_keyboard_from_register_to_server(
         admin.login(LoginRequest(lg_code=live_server.lg_code, username=user, password=password))
         found = admin.search_receptions(reception_number=item.reception_number)
         reception = admin.get_reception(found.items[0].id)
+        attachments = admin.list_attachments(reception.id)
     notice = reception.notice
+    assert "identity_document" in {a.document_class.value for a in attachments}, attachments
     assert reception.kind is MovementKind.move_within
     assert notice.new_address is not None and notice.new_address.building == "グリーンハイツ203号"
     assert notice.old_address is not None and notice.old_address.town == "本城町"
