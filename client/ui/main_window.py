@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
@@ -100,6 +108,9 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel()
         self.keyring_label = QLabel("" if ctx.tokens.persistent else MEMORY_ONLY_NOTICE)
         self.keyring_label.setStyleSheet("color: #8a5300;")
+        # a long notice must not push 送信待ち and the documents off the status bar at 1366 px
+        self.keyring_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.keyring_label.setToolTip(self.keyring_label.text())
         status = self.statusBar()
         status.addWidget(self.user_label)
         status.addWidget(self.keyring_label, 1)

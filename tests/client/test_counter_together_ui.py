@@ -86,6 +86,15 @@ def test_documents_belong_to_the_reception_on_screen(qtbot: QtBot, ctx: AppConte
     window.documents.add_file(_png(tmp_path / "免許証.png"), "identity_document")
     window._update_documents_label()
     assert form.documents_button.text() == "保存用の書類 2件（Ctrl+Shift+D）"
+    window.keyring_label.setText(
+        "安全な保存先（キーリング）が使えないため、ログイン情報はメモリ上にのみ保持しています。"
+    )
+    qtbot.wait(50)
+    button = form.documents_button
+    assert button.width() >= button.fontMetrics().horizontalAdvance(button.text())  # not clipped
+    for label in (window.outbox_label, window.documents_label):  # not pushed off the status bar
+        assert label.isVisible() and label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+        assert label.geometry().right() <= window.statusBar().width()
     window.grab().save(str(SHOTS / "madoguchi_together_documents_on_screen.png"))
 
     def discard_first() -> None:

@@ -294,7 +294,9 @@ class MoveInForm(QWidget):
         self.documents_button.setText(
             f"保存用の書類 {count}件（{shortcut}）" if count else f"保存用の書類（{shortcut}）"
         )
-        self.documents_button.setStyleSheet("font-weight: bold;" if count else "")
+        font = self.documents_button.font()
+        font.setBold(bool(count))  # a font, not a style sheet: the button's size follows the text
+        self.documents_button.setFont(font)
 
     def set_zoom(self, zoom: float) -> None:
         self.canvas.set_zoom(zoom)
