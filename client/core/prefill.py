@@ -14,10 +14,12 @@ procedure      register address →                  left to the clerk
 職権記載       ``new_address`` (住所 of the entry)  the 異動事由
 =============  ==================================  =========================================
 
-The register's 世帯主氏名 goes to ``old_householder``. Names, フリガナ (split at the space into
+The procedure itself goes to ``kind`` (the form switches to it). The register's 世帯主氏名 goes
+to ``old_householder``. Names, フリガナ (split at the space into
 氏 and 名 where there is one), 生年月日 (as 和暦, as the form shows dates), 性別 and 続柄 go to
 ``persons.N.*``; a foreign resident's ローマ字氏名 and フリガナ to ``persons.N.roman_name`` and
-``persons.N.name_kana``. Keys a form does not have are ignored by its ``restore_values``.
+``persons.N.name_kana``, with ``persons.N.is_foreign``. Keys a form does not have are ignored
+by its ``restore_values``.
 住民票コード and 個人番号 never come from the register search.
 """
 
@@ -97,7 +99,8 @@ def person_values(hit: ResidentHit) -> dict[str, str]:
         "relationship": hit.relationship or "",
     }
     if hit.is_foreign:
-        values |= {"roman_name": hit.roman_name or "", "name_kana": hit.name_kana or ""}
+        # 外国人住民 on the form's 欄外, else its ローマ字氏名 would be refused as a Japanese's
+        values |= {"is_foreign": "1", "roman_name": hit.roman_name or "", "name_kana": hit.name_kana or ""}
     else:
         values |= {
             "family_name": hit.family_name or "",
@@ -116,7 +119,7 @@ def prefill_values(
         raise ValueError(f"prefill does not serve {kind}")
     if not persons:
         return {}
-    out: dict[str, str] = {}
+    out: dict[str, str] = {"kind": kind.value}  # the form switches to the procedure chosen
     target = ADDRESS_TARGET[kind]
     for part, value in address_values(persons[0]).items():
         out[f"{target}.{part}"] = value

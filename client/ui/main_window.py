@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
@@ -19,6 +27,7 @@ from shared.models.movement_notice import MovementNotice
 from .bridge import SyncBridge
 from .counter.aids import install_counter_aids
 from .counter.attachments import AttachmentsDialog
+from .counter.draft_keeper import SCREEN as DRAFT_SCREEN
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
 from .kiosk.panel import KioskPanel
@@ -36,12 +45,31 @@ def warm_up_reading() -> int:
     return warm_up()
 
 
+#: The window's size where the screen allows: the canvas at 80 % and the 持参書類 row in one line.
+PREFERRED_SIZE = (1280, 900)
+#: Room the window frame (title bar, borders) takes around the client area.
+FRAME_ALLOWANCE = (16, 40)
+
+
+def initial_size(window: QWidget) -> tuple[int, int]:
+    """The preferred size, shrunk to the screen's free area (the counter PC: 1366×768 less the
+    taskbar), so that no part of the window starts off screen."""
+    screen = window.screen()
+    if screen is None:
+        return PREFERRED_SIZE
+    free = screen.availableGeometry()
+    return (
+        min(PREFERRED_SIZE[0], free.width() - FRAME_ALLOWANCE[0]),
+        min(PREFERRED_SIZE[1], free.height() - FRAME_ALLOWANCE[1]),
+    )
+
+
 class MainWindow(QMainWindow):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(f"Madoguchi — {ctx.station.label}")
-        self.resize(1100, 900)
+        self.resize(*initial_size(self))
         self.pages: dict[StationMode, QWidget] = {}
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -70,8 +98,9 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         for action in (settings_action, logout_action, quit_action):
             menu.addAction(action)
-        documents_action = QAction("保存用の書類…", self)
+        documents_action = self.documents_action = QAction("保存用の書類…", self)
         documents_action.setShortcut("Ctrl+Shift+D")
+        documents_action.setEnabled(False)
         documents_action.triggered.connect(self.open_documents)
         self.menuBar().addMenu("受付").addAction(documents_action)
 
@@ -79,6 +108,9 @@ class MainWindow(QMainWindow):
         self.outbox_label = QLabel()
         self.keyring_label = QLabel("" if ctx.tokens.persistent else MEMORY_ONLY_NOTICE)
         self.keyring_label.setStyleSheet("color: #8a5300;")
+        # a long notice must not push 送信待ち and the documents off the status bar at 1366 px
+        self.keyring_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.keyring_label.setToolTip(self.keyring_label.text())
         status = self.statusBar()
         status.addWidget(self.user_label)
         status.addWidget(self.keyring_label, 1)
@@ -134,6 +166,8 @@ class MainWindow(QMainWindow):
             self.pages[mode] = page
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
+        # the reception's documents only from the counter's screen (never in kiosk mode)
+        self.documents_action.setEnabled(mode is StationMode.counter)
         if mode is StationMode.kiosk and self.ctx.station.full_screen:
             self.showFullScreen()
         elif self.isFullScreen():
@@ -144,6 +178,10 @@ class MainWindow(QMainWindow):
             self.counter = MoveInForm(scanner=self.ctx.devices.scanner)
             self.counter.submitted.connect(self.enqueue_notice)
             self.counter.print_requested.connect(self.print_notice)
+            # 保存用の書類 belong to the reception on screen: opened from it, cleared with it.
+            self.counter.documents_requested.connect(self.open_documents)
+            self.counter.cleared.connect(self.discard_documents)
+            self._update_documents_label()
             self.draft_keeper = DraftKeeper(
                 self.counter,
                 self.ctx.drafts,
@@ -178,6 +216,8 @@ class MainWindow(QMainWindow):
 
     def open_documents(self) -> None:
         """保存用の書類 of the current reception (scanner of this station, or files)."""
+        if self.counter is None or self.stack.currentWidget() is not self.counter:
+            return
         AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
         self._update_documents_label()
 
@@ -185,6 +225,14 @@ class MainWindow(QMainWindow):
         """How many documents wait on this screen for the next 送信 (they go with it)."""
         count = len(self.documents.all())
         self.documents_label.setText(f"保存用の書類 {count}件（次の送信に添付）" if count else "")
+        if self.counter is not None:
+            self.counter.show_documents_count(count)
+
+    def discard_documents(self) -> None:
+        """Forget the 保存用の書類 of the reception on screen (クリア, ログアウト): they must never go
+        with the next resident's 送信."""
+        self.documents.clear()
+        self._update_documents_label()
 
     def _enqueued(self, submitted: Submitted) -> None:
         item: OutboxItem = submitted.item
@@ -211,10 +259,20 @@ class MainWindow(QMainWindow):
         if self.counter is None:
             return False
         try:
-            return offer_restore(self.counter, self.ctx.drafts, self)
+            draft = self.ctx.drafts.load(DRAFT_SCREEN)
+            restored = offer_restore(self.counter, self.ctx.drafts, self)
         except Exception as exc:  # an unreadable draft must not stop the counter
             self.statusBar().showMessage(f"入力途中の届出を読み込めませんでした: {error_text(exc)}", 15000)
             return False
+        if not restored and draft is not None and draft.values:
+            self.discard_documents()  # 破棄する: the reception's documents go with it
+        elif not restored and self.documents.all():
+            self.statusBar().showMessage(
+                f"前回の画面の保存用の書類が{len(self.documents.all())}件残っています。この受付のもので"
+                "なければ「保存用の書類」から削除してください。",
+                60000,
+            )
+        return restored
 
     @Slot(object)
     def print_notice(self, notice: MovementNotice) -> None:
@@ -290,6 +348,7 @@ class MainWindow(QMainWindow):
             self._relogin_open = False
 
     def logout(self) -> None:
+        self.discard_documents()  # a clerk's documents never wait for the next clerk's 送信
         run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)
 
     def _after_logout(self) -> None:

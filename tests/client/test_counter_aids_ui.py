@@ -436,8 +436,9 @@ def test_aids_only_on_the_counter_form(qtbot: QtBot, ctx: AppContext, live_serve
 
 
 def test_prefill_of_a_foreign_resident_says_what_the_form_cannot_hold(qtbot: QtBot, ctx: AppContext) -> None:
-    """SMITH JOHN by birth date: his 生年月日 and 性別 are filled; the ローマ字氏名 the 転入 screen has
-    no field for is named in the status bar instead of being dropped silently."""
+    """SMITH JOHN by birth date: his 生年月日, 性別 and ローマ字氏名 (in the 欄外, 外国人 chosen) are
+    filled; the フリガナ the canvas has no field for is named in the status bar instead of being
+    dropped silently."""
     window = _window(qtbot, ctx)
     form = window.counter
     assert form is not None
@@ -454,4 +455,7 @@ def test_prefill_of_a_foreign_resident_says_what_the_form_cannot_hold(qtbot: QtB
     qtbot.keyClick(dialog.household_list, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert form.raw_values()["persons.0.birth_date"] == "昭和60年7月7日"
-    assert "ローマ字氏名「SMITH JOHN」" in window.statusBar().currentMessage()
+    values = form.raw_values()
+    assert (values["persons.0.roman_name"], values["persons.0.is_foreign"]) == ("SMITH JOHN", "1")
+    assert "フリガナ（外国人）「スミス ジョン」" in window.statusBar().currentMessage()
+    assert "ローマ字氏名" not in window.statusBar().currentMessage()

@@ -110,6 +110,8 @@ class MoveInForm(QWidget):
     cleared = Signal()
     #: A 読取 finished: the list of (page, message) problems (empty when every page was read).
     reading_finished = Signal(object)
+    #: 保存用の書類 (Ctrl+Shift+D): the window opens the documents of this reception.
+    documents_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, scanner: Scanner | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +166,13 @@ class MoveInForm(QWidget):
         tools.addWidget(self.file_button)
         tools.addWidget(self.progress)
         tools.addWidget(self.scan_status, 1)
+        self.documents_button = QPushButton()
+        self.documents_button.setToolTip(
+            "委任状・本人確認書類など保存だけする書類。この受付の送信と一緒に保存され、クリアで破棄されます"
+        )
+        self.documents_button.clicked.connect(self.documents_requested.emit)
+        self.show_documents_count(0)
+        tools.addWidget(self.documents_button)
         zoom_caption = QLabel("倍率")
         zoom_caption.setBuddy(self.zoom_box)
         tools.addWidget(zoom_caption)
@@ -279,6 +288,16 @@ class MoveInForm(QWidget):
             box.setChecked(doc_id in chosen)
             box.blockSignals(False)
 
+    def show_documents_count(self, count: int) -> None:
+        """How many 保存用の書類 wait for this reception's 送信 (on the screen's button)."""
+        shortcut = "Ctrl+Shift+D"
+        self.documents_button.setText(
+            f"保存用の書類 {count}件（{shortcut}）" if count else f"保存用の書類（{shortcut}）"
+        )
+        font = self.documents_button.font()
+        font.setBold(bool(count))  # a font, not a style sheet: the button's size follows the text
+        self.documents_button.setFont(font)
+
     def set_zoom(self, zoom: float) -> None:
         self.canvas.set_zoom(zoom)
         for person in self.persons:
@@ -349,6 +368,7 @@ class MoveInForm(QWidget):
             *self.document_boxes.values(),
             self.scan_button,
             self.file_button,
+            self.documents_button,
         ]
         last_of_person: dict[int, str] = {}
         for key, field in self.fields.items():
@@ -550,15 +570,18 @@ class MoveInForm(QWidget):
 
         from ..widgets.kanji_search import KanjiSearch
 
-        target = self.focusWidget()
+        target: QWidget | None = self.focusWidget()
+        if isinstance(target, QComboBox) and target.isEditable():  # 続柄 and the other typed choices
+            target = target.lineEdit()
+        if not isinstance(target, QLineEdit) or target.isReadOnly():
+            self.form_error.show_messages(["漢字検索は文字を入力する欄で使えます（Ctrl+K）。"])
+            return
         if self.kanji_index is None:
             self.kanji_index = KanjiIndex()
         dialog = KanjiSearch(self.kanji_index, self)
-        if isinstance(target, QLineEdit):
-            dialog.chosen.connect(target.insert)
+        dialog.chosen.connect(target.insert)
         dialog.exec()
-        if isinstance(target, QLineEdit):
-            target.setFocus()
+        target.setFocus()
 
     def clear(self) -> None:
         """Empty the form for the next resident (after a successful enqueue)."""

@@ -48,6 +48,8 @@ from ..widgets.fields import ErrorLabel
 from ..worker import error_text, run_in_background
 
 PREFILL_SHORTCUT = "Ctrl+J"  # 住記 (jūki)
+#: Where the prefilled values came from, as the canvas shows it on hover.
+REGISTER_SOURCE = "住民記録"
 SEX_LABELS = {"1": "男", "2": "女"}
 COLUMNS = ["氏名", "フリガナ", "生年月日", "性別", "続柄", "住所"]
 
@@ -58,6 +60,8 @@ class PrefillTarget(Protocol):
     def raw_values(self) -> dict[str, str]: ...
 
     def restore_values(self, values: dict[str, str]) -> None: ...
+
+    def set_kind(self, kind: str) -> None: ...
 
 
 def _address(hit: ResidentHit) -> str:
@@ -332,7 +336,16 @@ def open_prefill(ctx: AppContext, form: PrefillTarget, parent: QWidget) -> Prefi
         if result != QDialog.DialogCode.Accepted:
             return
         values = dialog.values()
-        form.restore_values(merge_values(form.raw_values(), values))
+        # the procedure first, as if the clerk chose it (the documents expected for it are ticked)
+        form.set_kind(dialog.selected_kind().value)
+        current = form.raw_values()
+        merged = merge_values(current, values)
+        fill = getattr(form, "fill", None)
+        if callable(fill):
+            # only what changes, marked 住民記録: what was typed or read (with its tint) stays as is
+            fill({k: v for k, v in merged.items() if current.get(k) != v}, REGISTER_SOURCE, overwrite=True)
+        else:
+            form.restore_values(merged)
         missing = unplaced_names(values, form.raw_values())
         if missing and isinstance(parent, QMainWindow):
             parent.statusBar().showMessage(

@@ -41,40 +41,47 @@ class SupervisorPanel(QWidget):
         self.ctx = ctx
         self._outbox_rows: list[OutboxItem | OutboxFile] = []
         layout = QVBoxLayout(self)
+        # この端末 (outbox, devices) is the first tab, so that the panel fits 1366×768.
+        station = QWidget()
+        station_layout = QVBoxLayout(station)
         top = QHBoxLayout()
         top.addWidget(QLabel(f"端末: {ctx.settings.terminal_id}（{ctx.station.label}）"))
         top.addStretch(1)
         self.refresh_button = QPushButton("再読込")
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
-        layout.addLayout(top)
+        station_layout.addLayout(top)
 
         outbox_bar = QHBoxLayout()
-        outbox_bar.addWidget(QLabel("送信待ち（アウトボックス）　受付と、その書類（└）"))
+        outbox_bar.addWidget(QLabel("送信待ち（アウトボックス）: 受付と、└ 印の行はその書類"))
         outbox_bar.addStretch(1)
         self.retry_button = QPushButton("選択した行を再送")
         self.retry_button.clicked.connect(self.retry_selected)
         outbox_bar.addWidget(self.retry_button)
-        layout.addLayout(outbox_bar)
+        station_layout.addLayout(outbox_bar)
         self.outbox_table = QTableWidget(0, 6)
         self.outbox_table.setHorizontalHeaderLabels(
             ["番号", "種類", "状態", "送信回数", "受付番号", "エラー"]
         )
         self.outbox_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.outbox_table, 2)
+        station_layout.addWidget(self.outbox_table, 2)
 
-        layout.addWidget(QLabel("機器・プラグインの状態"))
+        station_layout.addWidget(QLabel("機器・プラグインの状態"))
         self.plugin_table = QTableWidget(0, 4)
         self.plugin_table.setHorizontalHeaderLabels(["種類", "プラグイン", "状態", "説明"])
         self.plugin_table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.plugin_table, 1)
+        station_layout.addWidget(self.plugin_table, 1)
         self.error = QLabel()
-        layout.addWidget(self.error)
+        station_layout.addWidget(self.error)
         self.records = RecordsPanel(ctx)
+        self.records.insertTab(0, station, "この端末（送信待ち・機器）")
+        self.records.setCurrentIndex(0)
         if ctx.session is not None and ctx.session.has(Permission.phrase_manage):
             self.records.addTab(PhraseManager(ctx, PhraseScope.office), "語句登録（共通）")
-        layout.addWidget(self.records, 4)
-        layout.addWidget(TemplateDesigner(), 3)  # テンプレート設計 (OCR)
+        # テンプレート設計 (OCR) as a tab: below the tabs the panel would not fit a 1366×768 screen
+        self.designer = TemplateDesigner()
+        self.records.addTab(self.designer, "読取テンプレート")
+        layout.addWidget(self.records, 1)
         self.refresh()
 
     def refresh(self) -> None:

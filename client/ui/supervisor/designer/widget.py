@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.core.ocr.canvas_fill import DOC_LABELS
 from client.core.ocr.draft import TemplateDraft
 from client.core.ocr.pipeline import shared_engine
 from client.core.ocr.templates import DEFAULT_ROOT
@@ -69,6 +70,28 @@ class _Canvas(QGraphicsView):
             self.drawn.emit(rect)
 
 
+#: The zone types as the supervisor reads them (the stored value stays the English id).
+ZONE_LABELS: dict[ZoneType, str] = {
+    ZoneType.text: "文字",
+    ZoneType.name: "氏名",
+    ZoneType.roman_name: "ローマ字氏名",
+    ZoneType.kana: "フリガナ",
+    ZoneType.address: "住所",
+    ZoneType.date: "日付",
+    ZoneType.digits: "数字",
+    ZoneType.my_number: "個人番号",
+    ZoneType.resident_code: "住民票コード",
+    ZoneType.postal_code: "郵便番号",
+    ZoneType.residence_card_number: "在留カード番号",
+    ZoneType.sex: "性別",
+    ZoneType.relationship: "続柄",
+    ZoneType.nationality: "国籍・地域",
+    ZoneType.residence_status: "在留資格",
+    ZoneType.checkbox: "チェック欄",
+    ZoneType.image: "画像（読まない）",
+}
+
+
 class TemplateDesigner(QWidget):
     def __init__(self, root: Path = DEFAULT_ROOT, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,7 +114,7 @@ class TemplateDesigner(QWidget):
         meta = QHBoxLayout()
         self.doc_type = QComboBox()
         for kind in DocumentType:
-            self.doc_type.addItem(kind.value, kind)
+            self.doc_type.addItem(DOC_LABELS.get(kind.value, kind.value), kind)
         self.issuer = QLineEdit(self.draft.issuer)
         self.version = QLineEdit(self.draft.version)
         self.label = QLineEdit()
@@ -110,6 +133,7 @@ class TemplateDesigner(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         split.addWidget(self.table)
         layout.addWidget(split, 1)
         self.message = QLabel()
@@ -204,7 +228,7 @@ class TemplateDesigner(QWidget):
                     self.table.setItem(row, col, QTableWidgetItem(value))
             kinds = QComboBox()
             for kind in ZoneType:
-                kinds.addItem(kind.value, kind)
+                kinds.addItem(ZONE_LABELS.get(kind, kind.value), kind)
             kinds.setCurrentIndex(kinds.findData(zone.type))
             self.table.setCellWidget(row, 2, kinds)
             self.canvas.scene().addRect(

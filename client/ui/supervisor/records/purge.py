@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -75,7 +76,15 @@ class PurgeTab(QWidget):
         self.jobs: list[PurgeJobRead] = []
         may_edit = _allowed(ctx, Permission.settings_manage)
         may_purge = _allowed(ctx, Permission.record_purge)
-        layout = QVBoxLayout(self)
+        # The three parts scroll together: on the counter PC's 1366×768 they are taller than the tab.
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
 
         # -- retention classes ------------------------------------------------------------------
         box = QGroupBox("保存区分 (文書の種類ごとの保存年数、受付日から)")
@@ -153,6 +162,7 @@ class PurgeTab(QWidget):
         layout.addWidget(self.error)
         self.message = QLabel()
         layout.addWidget(self.message)
+        self.scroll_area.setWidget(body)
 
     def _failed(self, exc: BaseException) -> None:
         self.plan_button.setEnabled(_allowed(self.ctx, Permission.record_purge))
