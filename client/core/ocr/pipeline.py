@@ -133,17 +133,19 @@ def read_document(
     if card is None:
         if image.is_blank(page):
             raise errors.blank_page()
-        return _read_page(rgb, page, store, engines)
+        return _read_page(rgb, page, store, engines, keep_aligned)
     try:
-        return _read_page(card, image.drop_colour(card), store, engines)
+        return _read_page(card, image.drop_colour(card), store, engines, keep_aligned)
     except errors.ScanProblem as problem:  # the crop is level but may be upside down
         if problem.error_code != "ocr.upside_down":
             raise
     turned = np.ascontiguousarray(card[::-1, ::-1])
-    return _read_page(turned, image.drop_colour(turned), store, engines)
+    return _read_page(turned, image.drop_colour(turned), store, engines, keep_aligned)
 
 
-def _read_page(rgb: np.ndarray, page: np.ndarray, store: TemplateStore, engines: Engines) -> OcrResult:
+def _read_page(
+    rgb: np.ndarray, page: np.ndarray, store: TemplateStore, engines: Engines, keep_aligned: bool = False
+) -> OcrResult:
     """Identify, register and read one page (``page``: ``rgb`` after 地紋 removal)."""
     scan = register.features(page)
     template, registration = identify(scan, page, store, engines.for_issuer())
