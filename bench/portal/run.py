@@ -29,8 +29,6 @@ import asyncio
 import os
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +36,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench.records.run import APP_ROLE, create_database, pct
+from bench.records.run import APP_ROLE, create_database, pct, start_server
 from server.config import Settings
 
 LG = "082104"
@@ -175,22 +173,6 @@ async def level(base: str, owner_libpq: str, users: int) -> None:
         f"{users / sub_wall:6.1f} submissions/s   ({statistics.median(subs) / b50:.1f}× the floor's p50)"
     )
     print(f"  floor (health route) p50 {b50:7.1f} ms  p95 {b95:7.1f} ms")
-
-
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``madoguchi-server run`` as the app role; its log goes to ``log`` (printed when a request fails)."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "run", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def main() -> None:

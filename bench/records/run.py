@@ -70,13 +70,16 @@ def create_database(pg_url: str) -> tuple[str, str, str]:
     return name, owner, app
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "run", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """``madoguchi-server run`` on ``port``; its output goes to ``log`` (or nowhere)."""
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "run", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+    finally:
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
