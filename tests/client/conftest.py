@@ -23,6 +23,15 @@ from client.core.outbox import Outbox
 # CPython 3.11 workaround too: without it the test process dies at exit with none_dealloc.
 keep_none_alive()
 
+# Same cause, second symptom: with the cyclic collector running, a collection that happens to start
+# inside a later Qt test (here in a dialog's exec()) touches widget wrappers of earlier tests that
+# PySide6 6.12 freed too early, and the process segfaults. Reference counting still frees what it
+# can; only the cycle collector is off in the Qt test process (a few hundred MB at most).
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    import gc
+
+    gc.disable()
+
 
 @pytest.fixture
 def outbox(tmp_path: Path) -> Iterator[Outbox]:

@@ -31,6 +31,7 @@ from .templates import TemplateStore, default_store
 DOC_LABELS = {
     "move_out_certificate": "転出証明書",
     "move_out_certificate_equivalent": "転出証明書に準ずる証明書",
+    "move_out_certificate_info": "転出証明書情報（特例転入）",
     "residence_card": "在留カード",
     "special_permanent_resident_certificate": "特別永住者証明書",
     "my_number_card": "マイナンバーカード",

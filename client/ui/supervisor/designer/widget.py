@@ -83,6 +83,7 @@ ZONE_LABELS: dict[ZoneType, str] = {
     ZoneType.resident_code: "住民票コード",
     ZoneType.postal_code: "郵便番号",
     ZoneType.residence_card_number: "在留カード番号",
+    ZoneType.license_number: "免許証番号",
     ZoneType.sex: "性別",
     ZoneType.relationship: "続柄",
     ZoneType.nationality: "国籍・地域",
