@@ -236,9 +236,13 @@ def test_supervisor_panel_shows_plugin_checks(qtbot: QtBot, ctx: AppContext) -> 
     panel.outbox_table.selectRow(1)
     panel.retry_selected()
     assert ctx.outbox.get_file(doc.id).state == "pending"  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: panel.plugin_table.rowCount() == 4, timeout=5000)
-    texts = [panel.plugin_table.item(r, 2).text() for r in range(4)]
-    assert texts == ["正常"] * 4
+    # One row per plugin of the station: scanner, printer, card reader and each routed OCR engine
+    # (whose check loads its model, hence the longer wait).
+    rows = len(ctx.devices.all())
+    assert rows >= 5
+    qtbot.waitUntil(lambda: panel.plugin_table.rowCount() == rows, timeout=60000)
+    texts = [panel.plugin_table.item(r, 2).text() for r in range(rows)]
+    assert texts == ["正常"] * rows
     assert "テスト用" in panel.plugin_table.item(0, 1).text()
 
 
