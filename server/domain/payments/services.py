@@ -121,6 +121,33 @@ async def request_postpayment(
     return payment
 
 
+async def _record_authorisation(
+    session: AsyncSession,
+    settings: Settings,
+    payment: Payment,
+    ref: str,
+    actor: audit.Actor,
+    *,
+    saved_card: bool = False,
+) -> None:
+    """A charge the resident just authorised (new or saved card): mark it, then audit it."""
+    app = await session.get(Application, payment.application_id)
+    assert app is not None
+    await _authorised(session, settings, app, payment, ref)
+    details: dict[str, object] = {"amount": payment.amount}
+    if saved_card:
+        details["saved_card"] = True
+    await audit.record(
+        session,
+        lg_code=payment.lg_code,
+        actor=actor,
+        action="payment_authorised_success",
+        object_type="payment",
+        object_id=payment.id,
+        details=details,
+    )
+
+
 async def _authorised(
     session: AsyncSession, settings: Settings, app: Application, payment: Payment, ref: str
 ) -> None:
@@ -149,18 +176,7 @@ async def pay_with_token(
     charge = await anyio.to_thread.run_sync(
         lambda: authorise_token(payment_id=str(payment.id), amount=payment.amount, token=token)
     )
-    app = await session.get(Application, payment.application_id)
-    assert app is not None
-    await _authorised(session, settings, app, payment, charge.ref)
-    await audit.record(
-        session,
-        lg_code=payment.lg_code,
-        actor=actor,
-        action="payment_authorised_success",
-        object_type="payment",
-        object_id=payment.id,
-        details={"amount": payment.amount},
-    )
+    await _record_authorisation(session, settings, payment, charge.ref, actor)
     return payment
 
 
@@ -255,18 +271,7 @@ async def pay_with_saved_card(
     charge = await anyio.to_thread.run_sync(
         lambda: provider.authorise(payment_id=str(payment.id), amount=payment.amount, customer=customer)
     )
-    app = await session.get(Application, payment.application_id)
-    assert app is not None
-    await _authorised(session, settings, app, payment, charge.ref)
-    await audit.record(
-        session,
-        lg_code=payment.lg_code,
-        actor=actor,
-        action="payment_authorised_success",
-        object_type="payment",
-        object_id=payment.id,
-        details={"amount": payment.amount, "saved_card": True},
-    )
+    await _record_authorisation(session, settings, payment, charge.ref, actor, saved_card=True)
     return payment
 
 
