@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
+from server.config import Settings
 from server.db.models import Application, OutboxMail
 from server.domain.eforms import services
 from server.domain.notifications import send_due
@@ -19,26 +21,38 @@ from tests.server.test_postgres import OTHER_LG, PgDatabase, _ensure_other_munic
 pytestmark = pytest.mark.postgres
 
 
-async def test_application_flow_and_isolation_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
-    """Submit, mail and read back as the app role; another municipality's binding sees none of it."""
-    settings = pg.settings().model_copy(
+KOSEKI = {
+    "name": "下妻 太郎",
+    "tel": "0296432111",
+    "domicile": "茨城県下妻市本城町2-22",
+    "head": "下妻 一郎",
+    "kind": "koseki_full",
+    "copies": "1",
+}
+
+
+def _settings(pg: PgDatabase) -> Settings:  # noqa: F811
+    """The app role's settings with mail kept in memory and the portal's links on testserver."""
+    return pg.settings().model_copy(
         update={"mail_transport": "memory", "public_base_url": "http://testserver"}
     )
+
+
+async def _post_koseki(res: Resident) -> httpx.Response:
+    """A complete 戸籍謄抄本 form with its 本人確認書類 (to the confirmation page)."""
+    return await res.post_form(KOSEKI, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+
+
+async def test_application_flow_and_isolation_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
+    """Submit, mail and read back as the app role; another municipality's binding sees none of it."""
+    settings = _settings(pg)
     api = Api(settings)
     try:
         async with api.db.tenant(DEMO_LG_CODE) as s:
             await services.import_procedures(s, DEMO_LG_CODE)
         res = Resident(api)
         await res.start("koseki")
-        data = {
-            "name": "下妻 太郎",
-            "tel": "0296432111",
-            "domicile": "茨城県下妻市本城町2-22",
-            "head": "下妻 一郎",
-            "kind": "koseki_full",
-            "copies": "1",
-        }
-        r = await res.post_form(data, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+        r = await _post_koseki(res)
         assert r.status_code == 303, r.text
         r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
         assert r.status_code == 303
@@ -58,9 +72,7 @@ async def test_application_flow_and_isolation_on_postgres(pg: PgDatabase) -> Non
 
 async def test_concurrent_submissions_get_distinct_references_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
     """Residents sending at once get consecutive 申請番号, no server error (max()+1 collided)."""
-    settings = pg.settings().model_copy(
-        update={"mail_transport": "memory", "public_base_url": "http://testserver"}
-    )
+    settings = _settings(pg)
     api = Api(settings)
     try:
         async with api.db.tenant(DEMO_LG_CODE) as s:
@@ -69,15 +81,7 @@ async def test_concurrent_submissions_get_distinct_references_on_postgres(pg: Pg
         for n in range(8):
             res = Resident(api)
             await res.start("koseki", email=f"r{n}@example.jp")
-            data = {
-                "name": "下妻 太郎",
-                "tel": "0296432111",
-                "domicile": "茨城県下妻市本城町2-22",
-                "head": "下妻 一郎",
-                "kind": "koseki_full",
-                "copies": "1",
-            }
-            r = await res.post_form(data, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+            r = await _post_koseki(res)
             assert r.status_code == 303, r.text
             residents.append(res)
         answers = await asyncio.gather(
@@ -105,9 +109,7 @@ async def test_attachments_in_blob_store_and_migration_on_postgres(pg: PgDatabas
     from server.plugins.blobstore import open_store
     from tests.server.eforms.test_console import staff
 
-    settings = pg.settings().model_copy(
-        update={"mail_transport": "memory", "public_base_url": "http://testserver"}
-    )
+    settings = _settings(pg)
     owner = pg.settings(as_owner=True)
     api = Api(settings)
     try:
@@ -115,15 +117,7 @@ async def test_attachments_in_blob_store_and_migration_on_postgres(pg: PgDatabas
             await services.import_procedures(s, DEMO_LG_CODE)
         res = Resident(api)
         await res.start("koseki")
-        data = {
-            "name": "下妻 太郎",
-            "tel": "0296432111",
-            "domicile": "茨城県下妻市本城町2-22",
-            "head": "下妻 一郎",
-            "kind": "koseki_full",
-            "copies": "1",
-        }
-        r = await res.post_form(data, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+        r = await _post_koseki(res)
         assert r.status_code == 303, r.text
         assert (await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})).status_code == 303
         async with api.db.tenant(DEMO_LG_CODE) as s:
