@@ -166,6 +166,7 @@ def user() -> None:
 @click.option("--password", default=None, help="パスワード (履歴に残るため --password-stdin を推奨)")
 @click.option("--password-stdin", is_flag=True, help="パスワードを標準入力から読む")
 @click.option("--totp", is_flag=True, help="二要素認証 (TOTP) を設定し、登録用URIを表示する")
+@click.option("--email", default=None, help="メールアドレス (確認リンクをメールで送る)")
 def user_create(
     lg_code: str,
     username: str,
@@ -174,11 +175,17 @@ def user_create(
     password: str | None,
     password_stdin: bool,
     totp: bool,
+    email: str | None,
 ) -> None:
     """利用者を作成する。"""
     from server.crypto import load_key_ring
-    from server.domain.accounts import services
+    from server.domain.accounts import services, staff
 
+    address = None
+    if email is not None:
+        address, problem = staff.clean_email(email)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--email")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     if not password:
@@ -196,11 +203,15 @@ def user_create(
                 password=password,
                 groups=groups,
                 totp=totp,
+                email=address,
+                settings=settings,
             )
             return uri
 
     uri = run_with_db(body)
     click.echo(f"利用者「{username}」を作成しました。")
+    if address:
+        click.echo("メールアドレスの確認リンクを送信待ちに入れました (mail send で送信されます)。")
     if uri:
         click.echo("認証アプリに次のURIを登録してください (一度だけ表示します):")
         click.echo(uri)

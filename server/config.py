@@ -258,6 +258,10 @@ class Settings(BaseSettings):
     portal_session_minutes: int = Field(default=120, ge=5)
     """How long a resident stays logged in to the portal (minutes)."""
 
+    staff_email_verify_hours: int = Field(default=24, ge=1, le=168)
+    """How long the link mailed to confirm a staff member's e-mail address stays valid (hours);
+    it works once."""
+
     # -- online applications: JPKI signatures and 法人番号 lookup (issue 6) ------------------------
 
     jpki_signing_app: str = "sandbox"

@@ -64,6 +64,8 @@ class UserInfo(_Api):
     display_name: str
     permissions: list[str]
     groups: list[str]
+    email: str | None = Field(None, description="メールアドレス (未登録は null)")
+    email_verified: bool = Field(False, description="メールアドレスの確認が済んでいるか")
 
 
 class LoginResponse(_Api):

@@ -42,7 +42,29 @@ class User(UUIDPrimaryKey, Base):
     """Disabled accounts cannot log in."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, comment="登録日時")
     """When the account was created."""
+    email: Mapped[str | None] = mapped_column(sa.String(254), nullable=True, comment="メールアドレス")
+    """Work address (NFKC, trimmed, domain in lower case); receives notices only once verified."""
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        nullable=True, comment="メールアドレス確認日時"
+    )
+    """When the confirmation link of the current ``email`` was opened; NULL while unconfirmed."""
+    email_token_hash: Mapped[str | None] = mapped_column(
+        sa.String(64), nullable=True, unique=True, comment="確認リンクのトークンのSHA-256"
+    )
+    """Hex SHA-256 of the pending confirmation link's token; cleared when used (single use)."""
+    email_token_expires_at: Mapped[datetime | None] = mapped_column(
+        nullable=True, comment="確認リンクの有効期限"
+    )
+    """The confirmation link is refused after this time."""
+    notify_submissions: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false(), comment="新着申請の通知を受け取る"
+    )
+    """Opt-in: a short mail when a resident submits to a procedure of one of the member's 課."""
 
     @property
     def has_totp(self) -> bool:
         return self.totp_secret is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email is not None and self.email_verified_at is not None

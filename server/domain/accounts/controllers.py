@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from server.config import Settings
 from server.db.engine import Database
+from server.db.models import User
 from server.deps import optional_key_ring
 from server.domain.accounts import services
 from server.domain.accounts.access import LOGGED_IN, PUBLIC
@@ -19,7 +20,9 @@ from server.domain.accounts.services import Principal
 from shared.api import LoginRequest, LoginResponse, UserInfo
 
 
-def user_info(p: Principal) -> UserInfo:
+async def user_info(db: Database, p: Principal) -> UserInfo:
+    async with db.tenant(p.lg_code) as session:
+        user = await session.get(User, p.user_id)
     return UserInfo(
         id=p.user_id,
         lg_code=p.lg_code,
@@ -27,6 +30,8 @@ def user_info(p: Principal) -> UserInfo:
         display_name=p.display_name,
         permissions=sorted(p.permissions),
         groups=list(p.groups),
+        email=user.email if user else None,
+        email_verified=bool(user and user.email_verified),
     )
 
 
@@ -41,7 +46,9 @@ async def login(
     result = await services.login(
         db, settings, optional_key_ring(request.app.state), data, request_client_ip(request)
     )
-    return LoginResponse(token=result.token, expires_at=result.expires_at, user=user_info(result.principal))
+    return LoginResponse(
+        token=result.token, expires_at=result.expires_at, user=await user_info(db, result.principal)
+    )
 
 
 @post(
@@ -54,9 +61,9 @@ async def logout(principal: NamedDependency[Principal], db: NamedDependency[Data
 
 
 @get("/api/v1/auth/me", opt=LOGGED_IN, tags=["auth"], summary="ログイン中の利用者")
-async def me(principal: NamedDependency[Principal]) -> UserInfo:
-    """The logged-in user with groups and permissions."""
-    return user_info(principal)
+async def me(principal: NamedDependency[Principal], db: NamedDependency[Database]) -> UserInfo:
+    """The logged-in user with groups, permissions and e-mail address."""
+    return await user_info(db, principal)
 
 
 route_handlers = [login, logout, me]

@@ -152,8 +152,16 @@ async def create_user(
     groups: Iterable[str] = (),
     totp: bool = False,
     actor: audit.Actor = audit.SYSTEM,
+    email: str | None = None,
+    settings: Settings | None = None,
 ) -> tuple[User, str | None]:
-    """Create a user in ``groups``. With ``totp`` returns the otpauth URI to show once."""
+    """Create a user in ``groups``. With ``totp`` returns the otpauth URI to show once.
+
+    With ``email`` (and ``settings`` for the link) the address is stored unconfirmed and its
+    confirmation link is mailed (:func:`server.domain.accounts.staff.set_email`).
+    """
+    if email is not None and settings is None:
+        raise ValueError("settings are needed to mail the confirmation link")
     if len(password) < 8:
         raise InvalidInput("パスワードは8文字以上にしてください。", code="password.too_short")
     if await get_user(session, lg_code, username) is not None:
@@ -188,6 +196,10 @@ async def create_user(
         object_id=user.id,
         details={"groups": sorted(groups), "totp": totp},
     )
+    if email is not None and settings is not None:
+        from server.domain.accounts import staff  # staff builds on this module
+
+        await staff.set_email(session, settings, user, email, actor)
     await session.flush()
     return user, uri
 

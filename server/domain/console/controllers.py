@@ -31,6 +31,7 @@ from server.domain.console.access import Role
 from server.domain.console.export import Row, columns_of, to_csv
 from server.domain.console.organisations import organisation_routes
 from server.domain.console.procedures import procedure_routes
+from server.domain.console.staff import staff_routes
 from server.domain.documents.controllers import blob_store
 from server.domain.eforms import fields as F
 from server.domain.eforms import files as eform_files
@@ -450,6 +451,7 @@ console_router = Router(
         export_csv,
         *procedure_routes,
         *organisation_routes,
+        *staff_routes,
     ],
     exception_handlers={MadoguchiError: console_error, HTTPException: console_error},
 )

@@ -31,6 +31,7 @@ from server.crypto import KeyRing
 from server.db.counters import next_daily_number
 from server.db.models import Application, ApplicationFile, Procedure
 from server.domain import audit, notifications
+from server.domain.accounts import staff
 from server.domain.eforms import fields as F
 from server.domain.eforms import files, mails
 from server.domain.eforms.uploads import check_file
@@ -527,6 +528,7 @@ async def submit(
         _history(app, ApplicationStatus.submitted, "resident")
         await session.flush()
     await tell_resident(session, settings, app, row, MailEvent.submitted)
+    await staff.notify_submission(session, settings, app, row)
     await audit.record(
         session,
         lg_code=app.lg_code,
