@@ -180,14 +180,21 @@ def _console(settings: Settings) -> str:
 
 
 async def set_email(
-    session: AsyncSession, settings: Settings, user: User, email: str | None, actor: audit.Actor
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    email: str | None,
+    actor: audit.Actor,
+    *,
+    resend: bool = False,
 ) -> bool:
     """Store ``email`` (already cleaned) unconfirmed and mail its confirmation link.
 
-    The same address again changes nothing (no new mail) unless it is still unconfirmed, in
-    which case a fresh link replaces the old one. Returns whether a link was mailed.
+    The same address again changes nothing and sends nothing (a link already mailed stays
+    valid), except with ``resend`` for a still unconfirmed address: a fresh link replaces the
+    old one. Returns whether a link was mailed.
     """
-    if email == user.email and (email is None or user.email_verified_at is not None):
+    if email == user.email and not (resend and email is not None and user.email_verified_at is None):
         return False
     user.email = email
     user.email_verified_at = None

@@ -163,7 +163,7 @@ async def issue_account(
         "totp": totp,
     }
     async with db.tenant(principal.lg_code) as session:
-        if not errors and await accounts.get_user(session, principal.lg_code, username) is not None:
+        if e_user is None and await accounts.get_user(session, principal.lg_code, username) is not None:
             errors["username"] = "このログインIDはすでに使われています。"
         if errors:
             return await _list_page(request, principal, session, errors=errors, form=typed, status=422)
@@ -331,7 +331,8 @@ async def save_member(
                 object_id=user.id,
                 details=changed,
             )
-        mailed = await staff.set_email(session, settings, user, email, principal.actor)
+        resend = form.get("resend") == "1"
+        mailed = await staff.set_email(session, settings, user, email, principal.actor, resend=resend)
     notice = "mailed" if mailed else "saved"
     return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 
@@ -489,7 +490,8 @@ async def save_account(
                 object_id=user.id,
                 details={"notify": notify},
             )
-        mailed = await staff.set_email(session, settings, user, email, principal.actor)
+        resend = form.get("resend") == "1"
+        mailed = await staff.set_email(session, settings, user, email, principal.actor, resend=resend)
     notice = "mailed" if mailed else "saved"
     return Redirect(f"{CONSOLE_PATH}/account?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 

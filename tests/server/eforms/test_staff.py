@@ -265,8 +265,18 @@ async def test_verification_link_works_once_and_expires(eapi):
     assert await deliver(eapi) == []
     # A new address is unconfirmed until its own link is opened; an expired link is refused.
     await clerk.post("/console/account", data={"csrf": csrf, "email": "demo2@example.jp", "notify": "1"})
-    link = _verify_path(await deliver(eapi))
+    first = _verify_path(await deliver(eapi))
     assert not (await _user(eapi, "demo")).email_verified
+    # Saving the unconfirmed address again keeps its link; asking to resend replaces it.
+    await clerk.post("/console/account", data={"csrf": csrf, "email": "demo2@example.jp", "notify": "1"})
+    assert await deliver(eapi) == []
+    r = await clerk.get("/console/account")
+    assert "確認リンクをもう一度送る" in r.text
+    await clerk.post(
+        "/console/account", data={"csrf": csrf, "email": "demo2@example.jp", "notify": "1", "resend": "1"}
+    )
+    link = _verify_path(await deliver(eapi))
+    assert link != first and (await anonymous.get(first)).status_code == 410
     async with eapi.db.tenant(DEMO_LG_CODE) as s:
         row = (await s.execute(sa.select(User).where(User.username == "demo"))).scalar_one()
         row.email_token_expires_at = datetime.now(UTC) - timedelta(seconds=1)

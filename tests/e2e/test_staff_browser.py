@@ -1,0 +1,83 @@
+"""Staff accounts in real Chromium: issue an account with an address, the error summary, the edit
+page, the staff member's own page and the confirmation link from the mail (real SMTP); axe-core
+on every page. Names and addresses are synthetic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
+from tests.e2e.conftest import axe_violations, shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_console_pages(portal, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    page.goto(portal.url("/console/login"))
+    page.get_by_label("団体コード").fill(DEMO_LG_CODE)
+    page.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
+    page.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
+    page.get_by_role("button", name="ログイン").click()
+
+    page.get_by_role("link", name="職員", exact=True).click()
+    assert page.get_by_role("heading", name="職員アカウント").is_visible()
+    assert axe_violations(page) == []
+    # Errors first: a taken login id and a broken address.
+    page.get_by_label("ログインID").fill("demo")
+    page.get_by_label("表示名").fill("佐藤 花子（合成）")
+    page.get_by_label("メールアドレス（任意）").fill("sato@@example")
+    page.get_by_role("button", name="発行する").click()
+    assert "このログインIDはすでに使われています" in page.content()
+    assert "メールアドレスの形式が正しくありません" in page.content()
+    assert axe_violations(page) == []
+    page.get_by_label("ログインID").fill("sato.h")
+    page.get_by_label("メールアドレス（任意）").fill("sato.h@city.example.lg.jp")
+    page.get_by_label("窓口").check()
+    page.get_by_role("button", name="発行する").click()
+    assert page.get_by_role("heading", name="アカウントを発行しました").is_visible()
+    password = page.locator("dd code").first.inner_text()
+    assert len(password) >= 12
+    assert axe_violations(page) == []
+    shot(page, "20-staff-issued")
+
+    page.get_by_role("link", name="職員の一覧へ").click()
+    assert "sato.h@city.example.lg.jp" in page.content() and "未確認" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "21-staff-list")
+
+    page.get_by_role("link", name="佐藤 花子（合成）").click()
+    assert axe_violations(page) == []
+    page.get_by_label("表示名").fill("")
+    page.get_by_role("button", name="保存する").click()
+    assert "表示名を入力してください" in page.content()
+    assert axe_violations(page) == []
+    page.get_by_label("表示名").fill("佐藤 花子（合成）")
+    page.get_by_role("button", name="保存する").click()
+    assert "保存しました" in page.content()
+    shot(page, "22-staff-member")
+
+    # The new member confirms the address from the mail and opts in on his own page.
+    mails = portal.send_mail()
+    link = next(re.search(r"(http\S+/console/verify-email\S+)", b).group(1) for s, b in mails if "確認" in s)
+    staff = context.new_page()
+    staff.goto(portal.local(link))
+    assert staff.get_by_role("heading", name="メールアドレスを確認しました").is_visible()
+    assert axe_violations(staff) == []
+    staff.goto(portal.local(link))
+    assert staff.get_by_role("heading", name="このリンクは使えません").is_visible()
+
+    page.get_by_role("link", name="マイアカウント").click()
+    assert page.get_by_role("heading", name="マイアカウント").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("メールアドレス").fill("admin@city.example.lg.jp")
+    page.get_by_label("所属課の手続きに申請が届いたらメールで知らせる").check()
+    page.get_by_role("button", name="保存する").click()
+    assert "確認リンクを送りました" in page.content()
+    assert axe_violations(page) == []
+    shot(page, "23-my-account")
+    context.close()
