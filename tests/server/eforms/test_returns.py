@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from server.db.models import Application, ApplicationFile, ApplicationReturn, AuditEvent
 from server.domain.notifications import send_due
 from server.plugins.notifications import open_transport
-from tests.server.eforms.conftest import PDF, PNG, Resident, body_of, deliver
+from tests.server.eforms.conftest import PDF, PNG, Resident, body_of, deliver, juminhyo_values
 from tests.server.eforms.test_console import staff, submitted_koseki
 from tests.server.eforms.test_mail import smtp_server  # noqa: F401  (fixture)
 
@@ -48,7 +48,7 @@ async def follow(res, link):
 
 
 async def test_return_fix_one_item_and_resubmit(eapi):
-    res, http, csrf, mail = await returned(eapi, ["tel"], {"tel": "番号が1桁足りません。"})
+    res, http, _csrf, mail = await returned(eapi, ["tel"], {"tel": "番号が1桁足りません。"})
     body = body_of(mail)
     assert "・電話番号：番号が1桁足りません。" in body and "記載に誤りがあります。" in body
     page = await res.http.get(res.app_url)
@@ -164,9 +164,9 @@ async def test_rule_breaking_unflagged_item_is_explained(eapi):
     assert "差戻しの対象でない項目に誤り" in r.text
 
 
-async def test_file_and_group_items(eapi):
+async def test_file_item(eapi):
     """A flagged file may be replaced (the old one is kept for the returned version)."""
-    res, http, csrf, _ = await returned(eapi, ["id_document"], {"id_document": "画像が読めません。"})
+    res, http, _csrf, _ = await returned(eapi, ["id_document"], {"id_document": "画像が読めません。"})
     _, _, _, files_before = await _state(eapi, res)
     form = await res.http.get(res.app_url + "/fix")
     assert 'type="file"' in form.text and 'name="id_document"' in form.text
@@ -267,3 +267,51 @@ async def test_old_cookie_gives_way_to_the_mail_link(eapi):
     other.http = eapi.client("198.51.100.200")
     r = await other.http.get(res.app_url)
     assert r.status_code == 404
+
+
+async def test_repeat_group_item_of_a_prepaid_procedure(eapi):
+    """One item of a repeating group can be flagged; the fee's 通数 cannot (it was paid)."""
+    res = Resident(eapi)
+    await res.start("juminhyo")
+    values = juminhyo_values(**{"persons__count": "2", "persons.1.person_name": "下妻 花子"})
+    r = await res.post_form(values, files={"id_document": ("id.png", PNG, "image/png")})
+    assert r.status_code == 303, r.text
+    r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    await res.http.post(r.headers["location"], data={"card": "4242424242424242"})
+    await deliver(eapi)
+    http, csrf = await staff(eapi)
+    detail = await http.get(f"/console/applications/{res.app_id}")
+    assert "必要な人 2件目 氏名" in detail.text and 'value="persons.1.person_name"' in detail.text
+    assert 'value="copies"' not in detail.text
+    url = f"/console/applications/{res.app_id}/return"
+    r = await http.post(url, data={"csrf": csrf, "fields": ["copies"], "comment": "x"})
+    assert r.status_code == 422
+    r = await http.post(
+        url,
+        data={
+            "csrf": csrf,
+            "fields": ["persons.1.person_name"],
+            "reason:persons.1.person_name": "字が違います",
+        },
+    )
+    assert r.status_code == 303
+    mail = next(m for m in await deliver(eapi) if "修正をお願いします" in m["Subject"])
+    assert "・必要な人 2件目 氏名：字が違います" in body_of(mail)
+    await follow(res, re.search(r"http://testserver(\S+/resume\?key=\S+)", body_of(mail)).group(1))
+    form = await res.http.get(res.app_url + "/fix")
+    assert 'name="persons.1.person_name"' in form.text and 'name="persons.0.person_name"' not in form.text
+    r = await res.http.post(
+        res.app_url + "/fix",
+        data={"csrf": res.csrf, "persons.0.person_name": "x", "persons.1.person_name": "y"},
+    )
+    assert r.status_code == 403
+    r = await res.http.post(
+        res.app_url + "/fix",
+        data={"csrf": res.csrf, "action": "confirm", "persons.1.person_name": "下妻 華子"},
+    )
+    assert r.status_code == 303
+    r = await res.http.post(res.app_url + "/fix/submit", data={"csrf": res.csrf})
+    assert r.status_code == 303
+    status, values, _rows, _ = await _state(eapi, res)
+    assert status == "submitted" and values["persons.1.person_name"] == "下妻 華子"
+    assert values["persons.0.person_name"] == "下妻 太郎" and values["copies"] == "2"
