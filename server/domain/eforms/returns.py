@@ -77,8 +77,16 @@ async def returns_of(session: AsyncSession, app: Application) -> list[Applicatio
     )
 
 
+async def _lock(session: AsyncSession, app: Application) -> None:
+    """Lock the application's row (PostgreSQL) and read it again: of two posts at once (a double
+    click on 再提出, two staff members returning it) the second sees the first one's outcome."""
+    await session.execute(sa.select(Application.id).where(Application.id == app.id).with_for_update())
+    await session.refresh(app)
+
+
 async def open_return(session: AsyncSession, app: Application) -> ApplicationReturn:
     """The return the resident is answering; Conflict when the application is not 差戻し中."""
+    await _lock(session, app)
     found = [r for r in await returns_of(session, app) if r.resubmitted_at is None]
     if app.status != ApplicationStatus.returned or not found:
         raise Conflict(
@@ -110,6 +118,7 @@ async def return_application(
     """差戻し of a submitted application: the items to fix, a reason per item or overall.
 
     Mails the resident the procedure's ``returned`` text with a fresh access link."""
+    await _lock(session, app)
     if app.status != ApplicationStatus.submitted:
         raise Conflict("差戻しできるのは「申請済み」の申請だけです。", code="eform.bad_transition")
     if definition.jpki_required:

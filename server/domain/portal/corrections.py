@@ -28,9 +28,11 @@ from server.domain.eforms.services import ApplicationStatus
 from server.domain.portal import controllers as C
 from server.domain.portal.html import csrf_token, page
 from server.domain.portal.summary import display, summary_of
-from shared.schemas.eform import EformProcedure
+from shared.schemas.eform import AGGREGATE_MB, EformProcedure
 
 Req = Request[Any, Any, Any]
+#: As the form page (``controllers.FORM_BODY_LIMIT``): every attachment at its limit, plus the fields.
+FORM_BODY_LIMIT = (AGGREGATE_MB + 2) * 1024 * 1024
 
 
 def rows_of(
@@ -110,7 +112,7 @@ async def fix_page(
     "/applications/{app_id:uuid}/fix",
     opt=PUBLIC,
     include_in_schema=False,
-    request_max_body_size=C.FORM_BODY_LIMIT,
+    request_max_body_size=FORM_BODY_LIMIT,
 )
 async def fix_post(
     lg_code: FromPath[str],
