@@ -66,6 +66,7 @@ class MailEvent(StrEnum):
     completed = "completed"
     payment_requested = "payment_requested"
     refunded = "refunded"
+    returned = "returned"  # 差戻し: staff ask the resident to correct some items
 
 
 class Option(_Data):
@@ -137,7 +138,8 @@ class EformField(_Data):
 
 
 class MailText(_Data):
-    """A mail's subject and body. Placeholders: {title} {reference} {status} {amount} {url} {name}."""
+    """A mail's subject and body. Placeholders: {title} {reference} {status} {amount} {url} {name};
+    差戻し also {fields} (the items and their reasons) and {fix_url} (opens the correction)."""
 
     subject: str = Field(min_length=1)
     body: str = Field(min_length=1)

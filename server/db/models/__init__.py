@@ -14,6 +14,7 @@ from server.db.models._eform_attachment import ApplicationFile
 from server.db.models._eform_procedure import Procedure
 from server.db.models._eform_procedure_role import ProcedureRole
 from server.db.models._eform_procedure_version import ProcedureVersion
+from server.db.models._eform_return import ApplicationReturn
 from server.db.models._eform_signature import ApplicationSignature
 from server.db.models._group import Group
 from server.db.models._group_permission import GroupPermission
@@ -49,6 +50,7 @@ __all__ = [
     "MUNICIPAL_TABLES",
     "Application",
     "ApplicationFile",
+    "ApplicationReturn",
     "ApplicationSignature",
     "Attachment",
     "AuditEvent",

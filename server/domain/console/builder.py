@@ -83,6 +83,8 @@ APPLICANT_LABELS = {
     ApplicantType.corporation: "法人",
     ApplicantType.group: "団体",
 }
+#: 差戻し mails also fill in the items to fix and the link to the correction page.
+RETURN_PLACEHOLDERS = ("fields", "fix_url")
 MAIL_LABELS: dict[MailEvent, str] = {
     MailEvent.submitted: "申請を受け付けたとき",
     MailEvent.withdrawn: "利用者が取り下げたとき",
@@ -91,13 +93,24 @@ MAIL_LABELS: dict[MailEvent, str] = {
     MailEvent.completed: "対応が完了したとき",
     MailEvent.payment_requested: "決済をお願いするとき（事後決済）",
     MailEvent.refunded: "返金したとき",
+    MailEvent.returned: "差戻ししたとき",
 }
 PAYMENT_LABELS = {
     PaymentMode.none: "なし",
     PaymentMode.prepayment: "事前決済（申請時に確定）",
     PaymentMode.postpayment: "事後決済（職員が金額を入力）",
 }
-PLACEHOLDERS = ("title", "reference", "status", "amount", "url", "name", "comment", "pay_url")
+PLACEHOLDERS = (
+    "title",
+    "reference",
+    "status",
+    "amount",
+    "url",
+    "name",
+    "comment",
+    "pay_url",
+    *RETURN_PLACEHOLDERS,
+)
 LOGIC_OPS = frozenset(
     "var missing and or if ! !! + * == != === !== > >= < <= in - / %".split()  # noqa: SIM905
 )

@@ -35,6 +35,7 @@ from server.domain.console.staff import staff_routes
 from server.domain.documents.controllers import blob_store
 from server.domain.eforms import fields as F
 from server.domain.eforms import files as eform_files
+from server.domain.eforms import returns as eform_returns
 from server.domain.eforms import services
 from server.domain.eforms.services import STAFF_TRANSITIONS, STATUS_LABELS
 from server.domain.eforms.versions import definition_for
@@ -203,6 +204,7 @@ async def application_detail(
         pays = await payments.payments_of(session, app)
         signatures = [s for s in await jpki.signatures_of(session, app) if s.state != "pending"]
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        history = _return_history(definition, await eform_returns.returns_of(session, app), files)
         await audit.record(
             session,
             lg_code=principal.lg_code,
@@ -223,8 +225,79 @@ async def application_detail(
         signer_match=jpki.compare(signatures[0].four_info or {}, checked.values) if signatures else [],
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
+        returnable=eform_returns.returnable(definition, app)
+        if app.status == services.ApplicationStatus.submitted and not definition.jpki_required
+        else [],
+        values_by_path={
+            i.path: i.value for i in summary_of(definition, checked.values, {str(f.id): f for f in files})
+        },
+        returns=history,
     )
     return page("console/application.html", ctx)
+
+
+def _jst(at: datetime) -> str:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(services.JST).strftime("%Y-%m-%d %H:%M")
+
+
+def _return_history(definition: Any, rows: list[Any], files: list[Any]) -> list[dict[str, Any]]:
+    """Each 差戻し with its items and reasons and, once resubmitted, what changed (before → after)."""
+    by_id = {str(f.id): f for f in files}
+    out = []
+    for r in rows:
+        before = {
+            i.path: i.value
+            for i in summary_of(
+                definition, F.validate(definition, r.before or {}, r.before_sealed or {}).values, by_id
+            )
+        }
+        after = {}
+        if r.after is not None:
+            checked = F.validate(definition, r.after, r.after_sealed or {})
+            after = {i.path: i.value for i in summary_of(definition, checked.values, by_id)}
+        out.append(
+            {
+                "row": r,
+                "at": _jst(r.returned_at),
+                "resubmitted": _jst(r.resubmitted_at) if r.resubmitted_at else "",
+                "fields": [(F.label_of(definition, p), (r.reasons or {}).get(p, "")) for p in r.fields],
+                "changes": [
+                    (F.label_of(definition, p), before.get(p, "（未入力）"), after.get(p, "（未入力）"))
+                    for p in (r.changed or [])
+                ],
+            }
+        )
+    return out
+
+
+@post("/applications/{app_id:uuid}/return", opt=requires(Permission.eform_review), include_in_schema=False)
+async def return_application(
+    app_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """差戻し: the ticked items with their reasons; the resident gets the mail with a fix link."""
+    form = await request.form()
+    _check_csrf(request, form)
+    paths = [str(p)[:200] for p in form.getall("fields", [])][:200]
+    reasons = {str(k)[7:]: str(v)[:2000] for k, v in form.items() if str(k).startswith("reason:")}
+    async with access.tenant(db, principal) as session:
+        app, row = await _load(session, principal, app_id, Role.process)
+        definition = await definition_for(session, app, row)
+        await eform_returns.return_application(
+            session,
+            settings,
+            principal.actor,
+            app,
+            row,
+            definition,
+            paths,
+            reasons,
+            str(form.get("comment") or "")[:2000],
+        )
+    return Redirect(f"{CONSOLE_PATH}/applications/{app_id}?notice=return", status_code=HTTP_303_SEE_OTHER)
 
 
 @post("/applications/{app_id:uuid}/status", opt=requires(Permission.eform_review), include_in_schema=False)
@@ -445,6 +518,7 @@ console_router = Router(
         applications,
         application_detail,
         change_status,
+        return_application,
         request_payment,
         settle_payment,
         download,

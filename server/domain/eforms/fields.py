@@ -310,6 +310,33 @@ def validate(definition: EformProcedure, raw: Raw, sealed: Mapping[str, Any]) ->
     return Checked(top, ordered)
 
 
+def visible_paths(
+    definition: EformProcedure, raw: Raw, sealed: Mapping[str, Any]
+) -> list[tuple[str, EformField]]:
+    """Input paths shown under the rules for these values, in form order (groups expanded)."""
+    top = validate(definition, raw, sealed).values
+    paths: list[tuple[str, EformField]] = []
+    for f in definition.fields:
+        if f.type == T.heading or not holds(f.visible_if, top):
+            continue
+        if f.type != T.group:
+            paths.append((f.name, f))
+            continue
+        for i, item in enumerate(top.get(f.name, [])):
+            scope = {**top, **item}
+            paths.extend(
+                (f"{f.name}.{i}.{c.name}", c)
+                for c in f.fields
+                if c.type != T.heading and holds(c.visible_if, scope)
+            )
+    return paths
+
+
+def keys_of(path: str, raw: Mapping[str, Any]) -> list[str]:
+    """The raw keys that hold ``path``'s value (``birth_date__era`` … for a 和暦 date)."""
+    return [k for k in raw if k == path or k.startswith(f"{path}__")]
+
+
 def _order(definition: EformProcedure, raw: Raw) -> list[str]:
     paths: list[str] = []
     for f in definition.fields:

@@ -37,6 +37,12 @@ DEFAULTS: dict[MailEvent, MailText] = {
         subject="【{title}】返金しました（{reference}）",
         body="申請番号 {reference} の手数料 {amount}円 を返金しました。\n状況の確認: {url}" + _FOOTER,
     ),
+    MailEvent.returned: MailText(
+        subject="【{title}】申請内容の修正をお願いします（{reference}）",
+        body="申請番号 {reference} の申請について、次の項目の修正をお願いします。\n\n{fields}\n{comment}\n"
+        "次のリンクから修正して、もう一度提出してください（指定した項目だけを直せます）。\n{fix_url}\n\n"
+        "このリンクを知っている人は申請内容を見ることができます。他の人に転送しないでください。" + _FOOTER,
+    ),
 }
 
 VERIFICATION = MailText(

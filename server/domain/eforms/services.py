@@ -52,6 +52,7 @@ class ApplicationStatus(StrEnum):
     rejected = "rejected"  # 不受理
     completed = "completed"  # 対応完了
     withdrawn = "withdrawn"  # 取下げ
+    returned = "returned"  # 差戻し中 (returns.py: the resident corrects the flagged items)
 
 
 STATUS_LABELS: dict[str, str] = {
@@ -63,12 +64,14 @@ STATUS_LABELS: dict[str, str] = {
     "rejected": "不受理",
     "completed": "対応完了",
     "withdrawn": "取下げ",
+    "returned": "差戻し中",
 }
 
 #: Status changes staff may make, and the mail each sends.
 STAFF_TRANSITIONS: dict[str, dict[str, MailEvent]] = {
     "submitted": {"reviewed": MailEvent.reviewed, "rejected": MailEvent.rejected},
     "reviewed": {"completed": MailEvent.completed, "rejected": MailEvent.rejected},
+    "returned": {"rejected": MailEvent.rejected},  # never corrected: staff may still refuse it
 }
 
 
@@ -553,12 +556,17 @@ async def withdraw(
     A withdrawn *draft* was never handed in: its files are deleted (rows now, blobs after commit).
     A submitted application keeps them for the office's records.
     """
-    if app.status not in (ApplicationStatus.submitted, ApplicationStatus.draft, ApplicationStatus.payment):
+    if app.status not in (
+        ApplicationStatus.submitted,
+        ApplicationStatus.draft,
+        ApplicationStatus.payment,
+        ApplicationStatus.returned,
+    ):
         raise Conflict(
             "審査が始まった申請は取り下げられません。問い合わせ先へ連絡してください。",
             code="eform.not_withdrawable",
         )
-    was_submitted = app.status == ApplicationStatus.submitted
+    was_submitted = app.status in (ApplicationStatus.submitted, ApplicationStatus.returned)
     if app.status == ApplicationStatus.draft:
         await files.drop_all(session, blobs, app.id, app.lg_code)
     app.status = ApplicationStatus.withdrawn

@@ -28,7 +28,7 @@ from server.domain import audit
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
 from server.domain.documents.controllers import blob_store
-from server.domain.eforms import corporate, services, versions
+from server.domain.eforms import corporate, returns, services, versions
 from server.domain.eforms import fields as F
 from server.domain.eforms import files as files_store
 from server.domain.eforms.services import STATUS_LABELS, ApplicationStatus
@@ -586,6 +586,13 @@ async def status_page(
         files = {str(f.id): f for f in await services.files_of(session, app)}
         pays = await payments.payments_of(session, app)
         signed = next((s for s in await jpki.signatures_of(session, app) if s.state == "valid"), None)
+        returned = None
+        if app.status == ApplicationStatus.returned:
+            ret = await returns.open_return(session, app)
+            returned = {
+                "comment": ret.comment,
+                "fields": [(F.label_of(definition, p), (ret.reasons or {}).get(p, "")) for p in ret.fields],
+            }
     summary = None
     if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft):
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
@@ -602,6 +609,7 @@ async def status_page(
         "just_submitted": bool(done) and app.status == ApplicationStatus.submitted,
         "payment_state": PAYMENT_LABELS.get(pays[-1].state) if pays else None,
         "pay_link": None,
+        "returned": returned,
         "signed": signed
         if app.status not in (ApplicationStatus.unverified, ApplicationStatus.draft)
         else None,
@@ -830,7 +838,7 @@ def html_error(request: Req, exc: Exception) -> Response[Any]:
     return page("portal/error.html", {**site, "message": message}, status=status, user_agent=_ua(request))
 
 
-from server.domain.portal import signing  # noqa: E402  (uses the helpers above)
+from server.domain.portal import corrections, signing  # noqa: E402  (uses the helpers above)
 
 portal_router = Router(
     path="/portal/{lg_code:str}",
@@ -848,6 +856,7 @@ portal_router = Router(
         confirm_page,
         submit,
         *signing.route_handlers,
+        *corrections.route_handlers,
         status_page,
         withdraw,
         pay_page,

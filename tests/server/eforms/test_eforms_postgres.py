@@ -148,3 +148,62 @@ async def test_attachments_in_blob_store_and_migration_on_postgres(pg: PgDatabas
         assert (await http.get(link)).content == PDF
     finally:
         await api.close()
+
+
+async def test_return_and_resubmit_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
+    """差戻し as the app role: staff return one item, the resident fixes it from the mailed link and
+    resubmits (twice at once: one wins); tampering changes nothing; eform_returns is invisible to
+    another municipality."""
+    import re
+
+    from server.db.models import ApplicationReturn
+    from tests.server.eforms.test_console import staff
+
+    settings = _settings(pg)
+    api = Api(settings)
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            await services.import_procedures(s, DEMO_LG_CODE)
+        res = Resident(api)
+        await res.start("koseki")
+        assert (await _post_koseki(res)).status_code == 303
+        assert (await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})).status_code == 303
+        http, csrf = await staff(api)
+        r = await http.post(
+            f"/console/applications/{res.app_id}/return",
+            data={"csrf": csrf, "fields": ["tel"], "reason:tel": "番号を確認してください。"},
+        )
+        assert r.status_code == 303, r.text
+        MemoryTransport.sent.clear()
+        await send_due(api.db, settings)
+        mail = next(m for m in MemoryTransport.sent if "修正をお願いします" in m["Subject"])
+        link = re.search(r"http://testserver(\S+/resume\?key=\S+)", str(mail.get_content())).group(1)
+        await res.http.get(link)
+        page = await res.http.get(res.app_url + "/fix")
+        res.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        r = await res.http.post(res.app_url + "/fix", data={"csrf": res.csrf, "tel": "1", "name": "別人"})
+        assert r.status_code == 403
+        r = await res.http.post(
+            res.app_url + "/fix", data={"csrf": res.csrf, "action": "confirm", "tel": "0299990000"}
+        )
+        assert r.status_code == 303, r.text
+        twice = await asyncio.gather(  # a double click on 再提出: the row lock lets one through
+            *(res.http.post(res.app_url + "/fix/submit", data={"csrf": res.csrf}) for _ in range(2))
+        )
+        assert sorted(a.status_code for a in twice) == [303, 409]
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            app = (await s.execute(sa.select(Application).where(Application.id == res.app_id))).scalar_one()
+            ret = (await s.execute(sa.select(ApplicationReturn))).scalar_one()
+        assert (
+            app.status == "submitted"
+            and app.values["tel"] == "0299990000"
+            and app.values["name"] == "下妻 太郎"
+        )
+        assert ret.before["tel"] == "0296432111" and ret.changed == ["tel"] and ret.resubmitted_at is not None
+        await _ensure_other_municipality(pg)
+        async with api.db.tenant(OTHER_LG) as s:
+            assert (
+                await s.execute(sa.select(sa.func.count()).select_from(ApplicationReturn))
+            ).scalar_one() == 0
+    finally:
+        await api.close()
