@@ -28,7 +28,10 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -146,7 +149,8 @@ async def floor(base: str, concurrency: int, total: int) -> list[float]:
     return latencies
 
 
-async def level(base: str, owner_libpq: str, users: int) -> None:
+async def level(base: str, owner_libpq: str, users: int) -> tuple[float, float, float, float, float]:
+    """One burst of ``users`` residents; prints and returns page p50/p95, submission p50/p95, rate."""
     residents = [Resident(base, users * 10_000 + i) for i in range(users)]
     try:
         t0 = time.perf_counter()
@@ -172,12 +176,75 @@ async def level(base: str, owner_libpq: str, users: int) -> None:
         f"  submission  p50 {statistics.median(subs):7.1f} ms  p95 {pct(subs, 95):7.1f} ms  "
         f"{users / sub_wall:6.1f} submissions/s   ({statistics.median(subs) / b50:.1f}× the floor's p50)"
     )
-    print(f"  floor (health route) p50 {b50:7.1f} ms  p95 {b95:7.1f} ms")
+    print(f"  floor (health route) p50 {b50:7.1f} ms  p95 {b95:7.1f} ms", flush=True)
+    return (
+        statistics.median(pages),
+        pct(pages, 95),
+        statistics.median(subs),
+        pct(subs, 95),
+        users / sub_wall,
+    )
+
+
+def _serve(
+    tree: Path, env: dict[str, str], port: int, log: Path, profile: Path | None
+) -> subprocess.Popen[bytes]:
+    """``madoguchi-server run`` from the source tree ``tree`` (this one, or the baseline's worktree)."""
+    env = {**env, "PYTHONPATH": str(tree)}
+    if profile is None and tree == ROOT:
+        return start_server(env, port, log)
+    cmd = [sys.executable, "-m", "server", "run", "--port", str(port)]
+    if profile is not None:  # click exits through SystemExit, which ``-m cProfile`` does not survive
+        cmd = [sys.executable, "-c", PROFILED.format(port=port, out=str(profile))]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, cwd=tree)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILED = """
+import cProfile
+from server.__main__ import main
+profile = cProfile.Profile()
+profile.enable()
+try:
+    main(["run", "--port", "{port}"], standalone_mode=False)
+except KeyboardInterrupt:
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats({out!r})
+"""
+
+
+def _baseline_tree(ref: str) -> Path:
+    """A detached worktree of ``ref`` (the naive path before the portal's caches)."""
+    path = Path(tempfile.gettempdir()) / f"madoguchi-portal-baseline-{os.getpid()}"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
+        check=True,
+        capture_output=True,
+    )
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200], help="concurrency levels")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="server processes (passes)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also run the code of git REF (one process) on the same database first; ratios are printed",
+    )
+    parser.add_argument("--profile", type=Path, help="run the one-process pass under cProfile into this file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -185,6 +252,7 @@ def main() -> None:
     data_dir = Path(tempfile.gettempdir()) / name
     owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
     owner_libpq = "postgresql://" + owner.split("://", 1)[1]
+    baseline: Path | None = None
     try:
         from server.__main__ import seed_demo
         from server.db.engine import Database
@@ -213,26 +281,58 @@ def main() -> None:
         port = 19000 + os.getpid() % 1000
         log = data_dir / "server.log"
         data_dir.mkdir(parents=True, exist_ok=True)
-        proc = start_server(env, port, log)
-        base = f"http://127.0.0.1:{port}"
+        passes: list[tuple[str, Path, int]] = []
+        if args.baseline:
+            baseline = _baseline_tree(args.baseline)
+            passes.append((f"naive baseline (git {args.baseline})", baseline, 1))
+        passes += [("now", ROOT, w) for w in args.workers]
+        figures: dict[tuple[str, int], dict[int, tuple[float, float, float, float, float]]] = {}
         print(
-            f"portal on PostgreSQL (app role, RLS), one uvicorn process, {os.cpu_count()} cores,"
-            " load from the same machine"
+            f"portal on PostgreSQL (app role, RLS), {os.cpu_count()} cores, load from the same machine,"
+            f" load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
         )
-        try:
-            for users in args.users:
-                print(f"{users} concurrent residents:")
-                asyncio.run(level(base, owner_libpq, users))
-        except Exception:
-            print(log.read_text(errors="replace")[-4000:])
-            raise
-        finally:
-            proc.terminate()
-            proc.wait()
+        for label, tree, workers in passes:
+            profile = args.profile if (args.profile and tree == ROOT and workers == 1) else None
+            proc = _serve(tree, {**env, "MADOGUCHI_SERVER_WORKERS": str(workers)}, port, log, profile)
+            print(f"== {label}, {workers} uvicorn process(es)" + (" under cProfile" if profile else ""))
+            try:
+                for users in args.users:
+                    print(f"{users} concurrent residents:")
+                    figures.setdefault((label, workers), {})[users] = asyncio.run(
+                        level(base_url(port), owner_libpq, users)
+                    )
+                    print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+            except Exception:
+                print(log.read_text(errors="replace")[-4000:])
+                raise
+            finally:
+                # uvicorn re-raises the signal it stopped on: SIGINT lets the profile be written
+                proc.send_signal(signal.SIGINT if profile else signal.SIGTERM)
+                proc.wait()
+        if baseline is not None:
+            naive = figures[passes[0][0], 1]
+            for (label, workers), now in figures.items():
+                if label == passes[0][0]:
+                    continue
+                print(f"ratios naive / now ({workers} process(es)):")
+                for users, f in now.items():
+                    n = naive[users]
+                    print(
+                        f"  {users:>3} residents: form page p95 ×{n[1] / f[1]:.1f}  submission p95"
+                        f" ×{n[3] / f[3]:.1f}  submissions/s ×{f[4] / n[4]:.1f}"
+                    )
     finally:
+        if baseline is not None:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False
+            )
         if not args.keep:
             with psycopg.connect(pg_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def base_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 if __name__ == "__main__":

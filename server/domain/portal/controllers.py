@@ -8,7 +8,9 @@ stay on the form with an error summary, and everything typed survives.
 
 from __future__ import annotations
 
+import time
 import uuid
+import weakref
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -56,16 +58,31 @@ def _lg(lg_code: str) -> str:
         raise NotFound() from None
 
 
+#: How long a process reuses a municipality's page header (every portal page needs it; reading it
+#: was a transaction of its own per request). A renamed municipality shows within this time.
+SITE_TTL_SECONDS = 60.0
+_sites: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _site(db: Database, lg_code: str) -> dict[str, Any]:
+    lg = _lg(lg_code)
+    known = _sites.setdefault(db, {})
+    hit = known.get(lg)
+    if hit is not None and time.monotonic() - hit[0] < SITE_TTL_SECONDS:
+        return dict(hit[1])
     async with db.unbound() as session:
-        m = await session.get(Municipality, _lg(lg_code))
-    if m is None:
+        m = await session.get(Municipality, lg)
+    if m is None:  # not remembered: a municipality added later gets its portal at once
         raise NotFound("この自治体のページはありません。")
-    return {
+    site = {
         "site_name": f"{m.name} オンライン申請",
         "home_url": f"/portal/{m.lg_code}/",
         "lg_code": m.lg_code,
     }
+    known[lg] = (time.monotonic(), site)
+    return dict(site)
 
 
 def _app_url(lg_code: FromPath[str], app_id: uuid.UUID) -> str:
@@ -486,7 +503,7 @@ async def form_post(
             secret = await services.save_notice(session, settings, app, row)
             cookies.append(_cookie(settings, site["lg_code"], app_id, secret))
             notice = "入力内容を一時保存しました。続きを入力するためのリンクをメールで送りました。"
-        files = {str(f.id): f for f in await services.files_of(session, app)}
+        files = {str(f.id): f for f in result.files}
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
