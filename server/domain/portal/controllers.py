@@ -432,19 +432,20 @@ def _address_actions(definition: EformProcedure, raw: dict[str, Any], action: st
 
 
 async def _corporate_action(
-    settings: Settings, definition: EformProcedure, raw: dict[str, Any], action: str
+    request: Req, settings: Settings, definition: EformProcedure, raw: dict[str, Any], action: str
 ) -> dict[str, Any] | None:
     """``corporate:<field>`` looks the 法人番号 up and fills the name and address fields.
 
-    Whatever goes wrong (wrong number, not found, service down) is a message at the field; the
-    resident can always type the name by hand.
+    Whatever goes wrong (wrong number, not found, service down, too many lookups) is a message at
+    the field; the resident can always type the name by hand.
     """
     kind, _, name = action.partition(":")
     f = definition.field(name) if kind == "corporate" else None
     if f is None or f.type != EformFieldType.corporate_number:
         return None
     try:
-        found = await corporate.find(settings, str(raw.get(name, "")))
+        guard = corporate.guard_of(request.app.state)
+        found = await guard.find(str(raw.get(name, "")), request_client_ip(request))
     except MadoguchiError as exc:
         return {"path": name, "found": None, "error": exc.message}
     if f.name_field:
@@ -494,7 +495,7 @@ async def form_post(
         result = await services.update_from_form(session, keys, app, definition, multi, action, blobs)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
-        corporate = await _corporate_action(settings, definition, raw, action)
+        corporate = await _corporate_action(request, settings, definition, raw, action)
         if raw != result.raw:
             app.values = raw
             result.checked = F.validate(definition, raw, app.sealed or {})
@@ -918,10 +919,15 @@ async def postal_lookup(code: FromPath[str]) -> dict[str, list[str]]:
 
 
 @get("/portal/api/corporate/{number:str}", opt=PUBLIC, tags=["portal"], summary="法人番号から名称と所在地")
-async def corporate_lookup(number: FromPath[str], settings: NamedDependency[Settings]) -> dict[str, Any]:
+async def corporate_lookup(
+    number: FromPath[str], request: Req, settings: NamedDependency[Settings]
+) -> dict[str, Any]:
     """Name and head-office address of a 法人番号 from the configured lookup (国税庁 Web-API or
-    sandbox). Errors: 422 wrong number, 404 not found, 503 service unreachable (Japanese message)."""
-    found = await corporate.find(settings, number[:40])
+    sandbox), answers reused for ``corporate_lookup_cache_seconds``. Errors: 422 wrong number,
+    404 not found, 429 too many lookups from this client (``corporate_lookup_per_minute``), 503
+    service unreachable (Japanese message)."""
+    guard = corporate.guard_of(request.app.state)
+    found = await guard.find(number[:40], request_client_ip(request))
     return {"corporation": found.as_dict(), "notice": corporate.notice(settings)}
 
 
