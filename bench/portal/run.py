@@ -17,9 +17,19 @@ emailed code (read from the mail outbox; not timed), then all N at once:
 - submit: post the filled form with a 1 KB PDF (``POST …/form`` → confirmation) and send it
   (``POST …/submit``), timed together as one submission.
 
-The baseline, measured at the same concurrency in the same run, is the bare framework floor: the
-unauthenticated health route (no database, no template). The ratio says how much of the latency
-is the portal's own work.
+A failed request (an error page, a pool timeout) counts with the time the resident waited and is
+reported as FAILED. Two baselines, measured in the same run:
+
+- the bare framework floor at the same concurrency: the unauthenticated health route (no
+  template). The ratio says how much of the latency is the portal's own work;
+- ``--baseline REF``: the portal's code at git ``REF`` (the naive path; a temporary worktree run
+  by the same interpreter) against the same database, one process, before the current code;
+  ratios naive / now are printed per level. ``--workers 1 2`` runs the current code once per
+  process count (``MADOGUCHI_SERVER_WORKERS``).
+
+``--profile FILE`` runs the one-process pass under cProfile (slow; for ``pstats``, not figures).
+The machine's load average is printed before and after each level: on a shared machine, figures
+are only comparable within one run.
 """
 
 from __future__ import annotations
@@ -149,6 +159,18 @@ async def floor(base: str, concurrency: int, total: int) -> list[float]:
     return latencies
 
 
+async def _timed(job) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
+    """Milliseconds until ``job`` answered, and whether it answered as expected (an error page or a
+    server that gave up still counts with the time the resident waited for it)."""
+    t = time.perf_counter()
+    try:
+        await job()
+        ok = True
+    except (RuntimeError, httpx.HTTPError):
+        ok = False
+    return (time.perf_counter() - t) * 1000, ok
+
+
 async def level(base: str, owner_libpq: str, users: int) -> tuple[float, float, float, float, float]:
     """One burst of ``users`` residents; prints and returns page p50/p95, submission p50/p95, rate."""
     residents = [Resident(base, users * 10_000 + i) for i in range(users)]
@@ -159,22 +181,26 @@ async def level(base: str, owner_libpq: str, users: int) -> tuple[float, float, 
             f"  {users} residents started and verified in {time.perf_counter() - t0:.1f} s (not timed below)"
         )
         t0 = time.perf_counter()
-        pages = await asyncio.gather(*(r.form_page() for r in residents))
+        page_runs = await asyncio.gather(*(_timed(r.form_page) for r in residents))
         page_wall = time.perf_counter() - t0
         t0 = time.perf_counter()
-        subs = await asyncio.gather(*(r.submission() for r in residents))
+        sub_runs = await asyncio.gather(*(_timed(r.submission) for r in residents))
         sub_wall = time.perf_counter() - t0
         base_lat = await floor(base, users, users * 2)
     finally:
         await asyncio.gather(*(r.close() for r in residents))
+    pages, subs = [ms for ms, _ in page_runs], [ms for ms, _ in sub_runs]
+    page_ok, sub_ok = sum(ok for _, ok in page_runs), sum(ok for _, ok in sub_runs)
     b50, b95 = statistics.median(base_lat), pct(base_lat, 95)
     print(
         f"  form page   p50 {statistics.median(pages):7.1f} ms  p95 {pct(pages, 95):7.1f} ms  "
-        f"{users / page_wall:6.1f} pages/s   ({statistics.median(pages) / b50:.1f}× the floor's p50)"
+        f"{page_ok / page_wall:6.1f} pages/s   ({statistics.median(pages) / b50:.1f}× the floor's p50)"
+        + (f"  FAILED {users - page_ok}" if page_ok < users else "")
     )
     print(
         f"  submission  p50 {statistics.median(subs):7.1f} ms  p95 {pct(subs, 95):7.1f} ms  "
-        f"{users / sub_wall:6.1f} submissions/s   ({statistics.median(subs) / b50:.1f}× the floor's p50)"
+        f"{sub_ok / sub_wall:6.1f} submissions/s   ({statistics.median(subs) / b50:.1f}× the floor's p50)"
+        + (f"  FAILED {users - sub_ok}" if sub_ok < users else "")
     )
     print(f"  floor (health route) p50 {b50:7.1f} ms  p95 {b95:7.1f} ms", flush=True)
     return (
@@ -182,7 +208,7 @@ async def level(base: str, owner_libpq: str, users: int) -> tuple[float, float, 
         pct(pages, 95),
         statistics.median(subs),
         pct(subs, 95),
-        users / sub_wall,
+        sub_ok / sub_wall,
     )
 
 
