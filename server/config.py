@@ -313,6 +313,14 @@ class Settings(BaseSettings):
     nta_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     """``nta``: how long to wait for the Web-API before telling the resident to type the name."""
 
+    corporate_lookup_per_minute: int = Field(default=30, ge=1, le=10_000)
+    """法人番号 lookups one client (IP address) may make per minute, through the JSON route and the
+    form's 検索 button together; more are refused with a Japanese message (HTTP 429)."""
+
+    corporate_lookup_cache_seconds: int = Field(default=300, ge=0, le=86_400)
+    """How long an answer of the 法人番号 lookup (found or not found) is reused for the same number
+    (0: ask the service every time). Errors of the service are never reused."""
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

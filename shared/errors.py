@@ -107,6 +107,16 @@ class ServiceUnavailable(MadoguchiError):
     default_message = "サーバーに接続できません。しばらくしてからもう一度お試しください。"
 
 
+class TooManyRequests(MadoguchiError):
+    """One client asked too often in a short time (a rate limit); it may try again shortly."""
+
+    code = "rate_limited"
+    http_status = 429
+    default_message = (
+        "短時間に操作が続いたため、受け付けられませんでした。少し待ってからもう一度お試しください。"
+    )
+
+
 class DeviceError(MadoguchiError):
     """A scanner, printer, card reader or OCR engine failed; the message says what to do."""
 

@@ -10,12 +10,14 @@ the resident is told, one mail into the outbox in the same transaction.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import secrets
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -86,8 +88,32 @@ def resident_actor(app: Application, ip: str | None = None) -> audit.Actor:
 # ---------------------------------------------------------------- procedures
 
 
+#: Parsed definitions per procedure (``None``: the live one) or archived version, with the JSON they
+#: came from. A request compares the JSON it loaded with the cached copy (cheap) instead of
+#: validating it again; any change (a publish, with or without a new version, an import) differs
+#: and is parsed afresh. The parsed definition is shared: callers only read it.
+_PARSED: OrderedDict[tuple[uuid.UUID, int | None], tuple[dict[str, Any], EformProcedure]] = OrderedDict()
+PARSED_MAX = 256
+
+
+def parse_definition(procedure_id: uuid.UUID, version: int | None, data: dict[str, Any]) -> EformProcedure:
+    """``data`` validated as an :class:`EformProcedure`, from the cache when it is unchanged."""
+    key = (procedure_id, version)
+    hit = _PARSED.get(key)
+    if hit is not None and hit[0] == data:
+        _PARSED.move_to_end(key)
+        return hit[1]
+    parsed = EformProcedure.model_validate(data)
+    _PARSED[key] = (copy.deepcopy(data), parsed)
+    _PARSED.move_to_end(key)
+    while len(_PARSED) > PARSED_MAX:
+        _PARSED.popitem(last=False)
+    return parsed
+
+
 def definition_of(row: Procedure) -> EformProcedure:
-    return EformProcedure.model_validate(row.definition)
+    """The live definition of ``row`` (shared and cached: read it, never change it)."""
+    return parse_definition(row.id, None, row.definition)
 
 
 def starter_folder() -> Path:
@@ -323,6 +349,8 @@ class FormResult:
     raw: dict[str, Any]
     #: Errors of this post alone (uploads, 個人番号, tampered counts), shown even before 確認.
     posted_errors: dict[str, str]
+    #: The application's files after this post (oldest first), so the page needs no second query.
+    files: list[ApplicationFile] = field(default_factory=list)
 
 
 async def files_of(session: AsyncSession, app: Application) -> list[ApplicationFile]:
@@ -373,6 +401,7 @@ async def update_from_form(
             blobs.remove(old.blob_key)
             await session.delete(old)
     stored = sum(f.size for f in by_id.values())
+    added: list[ApplicationFile] = []
     for path, upload in posted.files.items():
         data = await upload.read()
         try:
@@ -401,6 +430,7 @@ async def update_from_form(
             created_at=datetime.now(UTC),
         )
         session.add(row)
+        added.append(row)
         stored += row.size
         raw[path] = str(row.id)
     # Sealed numbers of fields that no longer exist (a removed repeat) are dropped.
@@ -412,7 +442,8 @@ async def update_from_form(
     checked = F.validate(definition, raw, app.sealed)
     for path, message in posted.errors.items():
         checked.errors.setdefault(path, message)
-    return FormResult(checked, raw, posted.errors)
+    kept = [f for f in existing if str(f.id) in by_id]
+    return FormResult(checked, raw, posted.errors, kept + added)
 
 
 def fee_of(definition: EformProcedure, values: Mapping[str, Any]) -> int | None:
@@ -523,13 +554,14 @@ async def submit(
         app.amount = fee
         app.status = ApplicationStatus.payment
         return checked
-    async with session.begin_nested():
-        app.reference = await _next_reference(session, app.lg_code, now)
-        app.status = ApplicationStatus.submitted
-        app.submitted_at = now
-        app.procedure_version = row.version  # read later with this definition (form builder)
-        _history(app, ApplicationStatus.submitted, "resident")
-        await session.flush()
+    # The daily counter's row stays locked until the commit, and the audit chain's lock after it:
+    # concurrent submissions of a municipality queue on them, so from here on only the statements
+    # that must follow the number run (the application's update and the mail go in one flush).
+    app.reference = await _next_reference(session, app.lg_code, now)
+    app.status = ApplicationStatus.submitted
+    app.submitted_at = now
+    app.procedure_version = row.version  # read later with this definition (form builder)
+    _history(app, ApplicationStatus.submitted, "resident")
     await tell_resident(session, settings, app, row, MailEvent.submitted)
     await staff.notify_submission(session, settings, app, row)
     await audit.record(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Application, Procedure, ProcedureVersion
 from server.domain import audit
-from server.domain.eforms.services import definition_of
+from server.domain.eforms.services import definition_of, parse_definition
 from shared.schemas.eform import EformProcedure
 
 
@@ -28,7 +28,7 @@ async def definition_for(session: AsyncSession, app: Application, row: Procedure
             ProcedureVersion.procedure_id == row.id, ProcedureVersion.version == app.procedure_version
         )
     )
-    return EformProcedure.model_validate(data) if data is not None else definition_of(row)
+    return parse_definition(row.id, app.procedure_version, data) if data is not None else definition_of(row)
 
 
 async def _archive(session: AsyncSession, row: Procedure, by: str) -> None:

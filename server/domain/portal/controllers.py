@@ -8,7 +8,9 @@ stay on the form with an error summary, and everything typed survives.
 
 from __future__ import annotations
 
+import time
 import uuid
+import weakref
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -56,16 +58,31 @@ def _lg(lg_code: str) -> str:
         raise NotFound() from None
 
 
+#: How long a process reuses a municipality's page header (every portal page needs it; reading it
+#: was a transaction of its own per request). A renamed municipality shows within this time.
+SITE_TTL_SECONDS = 60.0
+_sites: weakref.WeakKeyDictionary[Database, dict[str, tuple[float, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _site(db: Database, lg_code: str) -> dict[str, Any]:
+    lg = _lg(lg_code)
+    known = _sites.setdefault(db, {})
+    hit = known.get(lg)
+    if hit is not None and time.monotonic() - hit[0] < SITE_TTL_SECONDS:
+        return dict(hit[1])
     async with db.unbound() as session:
-        m = await session.get(Municipality, _lg(lg_code))
-    if m is None:
+        m = await session.get(Municipality, lg)
+    if m is None:  # not remembered: a municipality added later gets its portal at once
         raise NotFound("この自治体のページはありません。")
-    return {
+    site = {
         "site_name": f"{m.name} オンライン申請",
         "home_url": f"/portal/{m.lg_code}/",
         "lg_code": m.lg_code,
     }
+    known[lg] = (time.monotonic(), site)
+    return dict(site)
 
 
 def _app_url(lg_code: FromPath[str], app_id: uuid.UUID) -> str:
@@ -415,19 +432,20 @@ def _address_actions(definition: EformProcedure, raw: dict[str, Any], action: st
 
 
 async def _corporate_action(
-    settings: Settings, definition: EformProcedure, raw: dict[str, Any], action: str
+    request: Req, settings: Settings, definition: EformProcedure, raw: dict[str, Any], action: str
 ) -> dict[str, Any] | None:
     """``corporate:<field>`` looks the 法人番号 up and fills the name and address fields.
 
-    Whatever goes wrong (wrong number, not found, service down) is a message at the field; the
-    resident can always type the name by hand.
+    Whatever goes wrong (wrong number, not found, service down, too many lookups) is a message at
+    the field; the resident can always type the name by hand.
     """
     kind, _, name = action.partition(":")
     f = definition.field(name) if kind == "corporate" else None
     if f is None or f.type != EformFieldType.corporate_number:
         return None
     try:
-        found = await corporate.find(settings, str(raw.get(name, "")))
+        guard = corporate.guard_of(request.app.state)
+        found = await guard.find(str(raw.get(name, "")), request_client_ip(request))
     except MadoguchiError as exc:
         return {"path": name, "found": None, "error": exc.message}
     if f.name_field:
@@ -477,7 +495,7 @@ async def form_post(
         result = await services.update_from_form(session, keys, app, definition, multi, action, blobs)
         raw = dict(result.raw)
         candidates = _address_actions(definition, raw, action)
-        corporate = await _corporate_action(settings, definition, raw, action)
+        corporate = await _corporate_action(request, settings, definition, raw, action)
         if raw != result.raw:
             app.values = raw
             result.checked = F.validate(definition, raw, app.sealed or {})
@@ -486,7 +504,7 @@ async def form_post(
             secret = await services.save_notice(session, settings, app, row)
             cookies.append(_cookie(settings, site["lg_code"], app_id, secret))
             notice = "入力内容を一時保存しました。続きを入力するためのリンクをメールで送りました。"
-        files = {str(f.id): f for f in await services.files_of(session, app)}
+        files = {str(f.id): f for f in result.files}
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
@@ -910,10 +928,15 @@ async def postal_lookup(code: FromPath[str]) -> dict[str, list[str]]:
 
 
 @get("/portal/api/corporate/{number:str}", opt=PUBLIC, tags=["portal"], summary="法人番号から名称と所在地")
-async def corporate_lookup(number: FromPath[str], settings: NamedDependency[Settings]) -> dict[str, Any]:
+async def corporate_lookup(
+    number: FromPath[str], request: Req, settings: NamedDependency[Settings]
+) -> dict[str, Any]:
     """Name and head-office address of a 法人番号 from the configured lookup (国税庁 Web-API or
-    sandbox). Errors: 422 wrong number, 404 not found, 503 service unreachable (Japanese message)."""
-    found = await corporate.find(settings, number[:40])
+    sandbox), answers reused for ``corporate_lookup_cache_seconds``. Errors: 422 wrong number,
+    404 not found, 429 too many lookups from this client (``corporate_lookup_per_minute``), 503
+    service unreachable (Japanese message)."""
+    guard = corporate.guard_of(request.app.state)
+    found = await guard.find(number[:40], request_client_ip(request))
     return {"corporation": found.as_dict(), "notice": corporate.notice(settings)}
 
 

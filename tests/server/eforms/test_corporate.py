@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from pydantic import SecretStr
 
+from server.domain.eforms import corporate
 from server.plugins.corporate import LookupUnavailable, registry
 from server.plugins.corporate.nta import parse
 from server.plugins.corporate.sandbox import CORPORATIONS
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound, TooManyRequests
 from shared.text.checkdigit import corporate_number_check_digit, normalize_corporate_number
 from tests.server.conftest import Api, sqlite_settings
 from tests.server.eforms.conftest import Resident
@@ -24,6 +25,7 @@ from tests.server.eforms.conftest import Resident
 RECORDED = Path(__file__).parent / "data" / "nta"
 APP_ID = "TESTAPPID123"
 NTA = "7000012050002"
+OTHER = "2050001000001"  # no corporation has it (notfound.xml)
 
 
 @dataclass
@@ -78,7 +80,7 @@ def nta_server() -> Iterator[FakeNta]:
         server.server_close()
 
 
-def nta_settings(tmp_path: Path, url: str, app_id: str | None = APP_ID):
+def nta_settings(tmp_path: Path, url: str, app_id: str | None = APP_ID, **over: object):
     return sqlite_settings(
         tmp_path,
         corporate_lookup="nta",
@@ -87,6 +89,7 @@ def nta_settings(tmp_path: Path, url: str, app_id: str | None = APP_ID):
         nta_timeout_seconds=2,
         mail_transport="memory",
         public_base_url="http://testserver",
+        **over,
     )
 
 
@@ -191,12 +194,163 @@ async def test_portal_with_the_nta_adapter_down_keeps_what_was_typed(data_dir, n
         assert 'value="国税庁"' in r.text
         assert "国税庁によって保証されたものではない" in r.text  # the credit the API's terms require
         nta_server.mode = "down"
+        r = await res.post_form(  # a number asked minutes ago is answered from the cache
+            {**BASE, "name": "", "corporate_number": NTA}, action="corporate:corporate_number"
+        )
+        assert 'value="国税庁"' in r.text
         r = await res.post_form(
-            {**BASE, "name": "手で入れた名称", "corporate_number": NTA}, action="corporate:corporate_number"
+            {**BASE, "name": "手で入れた名称", "corporate_number": OTHER}, action="corporate:corporate_number"
         )
         assert "接続できませんでした" in r.text and 'value="手で入れた名称"' in r.text
         http = api.client("198.51.100.7")
-        r = await http.get(f"/portal/api/corporate/{NTA}")
+        r = await http.get(f"/portal/api/corporate/{OTHER}")
         assert r.status_code == 503 and "直接入力してください" in r.json()["message"]
+        nta_server.mode = "ok"  # the failure was not remembered
+        r = await http.get(f"/portal/api/corporate/{OTHER}")
+        assert r.status_code == 404
+    finally:
+        await api.close()
+
+
+# ---------------------------------------------------------------- rate limit and cache (Guard)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def guard_for(tmp_path: Path, url: str, **over: object) -> tuple[corporate.Guard, Clock]:
+    clock = Clock()
+    return corporate.Guard(nta_settings(tmp_path, url, **over), clock=clock), clock
+
+
+async def test_guard_limits_each_client_and_refills(tmp_path, nta_server):
+    guard, clock = guard_for(tmp_path, nta_server.url, corporate_lookup_per_minute=3)
+    for _ in range(3):
+        assert (await guard.find(NTA, "203.0.113.1")).name == "国税庁"
+    with pytest.raises(TooManyRequests) as info:
+        await guard.find(NTA, "203.0.113.1")
+    assert info.value.http_status == 429 and info.value.error_code == "corporate.rate_limited"
+    assert "1分ほど待って" in info.value.message and "直接入力" in info.value.message
+    assert (await guard.find(NTA, "203.0.113.2")).name == "国税庁"  # another client is not held up
+    clock.now += 10  # 3 a minute: one lookup back every 20 s
+    with pytest.raises(TooManyRequests):
+        await guard.find(NTA, "203.0.113.1")
+    clock.now += 10
+    assert (await guard.find(NTA, "203.0.113.1")).name == "国税庁"
+    clock.now += 3600  # a long pause gives back the minute's allowance, not more
+    for _ in range(3):
+        await guard.find(NTA, "203.0.113.1")
+    with pytest.raises(TooManyRequests):
+        await guard.find(NTA, "203.0.113.1")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "123",
+        "1234567890123",
+        "abcdefghijklm",
+        "../../etc/passwd",
+        "7" * 10_000,
+        "'; DROP TABLE x;--",
+        "",
+        "\x00",
+    ],
+)
+async def test_guard_counts_malformed_numbers_and_never_asks_the_service(tmp_path, nta_server, bad):
+    guard, _clock = guard_for(tmp_path, nta_server.url, corporate_lookup_per_minute=2)
+    for _ in range(2):
+        with pytest.raises(InvalidInput):
+            await guard.find(bad, "203.0.113.9")
+    with pytest.raises(TooManyRequests):  # a burst of rubbish is still a burst
+        await guard.find(bad, "203.0.113.9")
+    assert nta_server.seen == [] and guard.calls == 0
+
+
+async def test_guard_caches_answers_not_failures(tmp_path, nta_server):
+    guard, clock = guard_for(tmp_path, nta_server.url, corporate_lookup_cache_seconds=300)
+    await guard.find(NTA, "a")
+    await guard.find(
+        "７０００－０１２０－５０００２".replace("－", "-"), "b"
+    )  # the same number, typed otherwise
+    assert len(nta_server.seen) == 1
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            await guard.find(OTHER, "a")
+    assert len(nta_server.seen) == 2  # "not found" is an answer too
+    clock.now += 301
+    nta_server.mode = "closed"
+    assert (await guard.find(NTA, "a")).closed  # expired: asked again, the new answer is used
+    assert len(nta_server.seen) == 3
+    clock.now += 301
+    nta_server.mode = "down"
+    for _ in range(2):
+        with pytest.raises(LookupUnavailable):
+            await guard.find(NTA, "a")
+    assert len(nta_server.seen) == 5  # a failure is not kept: every try asks again
+    nta_server.mode = "ok"
+    assert not (await guard.find(NTA, "a")).closed
+
+
+async def test_guard_without_cache_asks_every_time(tmp_path, nta_server):
+    guard, _clock = guard_for(tmp_path, nta_server.url, corporate_lookup_cache_seconds=0)
+    for _ in range(3):
+        await guard.find(NTA, "a")
+    assert len(nta_server.seen) == 3 and not guard.answers
+
+
+async def test_guard_memory_is_bounded(tmp_path, nta_server, monkeypatch):
+    monkeypatch.setattr(corporate, "MAX_CLIENTS", 5)
+    monkeypatch.setattr(corporate, "MAX_ANSWERS", 1)
+    guard, _clock = guard_for(tmp_path, nta_server.url, corporate_lookup_per_minute=1)
+    for i in range(50):  # many addresses (spoofing is not possible: the peer address is used)
+        with pytest.raises(InvalidInput):
+            await guard.find("x", f"198.51.100.{i}")
+    assert len(guard.buckets) == 5
+    await guard.find(NTA, "c1")
+    with pytest.raises(NotFound):
+        await guard.find(OTHER, "c2")
+    assert list(guard.answers) == [OTHER]
+
+
+async def test_json_route_burst_gets_japanese_429(tmp_path, nta_server):
+    api = Api(nta_settings(tmp_path, nta_server.url, corporate_lookup_per_minute=4))
+    try:
+        http = api.client("198.51.100.20")
+        answers = [
+            (await http.get(f"/portal/api/corporate/{n}")).status_code
+            for n in (NTA, NTA, "123", "%E3%81%82" * 50)
+        ]
+        assert answers == [200, 200, 422, 422]
+        assert len(nta_server.seen) == 1  # the second was answered from the cache
+        r = await http.get(f"/portal/api/corporate/{NTA}")
+        assert r.status_code == 429
+        assert r.json()["code"] == "corporate.rate_limited" and "1分ほど待って" in r.json()["message"]
+        other = api.client("198.51.100.21")
+        assert (await other.get(f"/portal/api/corporate/{NTA}")).status_code == 200
+    finally:
+        await api.close()
+
+
+async def test_form_button_over_the_limit_keeps_what_was_typed(data_dir, nta_server):
+    from server.domain.eforms import services
+    from tests.conftest import DEMO_LG_CODE
+
+    api = Api(nta_settings(data_dir, nta_server.url, corporate_lookup_per_minute=1))
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            await services.import_procedures(session, DEMO_LG_CODE)
+        res = await _corporation_form(api)
+        r = await res.post_form({**BASE, "corporate_number": NTA}, action="corporate:corporate_number")
+        assert 'value="国税庁"' in r.text
+        r = await res.post_form(
+            {**BASE, "name": "手で入れた名称", "corporate_number": NTA}, action="corporate:corporate_number"
+        )
+        assert "1分ほど待って" in r.text and 'value="手で入れた名称"' in r.text
     finally:
         await api.close()
