@@ -3,7 +3,7 @@
 Municipal table (row-level security on PostgreSQL through ``tenant_table``).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from server.db.migration_ops import tenant_table
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
