@@ -15,6 +15,7 @@ target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -23,10 +24,18 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"移行後に外部キーの不整合があります: {broken[:5]}")
 
 
 async def _run_async() -> None:
-    engine = make_engine(config.attributes["database_url"])
+    # On SQLite the migrations run with foreign keys off (SQLite's documented procedure for
+    # changing a table): a batch migration copies a table and drops the original, and with keys
+    # on that drop would cascade into every table pointing at it (users → user_groups, sessions…).
+    # The keys are checked once the migrations are done.
+    engine = make_engine(config.attributes["database_url"], sqlite_foreign_keys=False)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

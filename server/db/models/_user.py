@@ -49,7 +49,7 @@ class User(UUIDPrimaryKey, Base):
     )
     """When the confirmation link of the current ``email`` was opened; NULL while unconfirmed."""
     email_token_hash: Mapped[str | None] = mapped_column(
-        sa.String(64), nullable=True, unique=True, comment="確認リンクのトークンのSHA-256"
+        sa.String(64), nullable=True, unique=True, index=True, comment="確認リンクのトークンのSHA-256"
     )
     """Hex SHA-256 of the pending confirmation link's token; cleared when used (single use)."""
     email_token_expires_at: Mapped[datetime | None] = mapped_column(

@@ -16,36 +16,37 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email", sa.String(254), nullable=True, comment="メールアドレス"))
-        batch.add_column(
-            sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True, comment="メールアドレス確認日時")
-        )
-        batch.add_column(
-            sa.Column(
-                "email_token_hash", sa.String(64), nullable=True, comment="確認リンクのトークンのSHA-256"
-            )
-        )
-        batch.add_column(
-            sa.Column("email_token_expires_at", sa.DateTime(timezone=True), nullable=True, comment="確認リンクの有効期限")
-        )
-        batch.add_column(
-            sa.Column(
-                "notify_submissions",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
-                comment="新着申請の通知を受け取る",
-            )
-        )
-        batch.create_unique_constraint("uq_users_email_token_hash", ["email_token_hash"])
+    # Plain ADD COLUMN and CREATE INDEX: no batch copy of ``users`` on SQLite (a copy would drop
+    # the table that user_groups, sessions and 課 members point at with ON DELETE CASCADE).
+    op.add_column("users", sa.Column("email", sa.String(254), nullable=True, comment="メールアドレス"))
+    op.add_column(
+        "users",
+        sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True, comment="メールアドレス確認日時"),
+    )
+    op.add_column(
+        "users",
+        sa.Column("email_token_hash", sa.String(64), nullable=True, comment="確認リンクのトークンのSHA-256"),
+    )
+    op.add_column(
+        "users",
+        sa.Column(
+            "email_token_expires_at", sa.DateTime(timezone=True), nullable=True, comment="確認リンクの有効期限"
+        ),
+    )
+    op.add_column(
+        "users",
+        sa.Column(
+            "notify_submissions",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+            comment="新着申請の通知を受け取る",
+        ),
+    )
+    op.create_index("ix_users_email_token_hash", "users", ["email_token_hash"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_email_token_hash", type_="unique")
-        batch.drop_column("notify_submissions")
-        batch.drop_column("email_token_expires_at")
-        batch.drop_column("email_token_hash")
-        batch.drop_column("email_verified_at")
-        batch.drop_column("email")
+    op.drop_index("ix_users_email_token_hash", table_name="users")
+    for column in ("notify_submissions", "email_token_expires_at", "email_token_hash", "email_verified_at", "email"):
+        op.drop_column("users", column)
