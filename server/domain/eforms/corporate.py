@@ -90,9 +90,10 @@ class Guard:
 def guard_of(state: Any) -> Guard:
     """The application's guard (``app.state``), made on first use from its settings."""
     guard = state.get("corporate_guard")
-    if guard is None:
-        guard = state["corporate_guard"] = Guard(state["settings"])
-    return guard  # type: ignore[no-any-return]
+    if not isinstance(guard, Guard):
+        guard = Guard(state["settings"])
+        state["corporate_guard"] = guard
+    return guard
 
 
 async def find(settings: Settings, text: str) -> Corporation:
