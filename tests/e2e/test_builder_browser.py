@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, code_in, shot
+from tests.e2e.conftest import SCREENSHOTS, axe_violations, code_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -214,26 +214,29 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     staff.get_by_role("button", name="下書き保存", exact=True).click()
     assert "下書きを保存しました" in staff.content()
 
-    # Drag 備考 (2nd) below 人数 (last): saved to the draft, the page renumbered in place.
-    target = staff.locator("#fields-3")
-    box = target.bounding_box()
-    staff.locator("#fields-1 > .drag-handle").drag_to(
-        target, target_position={"x": 40, "y": box["height"] - 8}
+    # Drag 種別 (3rd) above 備考 (2nd): saved to the draft, the page renumbered in place. (A tall
+    # window: both fields in view, as a staff member would scroll before dragging.)
+    staff.set_viewport_size({"width": 1280, "height": 3000})
+    staff.locator("#fields-2 > .drag-handle").drag_to(
+        staff.locator("#fields-1"), target_position={"x": 40, "y": 12}
     )
     status = staff.locator("#order-status")
     status.filter(has_text="並び順を下書きに保存しました").wait_for()
-    assert "項目「備考」を4番目に移動しました" in status.inner_text()
-    assert staff.locator("#fields-3-name").input_value() == "note"
+    assert "項目「種別」を2番目に移動しました" in status.inner_text()
     assert staff.locator("#fields-1-name").input_value() == "kind"
-    assert staff.locator("#fields-3 legend").inner_text().startswith("項目4")
-    # The keyboard way: 人数 up, then down again (focus stays on the moved field's button).
-    staff.locator("#fields-2 .row-actions").get_by_role("button", name="項目3を上へ").focus()
-    staff.keyboard.press("Enter")
-    status.filter(has_text="項目「人数」を2番目").wait_for()
-    assert staff.locator("#fields-1-name").input_value() == "count"
-    staff.keyboard.press("Tab")  # from 上へ to 下へ of the same field
+    assert staff.locator("#fields-2-name").input_value() == "note"
+    assert staff.locator("#fields-2 > legend").inner_text().startswith("項目3「備考」")
+    staff.set_viewport_size({"width": 1280, "height": 900})
+    # The keyboard way: 人数 up above 備考 (focus stays on the moved field's button).
+    staff.locator("#fields-3 .row-actions").get_by_role("button", name="項目4を上へ").focus()
     staff.keyboard.press("Enter")
     status.filter(has_text="項目「人数」を3番目").wait_for()
+    assert staff.locator("#fields-2-name").input_value() == "count"
+    assert (
+        staff.locator("#fields-2 .row-actions")
+        .get_by_role("button", name="項目3を上へ")
+        .evaluate("b => b === document.activeElement")
+    )
     assert [staff.locator(f"#fields-{i}-name").input_value() for i in range(4)] == [
         "name",
         "kind",
@@ -254,9 +257,11 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     assert "下書きを保存しました" in staff.content()
     assert staff.locator("#fields-3-vis_join").input_value() == "or"  # shown back in the editor
     assert staff.locator("#fields-3-vis-1-value").input_value() == "2"
-    staff.locator("#fields-3 > details > summary").click()
+    assert staff.locator("#fields-3-vis").is_visible()  # conditions set: the editor opens itself
     assert axe_violations(staff) == []
     shot(staff, "15-builder-conditions")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    staff.locator("#fields-3").screenshot(path=str(SCREENSHOTS / "16-condition-editor.png"))
     staff.get_by_role("button", name="保存して公開").click()
     assert "公開しました" in staff.content()
 
@@ -269,8 +274,8 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     page.get_by_role("button", name="確認コードを送る").click()
     page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
     page.get_by_role("button", name="次へ").click()
-    labels = page.locator("form#eform label").all_inner_texts()
-    assert [t for t in labels if t.startswith(("種別", "人数", "備考"))][:2] == ["種別", "人数"]
+    form = page.locator("form#eform").inner_html()
+    assert form.index("種別") < form.index("人数") < form.index("備考")  # the dragged order
     note = page.locator("#f-note")
     page.locator("#f-name").fill("下妻 次郎")
     assert note.is_hidden()

@@ -402,10 +402,10 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
             where = (int(m.group(1)), int(m.group(2)) if m.group(2) else None, m.group(3))
             conds.setdefault(where, {}).setdefault(int(m.group(4)), {})[m.group(5)] = _text(form, key)
     for (i, j, kind), rows in conds.items():
-        target = top.get(i) if j is None else children.get((i, j))
-        if target is None:
+        owner = top.get(i) if j is None else children.get((i, j))
+        if owner is None:
             continue
-        target[kind] = [
+        owner[kind] = [
             {"field": "", "op": "eq", "value": "", **rows[k]}
             for k in sorted(rows)
             if rows[k].get("field", "").strip() or rows[k].get("value", "").strip()

@@ -801,7 +801,7 @@ async def pay(
                     code="payment.no_saved_card",
                 )
             check_account_csrf(request, form)
-        kept = {"can_save": account is not None, "save_checked": account is not None}
+        kept: dict[str, Any] = {"can_save": account is not None, "save_checked": account is not None}
         if account is not None:
             kept["csrf"] = str(form.get("csrf") or "")
         if getattr(provider, "authorise_token", None) is not None:
