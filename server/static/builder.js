@@ -89,6 +89,35 @@
     });
   }
 
+  // Offer only the operators that fit the type of the field a condition row looks at (the server
+  // checks the same: builder.ops_for).
+  function opsFor(type) {
+    if (type === "checkbox") return ["contains", "filled"];
+    if (type === "number" || type === "date") return ["eq", "ne", "gt", "lt", "filled"];
+    return ["eq", "ne", "filled"];
+  }
+  function typeOf(name) {
+    var found = "";
+    form.querySelectorAll(".builder-field").forEach(function (box) {
+      var f = info(box);
+      if (name && f.name === name) found = f.type;
+    });
+    return found;
+  }
+  function narrow(select) {
+    var op = select.closest(".cond-row").querySelector("select[name$='.op']");
+    var type = typeOf(select.value), allowed = type ? opsFor(type) : null;
+    Array.prototype.forEach.call(op.options, function (o) { o.disabled = !!allowed && allowed.indexOf(o.value) < 0; });
+    if (op.selectedOptions[0] && op.selectedOptions[0].disabled) op.value = allowed[0];
+  }
+  function narrowAll() { form.querySelectorAll(".cond-row select[name$='.field']").forEach(narrow); }
+  form.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t.matches && t.matches(".cond-row select[name$='.field']")) narrow(t);
+    else if (t.matches && t.matches(".js-type, .builder-grid [name$='.name']")) { refreshConditions(); narrowAll(); }
+  });
+  narrowAll();
+
   function save(moved) {
     var all = boxes();
     all.forEach(function (box, i) {
@@ -97,6 +126,7 @@
       box.querySelector(":scope > .row-actions [data-move='1']").disabled = i === all.length - 1;
     });
     refreshConditions();
+    narrowAll();
     var what = "項目「" + (info(moved).label || info(moved).name) + "」を" + (all.indexOf(moved) + 1) + "番目に移動しました。";
     var url = list.getAttribute("data-order-url");
     if (!url) { say(what + "保存すると並び順も保存されます。"); return; }

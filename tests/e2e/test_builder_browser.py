@@ -64,7 +64,7 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     staff.get_by_role("button", name="1行の文字を追加").click()
     staff.locator("#fields-2-label").fill("種別（その他）")
     staff.locator("#fields-2-name").fill("kind_other")
-    staff.locator("#fields-2 summary").click()
+    staff.locator("#fields-2 > details > summary").click()
     staff.locator("#fields-2-vis-0-field").select_option("kind")  # one condition row
     staff.locator("#fields-2-vis-0-value").fill("other")
     staff.locator("#fields-2-show_required").check()
