@@ -1,5 +1,8 @@
-// Form builder (staff console): show only the settings that fit each field's type, and ask
-// before removing a field. Without JavaScript every setting stays visible and works the same.
+// Form builder (staff console): show only the settings that fit each field's type, ask before
+// removing a field, and reorder the fields without a page load — drag the ⠿ handle, or use the
+// 上へ / 下へ buttons (keyboard). The new order is posted to the server (CSRF token included),
+// which checks it and keeps it in the draft. Without JavaScript every setting stays visible and
+// the same buttons reorder through the server.
 (function () {
   "use strict";
   function sync(box) {
@@ -19,5 +22,188 @@
     button.addEventListener("click", function (event) {
       if (!window.confirm(button.textContent + "してよろしいですか。")) event.preventDefault();
     });
+  });
+
+  var list = document.getElementById("fields");
+  var form = document.getElementById("builder");
+  var status = document.getElementById("order-status");
+  if (!list || !form) return;
+  var CONDITION_TYPES = ["text", "textarea", "kana", "number", "date", "email", "tel", "postal_code",
+    "address", "select", "radio", "checkbox", "corporate_number"];
+
+  function boxes() { return Array.prototype.slice.call(list.querySelectorAll(":scope > .builder-field")); }
+  function say(text, bad) {
+    status.textContent = text;
+    status.hidden = false;
+    status.className = bad ? "notice error" : "notice ok";
+  }
+  function info(box) {
+    var get = function (attr) {
+      var el = box.querySelector(":scope > .builder-grid [name$='." + attr + "']");
+      return el ? el.value.trim() : "";
+    };
+    return { name: get("name"), label: get("label"), type: get("type") };
+  }
+
+  // Give a top-level field at position i its new index in every name, id, label and button.
+  function renumber(box, i) {
+    var n = String(i), shown = String(i + 1);
+    var nameRe = /^fields\.\d+(?=\.|$)/, idRe = /(^|\s)fields-\d+(?=-|\s|$)/g, actRe = /^(\w+):\d+(?=$|[.:])/;
+    [box].concat(Array.prototype.slice.call(box.querySelectorAll("*"))).forEach(function (el) {
+      if (el.name && nameRe.test(el.name)) el.name = el.name.replace(nameRe, "fields." + n);
+      ["id", "for", "aria-describedby", "href"].forEach(function (attr) {
+        var v = el.getAttribute(attr);
+        if (v && v.indexOf("fields-") >= 0) el.setAttribute(attr, v.replace(idRe, "$1fields-" + n));
+      });
+      if (el.tagName === "BUTTON" && actRe.test(el.value)) {
+        el.value = el.value.replace(actRe, "$1:" + n);
+        el.textContent = el.textContent.replace(/項目\d+/, "項目" + shown);
+      }
+      if (el.tagName === "LEGEND") el.textContent = el.textContent.replace(/^項目\d+/, "項目" + shown);
+    });
+  }
+
+  // Conditions may only look at earlier fields: rebuild each condition's list of fields.
+  function refreshConditions() {
+    var tops = boxes().map(info);
+    form.querySelectorAll("select[name$='.field']").forEach(function (select) {
+      var m = /^fields\.(\d+)\.(?:fields\.(\d+)\.)?(vis|req)\.\d+\.field$/.exec(select.name);
+      if (!m) return;
+      var i = +m[1], cands = tops.slice(0, i).map(function (f) { return [f, ""]; });
+      if (m[2] !== undefined) {
+        var group = boxes()[i], kids = group.querySelectorAll(":scope > .children > .builder-field");
+        var gl = tops[i].label;
+        for (var j = 0; j < +m[2]; j++) cands.push([info(kids[j]), gl + "の"]);
+      }
+      var chosen = select.value, first = select.options[0].cloneNode(true), found = chosen === "";
+      select.textContent = "";
+      select.appendChild(first);
+      cands.forEach(function (c) {
+        var f = c[0];
+        if (!f.name || CONDITION_TYPES.indexOf(f.type) < 0) return;
+        var o = new Option(c[1] + (f.label || f.name) + "（" + f.name + "）", f.name, false, f.name === chosen);
+        if (f.name === chosen) found = true;
+        select.appendChild(o);
+      });
+      if (!found) select.appendChild(new Option("（見つからない項目: " + chosen + "）", chosen, false, true));
+    });
+  }
+
+  // Offer only the operators that fit the type of the field a condition row looks at (the server
+  // checks the same: builder.ops_for).
+  function opsFor(type) {
+    if (type === "checkbox") return ["contains", "filled"];
+    if (type === "number" || type === "date") return ["eq", "ne", "gt", "lt", "filled"];
+    return ["eq", "ne", "filled"];
+  }
+  function typeOf(name) {
+    var found = "";
+    form.querySelectorAll(".builder-field").forEach(function (box) {
+      var f = info(box);
+      if (name && f.name === name) found = f.type;
+    });
+    return found;
+  }
+  function narrow(select) {
+    var op = select.closest(".cond-row").querySelector("select[name$='.op']");
+    var type = typeOf(select.value), allowed = type ? opsFor(type) : null;
+    Array.prototype.forEach.call(op.options, function (o) { o.disabled = !!allowed && allowed.indexOf(o.value) < 0; });
+    if (op.selectedOptions[0] && op.selectedOptions[0].disabled) op.value = allowed[0];
+  }
+  function narrowAll() { form.querySelectorAll(".cond-row select[name$='.field']").forEach(narrow); }
+  form.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t.matches && t.matches(".cond-row select[name$='.field']")) narrow(t);
+    else if (t.matches && t.matches(".js-type, .builder-grid [name$='.name']")) { refreshConditions(); narrowAll(); }
+  });
+  narrowAll();
+
+  function save(moved) {
+    var all = boxes();
+    all.forEach(function (box, i) {
+      renumber(box, i);
+      box.querySelector(":scope > .row-actions [data-move='-1']").disabled = i === 0;
+      box.querySelector(":scope > .row-actions [data-move='1']").disabled = i === all.length - 1;
+    });
+    refreshConditions();
+    narrowAll();
+    var what = "項目「" + (info(moved).label || info(moved).name) + "」を" + (all.indexOf(moved) + 1) + "番目に移動しました。";
+    var url = list.getAttribute("data-order-url");
+    if (!url) { say(what + "保存すると並び順も保存されます。"); return; }
+    var body = new URLSearchParams();
+    body.append("csrf", form.querySelector("input[name=csrf]").value);
+    body.append("base", list.getAttribute("data-base"));
+    all.forEach(function (box) { body.append("order", info(box).name); });
+    fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().catch(function () { return { ok: false, message: "" }; }); })
+      .then(function (j) {
+        if (j.ok) { list.setAttribute("data-base", j.base); say(what + j.message); return; }
+        say(what + "下書きへの保存はできませんでした: " + (j.message || "画面を読み込み直してください。") +
+          "（画面上の並び順は「下書き保存」で保存できます）", true);
+      })
+      .catch(function () { say(what + "通信できませんでした。「下書き保存」で保存してください。", true); });
+  }
+
+  // Keyboard (and pointer): 上へ / 下へ move the field here instead of reloading the page.
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest(".js-move");
+    if (!button) return;
+    var box = button.closest(".builder-field");
+    if (box.parentNode !== list) return; // fields inside a repeating group: the server reorders
+    event.preventDefault();
+    var all = boxes(), i = all.indexOf(box), step = +button.getAttribute("data-move");
+    var target = all[i + step];
+    if (!target) return;
+    list.insertBefore(box, step < 0 ? target : target.nextSibling);
+    save(box);
+    var same = box.querySelector(":scope > .row-actions [data-move='" + step + "']");
+    (same.disabled ? box.querySelector(":scope > .row-actions [data-move='" + -step + "']") : same).focus();
+  });
+
+  // Drag and drop by the ⠿ handle (HTML5 drag and drop).
+  var dragged = null;
+  boxes().forEach(function (box) {
+    var handle = document.createElement("span");
+    handle.className = "drag-handle";
+    handle.draggable = true;
+    handle.setAttribute("aria-hidden", "true");
+    handle.title = "ドラッグして項目を移動";
+    handle.textContent = "⠿ 移動";
+    box.querySelector(":scope > legend").after(handle);
+    handle.addEventListener("dragstart", function (event) {
+      dragged = box;
+      box.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", info(box).name);
+    });
+    handle.addEventListener("dragend", function () {
+      box.classList.remove("dragging");
+      dragged = null;
+      boxes().forEach(function (b) { b.classList.remove("drop-before", "drop-after"); });
+    });
+  });
+  function spot(event) {
+    var box = event.target.closest && event.target.closest(".builder-field");
+    while (box && box.parentNode !== list) box = box.parentNode.closest(".builder-field");
+    if (!box || !dragged || box === dragged) return null;
+    var rect = box.getBoundingClientRect();
+    return { box: box, after: event.clientY > rect.top + rect.height / 2 };
+  }
+  list.addEventListener("dragover", function (event) {
+    var at = spot(event);
+    boxes().forEach(function (b) { b.classList.remove("drop-before", "drop-after"); });
+    if (!at) return;
+    event.preventDefault();
+    at.box.classList.add(at.after ? "drop-after" : "drop-before");
+  });
+  list.addEventListener("drop", function (event) {
+    var at = spot(event);
+    if (!at) return;
+    event.preventDefault();
+    var box = dragged;
+    list.insertBefore(box, at.after ? at.box.nextSibling : at.box);
+    box.classList.remove("dragging");
+    boxes().forEach(function (b) { b.classList.remove("drop-before", "drop-after"); });
+    save(box);
   });
 })();

@@ -10,6 +10,11 @@
 
   function truthy(v) { return Array.isArray(v) ? v.length > 0 : !!v && v !== "0"; }
   function num(v) { return parseFloat(v); }
+  var ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+  // < > on two ISO dates compare the dates, otherwise numbers (as logic.py does).
+  function ord(a, b) {
+    return typeof a === "string" && typeof b === "string" && ISO_DATE.test(a) && ISO_DATE.test(b) ? [a, b] : [num(a), num(b)];
+  }
   function ev(rule, data) {
     if (Array.isArray(rule)) return rule.map(function (r) { return ev(r, data); });
     if (rule === null || typeof rule !== "object") return rule;
@@ -24,10 +29,10 @@
       case "and": return a.every(function (x) { return truthy(ev(x, data)); });
       case "or": return a.some(function (x) { return truthy(ev(x, data)); });
       case "in": var h = ev(a[1], data), n = ev(a[0], data); return h != null && h.indexOf(n) >= 0;
-      case ">": return num(ev(a[0], data)) > num(ev(a[1], data));
-      case ">=": return num(ev(a[0], data)) >= num(ev(a[1], data));
-      case "<": return num(ev(a[0], data)) < num(ev(a[1], data));
-      case "<=": return num(ev(a[0], data)) <= num(ev(a[1], data));
+      case ">": var g = ord(ev(a[0], data), ev(a[1], data)); return g[0] > g[1];
+      case ">=": var ge = ord(ev(a[0], data), ev(a[1], data)); return ge[0] >= ge[1];
+      case "<": var l = ord(ev(a[0], data), ev(a[1], data)); return l[0] < l[1];
+      case "<=": var le = ord(ev(a[0], data), ev(a[1], data)); return le[0] <= le[1];
       default: return true; // unknown: leave it to the server
     }
   }

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, code_in, shot
+from tests.e2e.conftest import SCREENSHOTS, axe_violations, code_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -64,9 +64,9 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     staff.get_by_role("button", name="1行の文字を追加").click()
     staff.locator("#fields-2-label").fill("種別（その他）")
     staff.locator("#fields-2-name").fill("kind_other")
-    staff.locator("#fields-2 summary").click()
-    staff.locator("#fields-2-show_field").select_option("kind")  # かんたん設定 of the condition
-    staff.locator("#fields-2-show_value").fill("other")
+    staff.locator("#fields-2 > details > summary").click()
+    staff.locator("#fields-2-vis-0-field").select_option("kind")  # one condition row
+    staff.locator("#fields-2-vis-0-value").fill("other")
     staff.locator("#fields-2-show_required").check()
     staff.get_by_role("button", name="繰り返し要素を追加").click()
     staff.locator("#fields-3-label").fill("子ども")
@@ -189,3 +189,106 @@ def test_resident_account_pages_pass_axe(portal, browser):
     page.get_by_role("button", name="パスワードを設定する").click()
     assert axe_violations(page) == []
     context.close()
+
+
+def test_drag_a_field_and_build_an_or_rule(portal, browser):
+    """Drag and drop reorders the fields (stored in the draft without a page load), the keyboard
+    buttons do the same, the condition editor builds an or-rule, and the resident's form shows
+    the field exactly when one of the conditions holds."""
+    office = _office(browser)
+    staff = office.new_page()
+    _login(staff, portal)
+    staff.goto(portal.url("/console/procedures/new?template="))
+    staff.locator("#title").fill("ドラッグと条件の試験")
+    staff.locator("#slug").fill("drag-rule")
+    for kind, label, name in (
+        ("1行の文字", "備考", "note"),
+        ("選択（ラジオボタン）", "種別", "kind"),
+        ("数値", "人数", "count"),
+    ):
+        staff.get_by_role("button", name=f"{kind}を追加").click()
+        n = staff.locator("#fields > .builder-field").count() - 1
+        staff.locator(f"#fields-{n}-label").fill(label)
+        staff.locator(f"#fields-{n}-name").fill(name)
+    staff.locator("#fields-2-options").fill("a:保育\nother:その他")
+    staff.get_by_role("button", name="下書き保存", exact=True).click()
+    assert "下書きを保存しました" in staff.content()
+
+    # Drag 種別 (3rd) above 備考 (2nd): saved to the draft, the page renumbered in place. (A tall
+    # window: both fields in view, as a staff member would scroll before dragging.)
+    staff.set_viewport_size({"width": 1280, "height": 3000})
+    staff.locator("#fields-2 > .drag-handle").drag_to(
+        staff.locator("#fields-1"), target_position={"x": 40, "y": 12}
+    )
+    status = staff.locator("#order-status")
+    status.filter(has_text="並び順を下書きに保存しました").wait_for()
+    assert "項目「種別」を2番目に移動しました" in status.inner_text()
+    assert staff.locator("#fields-1-name").input_value() == "kind"
+    assert staff.locator("#fields-2-name").input_value() == "note"
+    assert staff.locator("#fields-2 > legend").inner_text().startswith("項目3「備考」")
+    staff.set_viewport_size({"width": 1280, "height": 900})
+    # The keyboard way: 人数 up above 備考 (focus stays on the moved field's button).
+    staff.locator("#fields-3 .row-actions").get_by_role("button", name="項目4を上へ").focus()
+    staff.keyboard.press("Enter")
+    status.filter(has_text="項目「人数」を3番目").wait_for()
+    assert staff.locator("#fields-2-name").input_value() == "count"
+    assert (
+        staff.locator("#fields-2 .row-actions")
+        .get_by_role("button", name="項目3を上へ")
+        .evaluate("b => b === document.activeElement")
+    )
+    assert [staff.locator(f"#fields-{i}-name").input_value() for i in range(4)] == [
+        "name",
+        "kind",
+        "count",
+        "note",
+    ]
+
+    # The or-rule on 備考: 種別 = その他, or 人数 > 2 (the second row after 行を増やす).
+    staff.locator("#fields-3 > details > summary").click()
+    staff.locator("#fields-3-vis_join").select_option("or")
+    staff.locator("#fields-3-vis-0-field").select_option("kind")
+    staff.locator("#fields-3-vis-0-value").fill("other")
+    staff.get_by_role("button", name="表示条件の行を増やす").last.click()
+    staff.locator("#fields-3-vis-1-field").select_option("count")
+    staff.locator("#fields-3-vis-1-op").select_option("gt")
+    staff.locator("#fields-3-vis-1-value").fill("2")
+    staff.get_by_role("button", name="下書き保存", exact=True).click()
+    assert "下書きを保存しました" in staff.content()
+    assert staff.locator("#fields-3-vis_join").input_value() == "or"  # shown back in the editor
+    assert staff.locator("#fields-3-vis-1-value").input_value() == "2"
+    assert staff.locator("#fields-3-vis").is_visible()  # conditions set: the editor opens itself
+    assert axe_violations(staff) == []
+    shot(staff, "15-builder-conditions")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    staff.locator("#fields-3").screenshot(path=str(SCREENSHOTS / "16-condition-editor.png"))
+    staff.get_by_role("button", name="保存して公開").click()
+    assert "公開しました" in staff.content()
+
+    # The resident's form honours the rule (in the browser and on the server).
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
+    phone.set_default_timeout(8000)
+    page = phone.new_page()
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/drag-rule"))
+    page.get_by_label("メールアドレス").fill("jiro@example.jp")
+    page.get_by_role("button", name="確認コードを送る").click()
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+    form = page.locator("form#eform").inner_html()
+    assert form.index("種別") < form.index("人数") < form.index("備考")  # the dragged order
+    note = page.locator("#f-note")
+    page.locator("#f-name").fill("下妻 次郎")
+    assert note.is_hidden()
+    page.get_by_role("radio", name="その他").check()
+    assert note.is_visible()
+    page.get_by_role("radio", name="保育").check()
+    assert note.is_hidden()
+    page.locator("#f-count").fill("3")
+    page.locator("#f-count").press("Tab")
+    assert note.is_visible()
+    page.locator("#f-note").fill("三人で利用")
+    page.get_by_role("button", name="入力内容を確認する").click()
+    assert "三人で利用" in page.content()
+    assert axe_violations(page) == []
+    for context in (office, phone):
+        context.close()

@@ -24,7 +24,7 @@ import yaml
 from pydantic import ValidationError
 
 from server.domain.eforms.services import starter_folder
-from shared.errors import describe_validation_errors
+from shared.errors import InvalidInput, describe_validation_errors
 from shared.schemas._common import FIELD_NAME, SLUG
 from shared.schemas.eform import (
     MAX_FIELDS,
@@ -36,6 +36,7 @@ from shared.schemas.eform import (
     MailEvent,
     PaymentMode,
 )
+from shared.text.wareki import parse_date
 
 JST = ZoneInfo("Asia/Tokyo")
 SLUG_MAX = 80
@@ -111,6 +112,37 @@ PLACEHOLDERS = (
     "pay_url",
     *RETURN_PLACEHOLDERS,
 )
+#: The condition editor (表示条件・必須条件): operators a staff member picks, per type of the field
+#: the condition looks at; each row becomes one JSON Logic comparison.
+COND_OPS = {
+    "eq": "＝（等しい）",
+    "ne": "≠（等しくない）",
+    "filled": "空でない",
+    "contains": "含む（チェックボックス）",
+    "gt": "＞（より大きい）",
+    "lt": "＜（より小さい）",
+}
+COND_JOINS = {"and": "すべて満たす", "or": "いずれかを満たす"}
+COND_KINDS = {"vis": "表示条件", "req": "必須条件"}
+COND_MAX = 10
+#: Field types a condition may look at (no group, heading, file or sealed 個人番号).
+COND_TYPES = frozenset(
+    t.value
+    for t in EformFieldType
+    if t not in (EformFieldType.group, EformFieldType.heading, EformFieldType.file, EformFieldType.my_number)
+)
+_OP_LOGIC = {"eq": "==", "ne": "!=", "gt": ">", "lt": "<"}
+
+
+def ops_for(kind: str) -> tuple[str, ...]:
+    """The operators the editor offers for a field of type ``kind``."""
+    if kind == "checkbox":
+        return ("contains", "filled")
+    if kind in ("number", "date"):
+        return ("eq", "ne", "gt", "lt", "filled")
+    return ("eq", "ne", "filled")
+
+
 LOGIC_OPS = frozenset(
     "var missing and or if ! !! + * == != === !== > >= < <= in - / %".split()  # noqa: SIM905
 )
@@ -130,12 +162,13 @@ FIELD_KEYS = (
     "required_if",
     "max_repeat",
     "min_repeat",
-    "show_field",
-    "show_value",
+    "vis_join",
+    "req_join",
     "show_required",
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _INDEXED = re.compile(r"^fields\.(\d{1,3})\.(?:fields\.(\d{1,3})\.)?([a-z_]+)$")
+_COND = re.compile(r"^fields\.(\d{1,3})\.(?:fields\.(\d{1,3})\.)?(vis|req)\.(\d{1,2})\.(field|op|value)$")
 
 State = dict[str, Any]
 
@@ -153,25 +186,57 @@ def _num_text(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def _simple(rule: Any) -> tuple[str, str] | None:
-    """(field, value) if ``rule`` is the simple ``{"==": [{"var": field}, "value"]}``."""
-    if isinstance(rule, dict) and list(rule) == ["=="]:
-        args = rule["=="]
-        if (
-            isinstance(args, list)
-            and len(args) == 2
-            and isinstance(args[0], dict)
-            and list(args[0]) == ["var"]
-            and isinstance(args[0]["var"], str)
-            and isinstance(args[1], str)
-        ):
-            return args[0]["var"], args[1]
+def _var_name(node: Any) -> str | None:
+    if isinstance(node, dict) and list(node) == ["var"]:
+        name = node["var"]
+        if isinstance(name, list) and len(name) == 1:
+            name = name[0]
+        if isinstance(name, str):
+            return name
+    return None
+
+
+def _cond_row(rule: Any) -> dict[str, str] | None:
+    """One editor row (field, op, value) if ``rule`` is a comparison the editor writes."""
+    if not isinstance(rule, dict) or len(rule) != 1:
+        return None
+    op, args = next(iter(rule.items()))
+    if op == "!!":
+        name = _var_name(args[0] if isinstance(args, list) and len(args) == 1 else args)
+        return {"field": name, "op": "filled", "value": ""} if name else None
+    if not isinstance(args, list) or len(args) != 2:
+        return None
+    if op == "in":
+        name, value = _var_name(args[1]), args[0]
+        kind = "contains"
+    else:
+        kind = next((k for k, v in _OP_LOGIC.items() if v == op), "")
+        name, value = _var_name(args[0]), args[1]
+    if not kind or not name or isinstance(value, dict | list | bool) or value is None:
+        return None
+    return {"field": name, "op": kind, "value": _num_text(value)}
+
+
+def rows_of(rule: Any) -> tuple[str, list[dict[str, str]]] | None:
+    """(join, rows) of a rule the condition editor can show back; None for other JSON Logic."""
+    if rule is None:
+        return "and", []
+    single = _cond_row(rule)
+    if single is not None:
+        return "and", [single]
+    if isinstance(rule, dict) and len(rule) == 1:
+        join, args = next(iter(rule.items()))
+        if join in COND_JOINS and isinstance(args, list) and 0 < len(args) <= COND_MAX:
+            rows = [_cond_row(a) for a in args]
+            if all(r is not None for r in rows):
+                return join, [r for r in rows if r is not None]
     return None
 
 
 def _field_state(f: Any) -> dict[str, Any]:
-    simple = _simple(f.visible_if)
-    both = simple is not None and f.required_if == f.visible_if
+    vis = rows_of(f.visible_if)
+    both = bool(vis and vis[1]) and f.required_if == f.visible_if
+    req = ("and", []) if both else rows_of(f.required_if)
     return {
         "name": f.name,
         "label": f.label,
@@ -184,10 +249,12 @@ def _field_state(f: Any) -> dict[str, Any]:
         "max": _num_text(f.max),
         "wareki": f.wareki,
         "address_field": f.address_field or "",
-        "visible_if": "" if simple else _rule_text(f.visible_if),
-        "required_if": "" if both else _rule_text(f.required_if),
-        "show_field": simple[0] if simple else "",
-        "show_value": simple[1] if simple else "",
+        "visible_if": "" if vis else _rule_text(f.visible_if),
+        "required_if": "" if req else _rule_text(f.required_if),
+        "vis": vis[1] if vis else [],
+        "vis_join": vis[0] if vis else "and",
+        "req": req[1] if req else [],
+        "req_join": req[0] if req else "and",
         "show_required": both,
         "max_repeat": _num_text(f.max_repeat),
         "min_repeat": _num_text(f.min_repeat) if f.type == EformFieldType.group else "",
@@ -248,8 +315,10 @@ def blank_field(kind: str = "text") -> dict[str, Any]:
         "address_field": "",
         "visible_if": "",
         "required_if": "",
-        "show_field": "",
-        "show_value": "",
+        "vis": [],
+        "vis_join": "and",
+        "req": [],
+        "req_join": "and",
         "show_required": False,
         "max_repeat": "5" if kind == "group" else "",
         "min_repeat": "0" if kind == "group" else "",
@@ -339,6 +408,21 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
         target = top.setdefault(i, {}) if j is None else children.setdefault((i, int(j)), {})
         flag = attr in ("required", "wareki", "show_required")
         target[attr] = _bool(form, key) if flag else _text(form, key)
+    conds: dict[tuple[int, int | None, str], dict[int, dict[str, str]]] = {}
+    for key in form:
+        m = _COND.match(key)
+        if m:
+            where = (int(m.group(1)), int(m.group(2)) if m.group(2) else None, m.group(3))
+            conds.setdefault(where, {}).setdefault(int(m.group(4)), {})[m.group(5)] = _text(form, key)
+    for (i, j, kind), rows in conds.items():
+        owner = top.get(i) if j is None else children.get((i, j))
+        if owner is None:
+            continue
+        owner[kind] = [
+            {"field": "", "op": "eq", "value": "", **rows[k]}
+            for k in sorted(rows)
+            if rows[k].get("field", "").strip() or rows[k].get("value", "").strip()
+        ]
     fields = []
     for i in sorted(top):
         f = {**blank_field(), **top[i]}
@@ -366,8 +450,23 @@ def _locate(state: State, path: str) -> tuple[list[dict[str, Any]], int] | None:
 
 
 def apply(state: State, action: str) -> str | None:
-    """Apply 追加 / 削除 / 上へ / 下へ to the state; a Japanese message if it cannot be done."""
+    """Apply 追加 / 削除 / 上へ / 下へ (and 条件の追加・削除) to the state; a Japanese message if it
+    cannot be done."""
     verb, _, arg = action.partition(":")
+    if verb in ("add_cond", "del_cond"):
+        path, _, rest = arg.partition(":")
+        kind, _, row = rest.partition(":")
+        located = _locate(state, path)
+        if located is None or not (0 <= located[1] < len(located[0])) or kind not in COND_KINDS:
+            return "項目が見つかりません。"
+        rows = located[0][located[1]][kind]
+        if verb == "add_cond":
+            if len(rows) >= COND_MAX:
+                return f"条件は1つの項目につき{COND_MAX}個までです。"
+            rows.append({"field": "", "op": "eq", "value": ""})
+        elif row.isdigit() and int(row) < len(rows):
+            rows.pop(int(row))
+        return None
     if verb == "add":
         if len(state["fields"]) >= MAX_FIELDS:
             return f"項目は{MAX_FIELDS}個までです。"
@@ -526,8 +625,81 @@ def _options(errors: dict[str, str], key: str, text: str) -> list[dict[str, str]
     return out
 
 
+def _not_before(name: str) -> str:
+    return (
+        f"条件の項目「{name[:40]}」がこの項目より前にありません（削除されたか、名前が変わったか、"
+        "後ろにあります）。項目を選び直すか、この条件を削除してください。"
+    )
+
+
+def _cond_value(errors: dict[str, str], key: str, kind: str, text: str) -> Any:
+    """The value a condition compares with, typed like the field it looks at."""
+    if kind == "number":
+        value = _float(errors, key, text, "比べる値")
+        return int(value) if value is not None and value.is_integer() else value
+    if kind == "date":
+        try:
+            return parse_date(text).isoformat()
+        except InvalidInput:
+            errors[key] = "比べる日付は 2026-04-01 や 令和8年4月1日 の形で入力してください。"
+            return None
+    return _check_text(errors, key, text, "label")
+
+
+def _rows_rule(
+    errors: dict[str, str], prefix: str, kind: str, f: dict[str, Any], earlier: Mapping[str, str]
+) -> Any:
+    """The JSON Logic of the condition editor's rows (None when there are none)."""
+    rows = f[kind]
+    if not rows:
+        return None
+    if len(rows) > COND_MAX:
+        errors[f"{prefix}{kind}.0.field"] = f"条件は1つの項目につき{COND_MAX}個までです。"
+        return None
+    join = f[f"{kind}_join"]
+    if join not in COND_JOINS:
+        errors[f"{prefix}{kind}_join"] = (
+            "条件の組み合わせを「すべて満たす」か「いずれかを満たす」から選んでください。"
+        )
+        return None
+    out = []
+    for k, row in enumerate(rows):
+        key = f"{prefix}{kind}.{k}."
+        name, op, text = row["field"].strip(), row["op"], row["value"].strip()
+        if not name:
+            errors[f"{key}field"] = "条件に使う項目を選んでください。"
+            continue
+        if name not in earlier:
+            errors[f"{key}field"] = _not_before(name)
+            continue
+        allowed = ops_for(earlier[name])
+        if op not in allowed:
+            usable = "・".join(COND_OPS[o] for o in allowed)
+            errors[f"{key}op"] = f"この項目に使える比べ方は {usable} です。"
+            continue
+        var = {"var": name}
+        if op == "filled":
+            out.append({"!!": [var]})
+            continue
+        if not text:
+            errors[f"{key}value"] = "比べる値を入力してください。"
+            continue
+        value = _cond_value(errors, f"{key}value", earlier[name], text)
+        if value is None or f"{key}value" in errors:
+            continue
+        out.append({"in": [value, var]} if op == "contains" else {_OP_LOGIC[op]: [var, value]})
+    if len(out) != len(rows):
+        return None
+    return out[0] if len(out) == 1 else {join: out}
+
+
 def _field(
-    errors: dict[str, str], prefix: str, f: dict[str, Any], known: set[str], in_group: bool
+    errors: dict[str, str],
+    prefix: str,
+    f: dict[str, Any],
+    known: set[str],
+    in_group: bool,
+    earlier: Mapping[str, str],
 ) -> dict[str, Any]:
     key = prefix.rstrip(".")
     name = f["name"].strip()
@@ -573,20 +745,25 @@ def _field(
         rule = _parse_rule(errors, f"{prefix}{attr}", f[attr], known)
         if rule is not None:
             out[attr] = rule
-    target = f["show_field"].strip()
-    if target:
-        answer = _check_text(errors, f"{prefix}show_value", f["show_value"], "label")
-        if f["visible_if"].strip():
-            errors[f"{prefix}show_field"] = "表示条件はかんたん設定か JSON のどちらか一方で指定してください。"
-        elif target not in known or target == name:
-            errors[f"{prefix}show_field"] = "条件に使う項目をフォームの他の項目から選んでください。"
-        elif not answer:
-            errors[f"{prefix}show_value"] = "どの回答のときに表示するか、値を入力してください。"
+    vis = _rows_rule(errors, prefix, "vis", f, earlier)
+    req = _rows_rule(errors, prefix, "req", f, earlier)
+    for attr, rule, what in (("visible_if", vis, "表示条件"), ("required_if", req, "必須条件")):
+        if rule is None:
+            continue
+        if attr in out:
+            errors[f"{prefix}{attr}"] = f"{what}は条件の行か JSON のどちらか一方で指定してください。"
+        out[attr] = rule
+    if f["show_required"]:
+        if "visible_if" not in out:
+            errors.setdefault(
+                f"{prefix}show_required", "「表示されるときは必須」は表示条件を設定したときに使えます。"
+            )
+        elif "required_if" in out:
+            errors.setdefault(
+                f"{prefix}show_required", "必須条件と「表示されるときは必須」はどちらか一方にしてください。"
+            )
         else:
-            rule = {"==": [{"var": target}, answer]}
-            out["visible_if"] = rule
-            if f["show_required"] and "required_if" not in out:
-                out["required_if"] = rule
+            out["required_if"] = out["visible_if"]
     if kind == "group":
         out["max_repeat"] = _int(errors, f"{prefix}max_repeat", f["max_repeat"], 1, 50, "繰り返しの上限数")
         if out["max_repeat"] is None and f"{prefix}max_repeat" not in errors:
@@ -608,8 +785,52 @@ def _field(
                     f"{prefix}fields.{j}.name", f"項目名「{child}」がこの繰り返し要素の中で重複しています。"
                 )
         own = known | set(inner)
-        out["fields"] = [_field(errors, f"{prefix}fields.{j}.", c, own, True) for j, c in enumerate(children)]
+        out["fields"] = [
+            _field(errors, f"{prefix}fields.{j}.", c, own, True, {**earlier, **_typed(children[:j])})
+            for j, c in enumerate(children)
+        ]
     return out
+
+
+def _typed(fields: list[dict[str, Any]]) -> dict[str, str]:
+    """name → type of the fields a condition may look at."""
+    return {f["name"].strip(): f["type"] for f in fields if f["name"].strip() and f["type"] in COND_TYPES}
+
+
+def dangling(state: State) -> dict[str, str]:
+    """Conditions that look at a field no longer before them (removed, renamed, moved), keyed by
+    input — shown right after 削除 / 並べ替え so the staff member sees what to fix."""
+    errors: dict[str, str] = {}
+    known = {f["name"].strip() for f in state["fields"]}
+
+    def one(prefix: str, f: dict[str, Any], earlier: dict[str, str], names: set[str]) -> None:
+        for kind in COND_KINDS:
+            for k, row in enumerate(f[kind]):
+                name = row["field"].strip()
+                if name and name not in earlier:
+                    errors[f"{prefix}{kind}.{k}.field"] = _not_before(name)
+        for attr in ("visible_if", "required_if"):
+            if f[attr].strip():
+                _parse_rule(errors, f"{prefix}{attr}", f[attr], names)
+
+    for i, f in enumerate(state["fields"]):
+        earlier = _typed(state["fields"][:i])
+        one(f"fields.{i}.", f, earlier, known)
+        inner = {c["name"].strip() for c in f["fields"]}
+        for j, c in enumerate(f["fields"]):
+            one(f"fields.{i}.fields.{j}.", c, {**earlier, **_typed(f["fields"][:j])}, known | inner)
+    return errors
+
+
+def reorder(state: State, order: list[str]) -> str | None:
+    """Put the top-level fields in ``order`` (their names); a Japanese message if ``order`` is not
+    exactly a permutation of the fields there."""
+    names = [f["name"].strip() for f in state["fields"]]
+    if len(order) != len(names) or sorted(order) != sorted(names) or len(set(names)) != len(names):
+        return "並び順が今の項目と合いません。画面を読み込み直してから並べ替えてください。"
+    by_name = {f["name"].strip(): f for f in state["fields"]}
+    state["fields"] = [by_name[n] for n in order]
+    return None
 
 
 def _when(errors: dict[str, str], key: str, text: str) -> datetime | None:
@@ -735,7 +956,8 @@ def build(state: State) -> Built:
         errors["fields"] = f"項目は{MAX_FIELDS}個までです（現在{len(fields)}個）。"
     known = {f["name"].strip() for f in fields}
     data["fields"] = [
-        _field(errors, f"fields.{i}.", f, known, False) for i, f in enumerate(fields[:MAX_FIELDS])
+        _field(errors, f"fields.{i}.", f, known, False, _typed(fields[:i]))
+        for i, f in enumerate(fields[:MAX_FIELDS])
     ]
     kinds = {f["name"]: f["type"] for f in data["fields"]}
     for i, f in enumerate(data["fields"]):
@@ -815,20 +1037,30 @@ def labels_for(state: State) -> dict[str, str]:
         "required_if": "必須条件",
         "max_repeat": "繰り返しの上限数",
         "min_repeat": "最初に表示する数",
-        "show_field": "表示条件の項目",
-        "show_value": "表示条件の値",
+        "show_required": "「表示されるときは必須」",
+        "vis_join": "表示条件の組み合わせ",
+        "req_join": "必須条件の組み合わせ",
     }
     for i, f in enumerate(state["fields"]):
         head = f"項目{i + 1}「{f['label'][:20]}」"
         labels[f"fields.{i}"] = head
-        for attr, text in attrs.items():
-            labels[f"fields.{i}.{attr}"] = f"{head}の{text}"
+        _label_field(labels, f"fields.{i}", head, f, attrs)
         for j, c in enumerate(f["fields"]):
             sub = f"{head}の項目{j + 1}「{c['label'][:20]}」"
-            labels[f"fields.{i}.fields.{j}"] = sub
-            for attr, text in attrs.items():
-                labels[f"fields.{i}.fields.{j}.{attr}"] = f"{sub}の{text}"
+            _label_field(labels, f"fields.{i}.fields.{j}", sub, c, attrs)
     for event, text in MAIL_LABELS.items():
         labels[f"mails.{event.value}.subject"] = f"メール（{text}）の件名"
         labels[f"mails.{event.value}.body"] = f"メール（{text}）の本文"
     return labels
+
+
+def _label_field(
+    labels: dict[str, str], key: str, head: str, f: dict[str, Any], attrs: dict[str, str]
+) -> None:
+    labels[key] = head
+    for attr, text in attrs.items():
+        labels[f"{key}.{attr}"] = f"{head}の{text}"
+    for kind, what in COND_KINDS.items():
+        for k in range(max(len(f[kind]), 1) + 1):
+            for part, text in (("field", "の項目"), ("op", "の比べ方"), ("value", "の値")):
+                labels[f"{key}.{kind}.{k}.{part}"] = f"{head}の{what}{k + 1}{text}"

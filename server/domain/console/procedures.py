@@ -3,7 +3,11 @@ per-procedure roles, starter import. Needs ``eform.manage`` and the edit role on
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +30,7 @@ from server.domain.eforms import services, versions
 from server.domain.portal.html import csrf_token, page
 from shared.errors import PermissionDenied
 from shared.permissions import Permission
-from shared.schemas.eform import MAX_FILE_MB, EformFieldType, EformProcedure, MailEvent
+from shared.schemas.eform import MAX_FIELDS, MAX_FILE_MB, EformFieldType, EformProcedure, MailEvent
 
 Req = Request[Any, Any, Any]
 MANAGE = requires(Permission.eform_manage)
@@ -54,8 +58,11 @@ async def _visible(
     return (rows if roles is None else [p for p in rows if p.id in roles]), roles
 
 
-async def _editable_orgs(session: Any, principal: Principal) -> list[Organisation]:
-    """課 a new procedure may be put in: all with eform.all_orgs, else those he edits in."""
+async def _editable_orgs(
+    session: Any, principal: Principal, row: Procedure | None = None
+) -> list[Organisation]:
+    """課 a new procedure may be put in: all with eform.all_orgs, else those he edits in; plus
+    ``row``'s own 課 (he may edit it through a per-procedure role)."""
     query = (
         sa.select(Organisation).where(Organisation.lg_code == principal.lg_code).order_by(Organisation.name)
     )
@@ -63,7 +70,12 @@ async def _editable_orgs(session: Any, principal: Principal) -> list[Organisatio
         query = query.join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id).where(
             OrganisationMember.user_id == principal.user_id, OrganisationMember.role == Role.edit.name
         )
-    return list((await session.execute(query)).scalars().all())
+    orgs = list((await session.execute(query)).scalars().all())
+    if row is not None and row.organisation_id and row.organisation_id not in {o.id for o in orgs}:
+        current = await session.get(Organisation, row.organisation_id)
+        if current is not None:
+            orgs.append(current)
+    return orgs
 
 
 async def _procedure(session: Any, principal: Principal, proc_id: uuid.UUID, need: Role) -> Procedure:
@@ -72,6 +84,18 @@ async def _procedure(session: Any, principal: Principal, proc_id: uuid.UUID, nee
         raise access.not_found()
     await access.require(session, principal, row, need)
     return row
+
+
+@asynccontextmanager
+async def _posted(
+    request: Req, principal: Principal, db: Database, proc_id: uuid.UUID
+) -> AsyncIterator[tuple[Any, Any, Procedure]]:
+    """A console form posted about one procedure: (form, session, row), CSRF and the edit role
+    checked — what publish, preview, roles and reorder all start with."""
+    form = await request.form()
+    _csrf(request, form)
+    async with access.tenant(db, principal) as session:
+        yield form, session, await _procedure(session, principal, proc_id, Role.edit)
 
 
 # ---------------------------------------------------------------- list, import, publish
@@ -120,10 +144,7 @@ async def publish(
     db: NamedDependency[Database],
 ) -> Response[Any]:
     """Publish (the pending draft, if any) or withdraw a procedure from the portal."""
-    form = await request.form()
-    _csrf(request, form)
-    async with access.tenant(db, principal) as session:
-        row = await _procedure(session, principal, proc_id, Role.edit)
+    async with _posted(request, principal, db, proc_id) as (form, session, row):
         if form.get("published") == "1":
             if row.draft_definition is not None:
                 await versions.publish(
@@ -173,10 +194,19 @@ def _builder_page(
         mail_labels=builder.MAIL_LABELS,
         payment_labels=builder.PAYMENT_LABELS,
         placeholders=builder.PLACEHOLDERS,
+        cond_ops=builder.COND_OPS,
+        cond_joins=builder.COND_JOINS,
+        cond_types=builder.COND_TYPES,
+        errors_under=_errors_under,
+        base=fingerprint(row) if row else "",
         defaults=_default_mails(),
         max_file_mb=MAX_FILE_MB,
     )
     return page("console/builder.html", ctx, status=status)
+
+
+def _errors_under(errors: dict[str, str], prefix: str) -> bool:
+    return any(k.startswith(prefix) for k in errors)
 
 
 def _default_mails() -> dict[str, Any]:
@@ -244,15 +274,10 @@ async def _handle(
     action = str(form.get("action") or "save")[:60]
     async with access.tenant(db, principal) as session:
         row = await _procedure(session, principal, proc_id, Role.edit) if proc_id else None
-        orgs = await _editable_orgs(session, principal)
-        if row is not None and row.organisation_id and row.organisation_id not in {o.id for o in orgs}:
-            # He edits this procedure through a per-procedure role; its 課 stays selectable.
-            current = await session.get(Organisation, row.organisation_id)
-            if current is not None:
-                orgs.append(current)
+        orgs = await _editable_orgs(session, principal, row)
         if action not in ("save", "publish", "preview"):
             problem = builder.apply(state, action)
-            errors = {"fields": problem} if problem else {}
+            errors = {"fields": problem} if problem else builder.dangling(state)
             return _builder_page(request, principal, state, row=row, orgs=orgs, errors=errors)
         built = builder.build(state)
         errors = built.errors
@@ -264,7 +289,6 @@ async def _handle(
         if errors or built.definition is None:
             return _builder_page(request, principal, state, row=row, orgs=orgs, errors=errors, status=422)
         d = built.definition
-        data = d.model_dump(mode="json", exclude_none=True)
         created = row is None
         if row is None:
             row = Procedure(
@@ -273,7 +297,7 @@ async def _handle(
                 slug=d.slug,
                 title=d.title,
                 category=d.category,
-                definition=data,
+                definition=d.model_dump(mode="json", exclude_none=True),
                 published=False,
                 version=1,
             )
@@ -281,10 +305,7 @@ async def _handle(
         row.slug = d.slug
         row.organisation_id = org_id
         row.publish_from, row.publish_until = built.publish_from, built.publish_until
-        if not row.published and not await _has_submitted(session, row):
-            row.definition, row.title, row.category = data, d.title, d.category
-        row.draft_definition = data
-        await session.flush()
+        await _store_draft(session, row, d)
         version = None
         if action == "publish":
             version = await versions.publish(session, principal.actor, row, d)
@@ -303,6 +324,73 @@ async def _handle(
     notice = "published" if action == "publish" else "saved"
     return Redirect(
         f"{CONSOLE_PATH}/procedures/{target}/edit?notice={notice}", status_code=HTTP_303_SEE_OTHER
+    )
+
+
+async def _store_draft(session: Any, row: Procedure, d: EformProcedure) -> None:
+    """Keep ``d`` as the pending draft; a procedure never published and never applied to takes it
+    live at once (there is nobody to protect from the change)."""
+    data = d.model_dump(mode="json", exclude_none=True)
+    if not row.published and not await _has_submitted(session, row):
+        row.definition, row.title, row.category = data, d.title, d.category
+    row.draft_definition = data
+    await session.flush()
+
+
+def fingerprint(row: Procedure) -> str:
+    """What the builder page was built from (the draft or live definition and the version): a
+    reorder posted from an older page is refused instead of undoing someone's change."""
+    data = row.draft_definition if row.draft_definition is not None else row.definition
+    text = json.dumps([row.version, row.published, data], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@post("/procedures/{proc_id:uuid}/order", opt=MANAGE, include_in_schema=False)
+async def reorder(
+    proc_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """The builder's drag and drop: the new order of the top-level fields (``order`` = field
+    names), stored in the draft. JSON for the page's script; the live version is never touched."""
+    async with _posted(request, principal, db, proc_id) as (form, session, row):
+        if str(form.get("base") or "") != fingerprint(row):
+            return _order_reply(
+                409,
+                "この手続きは、この画面を開いた後に保存または公開されました。"
+                "画面を読み込み直してから並べ替えてください。",
+            )
+        order = [str(v) for v in form.getall("order")] if "order" in form else []
+        d = EformProcedure.model_validate(row.draft_definition or row.definition)
+        state = builder.state_of(d)
+        problem = builder.reorder(state, order[: MAX_FIELDS + 1])
+        if problem:
+            return _order_reply(422, problem)
+        problems = builder.dangling(state)
+        if problems:
+            labels = builder.labels_for(state)
+            key, message = next(iter(problems.items()))
+            return _order_reply(422, f"{labels.get(key, '')}: {message}")
+        by_name = {f.name: f for f in d.fields}
+        moved = d.model_copy(update={"fields": [by_name[n] for n in order]})
+        await _store_draft(session, row, moved)
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="procedure_save_success",
+            object_type="procedure",
+            object_id=row.id,
+            details={"slug": d.slug, "reordered": True, "fields": len(order)},
+        )
+        base = fingerprint(row)
+    return _order_reply(200, "並び順を下書きに保存しました。", base=base)
+
+
+def _order_reply(status: int, message: str, base: str | None = None) -> Response[Any]:
+    return Response(
+        {"ok": status == 200, "message": message, **({"base": base} if base else {})}, status_code=status
     )
 
 
@@ -335,11 +423,7 @@ async def edit_page(
     """The builder on the pending draft (or the live definition)."""
     async with access.tenant(db, principal) as session:
         row = await _procedure(session, principal, proc_id, Role.edit)
-        orgs = await _editable_orgs(session, principal)
-        if row.organisation_id and row.organisation_id not in {o.id for o in orgs}:
-            current = await session.get(Organisation, row.organisation_id)
-            if current is not None:
-                orgs.append(current)
+        orgs = await _editable_orgs(session, principal, row)
     d = EformProcedure.model_validate(row.draft_definition or row.definition)
     state = builder.state_of(
         d,
@@ -418,10 +502,8 @@ async def preview_post(
     db: NamedDependency[Database],
 ) -> Response[str]:
     """The preview's buttons: rules re-evaluated, repeats added / removed, 確認 shows the errors."""
-    form = await request.form()
-    _csrf(request, form)
-    async with access.tenant(db, principal) as session:
-        row = await _procedure(session, principal, proc_id, Role.edit)
+    async with _posted(request, principal, db, proc_id) as (form, _session, row):
+        pass
     d = EformProcedure.model_validate(row.draft_definition or row.definition)
     multi = {k: form.getall(k) for k in form if not hasattr(form.get(k), "filename")}
     action = str(form.get("action") or "refresh")[:100]
@@ -489,10 +571,7 @@ async def set_access(
     db: NamedDependency[Database],
 ) -> Response[Any]:
     """Set (or clear: ``inherit``) one member's role on this procedure."""
-    form = await request.form()
-    _csrf(request, form)
-    async with access.tenant(db, principal) as session:
-        row = await _procedure(session, principal, proc_id, Role.edit)
+    async with _posted(request, principal, db, proc_id) as (form, session, row):
         members = {str(u.id): u for u, _r, _o in await _access_rows(session, row)}
         user = members.get(str(form.get("user_id") or ""))
         choice = str(form.get("role") or "")
@@ -531,6 +610,7 @@ procedure_routes: list[Any] = [
     create,
     edit_page,
     edit,
+    reorder,
     preview_page,
     preview_post,
     access_page,

@@ -7,6 +7,8 @@ so a hostile definition cannot hang the server. The browser mirror is ``static/p
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +45,17 @@ def _num(value: Any) -> float:
         return float("nan")
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _order(a: Any, b: Any) -> tuple[Any, Any]:
+    """Operands of < > as comparable values: two ISO dates (``2026-04-01``) compare as dates,
+    everything else as numbers (NaN when not a number, so the comparison is false)."""
+    if isinstance(a, str) and isinstance(b, str) and _ISO_DATE.match(a) and _ISO_DATE.match(b):
+        return a, b
+    return _num(a), _num(b)
+
+
 def _loose_eq(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) or isinstance(b, int | float):
         try:
@@ -65,10 +78,10 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "!=": lambda a, b: not _loose_eq(a, b),
     "===": lambda a, b: a == b and type(a) is type(b),
     "!==": lambda a, b: not (a == b and type(a) is type(b)),
-    ">": lambda a, b: _num(a) > _num(b),
-    ">=": lambda a, b: _num(a) >= _num(b),
-    "<": lambda a, b: _num(a) < _num(b),
-    "<=": lambda a, b: _num(a) <= _num(b),
+    ">": lambda a, b: operator.gt(*_order(a, b)),
+    ">=": lambda a, b: operator.ge(*_order(a, b)),
+    "<": lambda a, b: operator.lt(*_order(a, b)),
+    "<=": lambda a, b: operator.le(*_order(a, b)),
     "in": _in,
     "-": lambda a, b: _num(a) - _num(b),
     "/": lambda a, b: _num(a) / _num(b) if _num(b) else None,

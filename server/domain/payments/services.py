@@ -275,6 +275,34 @@ async def pay_with_saved_card(
     return payment
 
 
+async def pay_and_save_card(
+    session: AsyncSession,
+    settings: Settings,
+    keys: KeyRing,
+    payment: Payment,
+    account: ResidentAccount,
+    token: str,
+    actor: audit.Actor,
+) -> Payment:
+    """First payment with 「このカードを次回も使う」: the card behind the one-time ``token`` becomes
+    the account's saved card at the provider (replacing one saved before), then the payment is
+    authorised on it — one token, as PAY.JP wants (a token is used once: customer, then charge)."""
+    if payment.state != "requested":
+        raise Conflict("このお支払いは完了しています。", code="payment.bad_state")
+    if payment.provider != settings.payment_provider:
+        raise Conflict(
+            "このお支払いではカードを登録できません。カードを登録せずにお支払いください。",
+            code="payment.no_saved_card",
+        )
+    card = await save_card(session, settings, keys, account, token, actor)
+    provider = provider_for(settings, keys, payment.provider)
+    charge = await anyio.to_thread.run_sync(
+        lambda: provider.authorise(payment_id=str(payment.id), amount=payment.amount, customer=card.customer)
+    )
+    await _record_authorisation(session, settings, payment, charge.ref, actor, saved_card=True)
+    return payment
+
+
 async def handle_webhook(
     session: AsyncSession,
     settings: Settings,

@@ -684,8 +684,12 @@ async def pay_page(
         app = await session.get(Application, payment.application_id)
         row = await session.get(Procedure, app.procedure_id) if app else None
         saved = await _saved_card_for(request, settings, session, payment)
+        choice = (
+            await _save_choice(request, settings, session, payment) if payment.state == "requested" else {}
+        )
     ctx = {
         **site,
+        **choice,
         "title": row.title if row else "",
         "amount": payment.amount,
         "done": payment.state != "requested",
@@ -696,27 +700,75 @@ async def pay_page(
     return page("portal/pay.html", ctx, user_agent=_ua(request), csp_sources=_pay_csp(payment.provider))
 
 
-async def _saved_card_for(
-    request: Req, settings: Settings, session: Any, payment: Any
-) -> tuple[Any, Any] | None:
-    """The logged-in account and its saved card, when the account owns the application being paid
-    and the card is kept by this payment's provider; else None (a guest pays as before)."""
+async def _payer_account(request: Req, session: Any, payment: Any) -> Any:
+    """The logged-in account that owns the application being paid, else None (a guest)."""
     from server.domain.portal import accounts
     from server.domain.portal.account_pages import login_cookie
 
     keys = key_ring(request.app.state)
     account = await accounts.current_account(session, keys, payment.lg_code, login_cookie(request))
-    if (
-        account is None
-        or account.payment_provider != payment.provider
-        or not await accounts.owns(session, account, payment.application_id)
-    ):
+    if account is None or not await accounts.owns(session, account, payment.application_id):
+        return None
+    return account
+
+
+async def _saved_card_for(
+    request: Req, settings: Settings, session: Any, payment: Any
+) -> tuple[Any, Any] | None:
+    """The logged-in account and its saved card, when the account owns the application being paid
+    and the card is kept by this payment's provider; else None (a guest pays as before)."""
+    account = await _payer_account(request, session, payment)
+    if account is None or account.payment_provider != payment.provider:
         return None
     try:
-        card = await payments.saved_card(settings, keys, account)
+        card = await payments.saved_card(settings, key_ring(request.app.state), account)
     except MadoguchiError:  # the provider cannot be asked now: the card form still works
         return None
     return (account, card) if card is not None else None
+
+
+async def _save_choice(request: Req, settings: Settings, session: Any, payment: Any) -> dict[str, Any]:
+    """「このカードを次回も使う」 is offered to the logged-in owner of the application, when the
+    payment goes through the provider that keeps cards (the account's CSRF token comes along)."""
+    from server.domain.portal.account_pages import CSRF_COOKIE
+
+    secret = request.cookies.get(CSRF_COOKIE)
+    provider = payments.provider_for(settings, key_ring(request.app.state), payment.provider)
+    if (
+        not secret
+        or payment.provider != settings.payment_provider
+        or not provider.supports_saved_cards
+        or await _payer_account(request, session, payment) is None
+    ):
+        return {}
+    return {"can_save": True, "csrf": csrf_token(secret)}
+
+
+def _pay_again(
+    request: Req,
+    site: dict[str, Any],
+    settings: Settings,
+    payment: Any,
+    key: str,
+    exc: MadoguchiError,
+    **extra: Any,
+) -> Response[Any]:
+    """The pay page again with the provider's (or our) Japanese message; nothing was charged."""
+    ctx = {
+        **site,
+        "title": "",
+        "amount": payment.amount,
+        "done": False,
+        "error": exc.message,
+        "error_field": getattr(exc, "field", None),
+        "action": f"/portal/{site['lg_code']}/pay/{payment.id}?key={key[:100]}",
+        **_payjp_context(settings, payment.provider),
+        **extra,
+    }
+    status = 402 if isinstance(exc, PaymentDeclined) else exc.http_status
+    return page(
+        "portal/pay.html", ctx, status=status, user_agent=_ua(request), csp_sources=_pay_csp(payment.provider)
+    )
 
 
 #: PAY.JP Checkout: its script and the card form it frames (card data goes from there to PAY.JP).
@@ -748,6 +800,10 @@ async def pay(
     async with db.tenant(site["lg_code"]) as session:
         payment = await payments.for_payer(session, site["lg_code"], payment_id, key[:100])
         provider = payments.provider_for(settings, keys, payment.provider)
+        actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
+        back = f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}"
+        done = f"{_app_url(site['lg_code'], payment.application_id)}?done=1"
+        after = done if payment.kind == "prepayment" else back
         if form.get("saved_card"):  # 2回目以降: the card kept by the provider, nothing typed
             saved = await _saved_card_for(request, settings, session, payment)
             if saved is None:
@@ -755,88 +811,62 @@ async def pay(
                     "登録済みのカードを使えません。ログインし直すか、カード情報を入力してください。",
                     code="payment.no_saved_card",
                 )
-            actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
             try:
                 await payments.pay_with_saved_card(session, settings, keys, payment, saved[0], actor)
             except PaymentDeclined as exc:
-                ctx = {
-                    **site,
-                    "title": "",
-                    "amount": payment.amount,
-                    "done": False,
-                    "error": exc.message,
-                    "saved_card": saved[1],
-                    "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
-                    **_payjp_context(settings, payment.provider),
-                }
-                return page(
-                    "portal/pay.html",
-                    ctx,
-                    status=402,
-                    user_agent=_ua(request),
-                    csp_sources=_pay_csp(payment.provider),
+                return _pay_again(request, site, settings, payment, key, exc, saved_card=saved[1])
+            return Redirect(after, status_code=HTTP_303_SEE_OTHER)
+        account = None
+        if form.get("save_card"):  # 初回: 「このカードを次回も使う」
+            from server.domain.portal.account_pages import check_csrf as check_account_csrf
+
+            account = await _payer_account(request, session, payment)
+            if account is None or not (await _save_choice(request, settings, session, payment)):
+                raise Conflict(
+                    "カードを次回も使うには、申請したアカウントでログインしてからお支払いください。",
+                    code="payment.no_saved_card",
                 )
-            app_id = payment.application_id
-            if payment.kind == "prepayment":
-                return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
-            return Redirect(
-                f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
-            )
+            check_account_csrf(request, form)
+        kept: dict[str, Any] = {"can_save": account is not None, "save_checked": account is not None}
+        if account is not None:
+            kept["csrf"] = str(form.get("csrf") or "")
         if getattr(provider, "authorise_token", None) is not None:
             token = str(form.get("payjp-token") or "")[:100]
-            actor = audit.Actor(username="resident", client_ip=request_client_ip(request))
             try:
-                await payments.pay_with_token(session, settings, provider, payment, token, actor)
+                if account is not None:
+                    await payments.pay_and_save_card(session, settings, keys, payment, account, token, actor)
+                else:
+                    await payments.pay_with_token(session, settings, provider, payment, token, actor)
             except (PaymentDeclined, InvalidInput) as exc:
-                ctx = {
-                    **site,
-                    "title": "",
-                    "amount": payment.amount,
-                    "done": False,
-                    "error": exc.message,
-                    "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
-                    **_payjp_context(settings, payment.provider),
-                }
-                status = 402 if isinstance(exc, PaymentDeclined) else 422
-                return page(
-                    "portal/pay.html", ctx, status=status, user_agent=_ua(request), csp_sources=PAYJP_CSP
+                return _pay_again(request, site, settings, payment, key, exc, **kept)
+            return Redirect(after, status_code=HTTP_303_SEE_OTHER)
+        card_number = str(form.get("card") or "")[:30]
+        tokenise = getattr(provider, "tokenise", None)
+        if account is not None and tokenise is not None:
+            month, year = str(form.get("exp_month") or "")[:4], str(form.get("exp_year") or "")[:6]
+            try:
+                token = tokenise(card_number=card_number, exp_month=month, exp_year=year)
+                await payments.pay_and_save_card(session, settings, keys, payment, account, token, actor)
+            except (PaymentDeclined, InvalidInput) as exc:
+                return _pay_again(
+                    request, site, settings, payment, key, exc, exp_month=month, exp_year=year, **kept
                 )
-            app_id = payment.application_id
-            prepaid = payment.kind == "prepayment"
-            if prepaid:
-                return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
-            return Redirect(
-                f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
-            )
+            return Redirect(after, status_code=HTTP_303_SEE_OTHER)
         pay_with_card = getattr(provider, "pay_with_card", None)
         if pay_with_card is None or payment.state != "requested":
             raise NotFound()
         try:
             body, signature = pay_with_card(
-                payment_id=str(payment.id),
-                amount=payment.amount,
-                card_number=str(form.get("card") or "")[:30],
+                payment_id=str(payment.id), amount=payment.amount, card_number=card_number
             )
         except PaymentDeclined as exc:
-            ctx = {
-                **site,
-                "title": "",
-                "amount": payment.amount,
-                "done": False,
-                "error": exc.message,
-                "action": f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}",
-            }
-            return page("portal/pay.html", ctx, status=402, user_agent=_ua(request))
+            choice = await _save_choice(request, settings, session, payment)
+            return _pay_again(request, site, settings, payment, key, exc, **choice)
         await payments.handle_webhook(
             session, settings, provider, site["lg_code"], {"x-sandbox-signature": signature}, body
         )
-        app_id = payment.application_id
-        prepaid = payment.kind == "prepayment"
-    if prepaid:  # the resident came from the confirmation page: back to the application
-        return Redirect(f"{_app_url(site['lg_code'], app_id)}?done=1", status_code=HTTP_303_SEE_OTHER)
-    return Redirect(
-        f"/portal/{site['lg_code']}/pay/{payment_id}?key={key[:100]}", status_code=HTTP_303_SEE_OTHER
-    )
+    # A prepayment came from the confirmation page: back to the application.
+    return Redirect(after, status_code=HTTP_303_SEE_OTHER)
 
 
 # ---------------------------------------------------------------- HTML errors

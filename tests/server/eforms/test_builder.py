@@ -337,8 +337,9 @@ async def test_builder_needs_csrf_and_permission(eapi):
     assert (await clerk.get(f"/console/procedures/{uuid.uuid4()}/edit")).status_code == 403
 
 
-async def test_simple_condition_becomes_json_logic_and_round_trips(eapi):
-    """かんたん設定 (field + value + 必須) saves the same JSON Logic the portal evaluates."""
+async def test_condition_row_becomes_json_logic_and_round_trips(eapi):
+    """One condition row (field = value, 表示されるときは必須) saves the JSON Logic the portal
+    evaluates and comes back in the editor."""
     http, data = await _blank(eapi)
     url = "/console/procedures/new"
     r = await _post(http, url, {**data, "title": "簡単", "slug": "simple"}, "add:radio")
@@ -346,12 +347,12 @@ async def test_simple_condition_becomes_json_logic_and_round_trips(eapi):
     data.update({"fields.1.name": "kind", "fields.1.label": "種別", "fields.1.options": "a:A\nother:その他"})
     r = await _post(http, url, data, "add:text")
     data = {**form_of(r.text), "csrf": data["csrf"]}
-    data.update({"fields.2.name": "note", "fields.2.label": "内容", "fields.2.show_field": "kind"})
+    data.update({"fields.2.name": "note", "fields.2.label": "内容", "fields.2.vis.0.field": "kind"})
     r = await _post(http, url, data, "save")
-    _error_at(r.text, "fields.2.show_value", "値を入力")
-    data.update({"fields.2.show_value": "other", "fields.2.visible_if": '{"!": [{"var": "kind"}]}'})
+    _error_at(r.text, "fields.2.vis.0.value", "値を入力")
+    data.update({"fields.2.vis.0.value": "other", "fields.2.visible_if": '{"!": [{"var": "kind"}]}'})
     r = await _post(http, url, data, "save")
-    _error_at(r.text, "fields.2.show_field", "どちらか一方")
+    _error_at(r.text, "fields.2.visible_if", "どちらか一方")
     data.update({"fields.2.visible_if": "", "fields.2.show_required": "1"})
     r = await _post(http, url, data, "save")
     assert r.status_code == 303, r.text
@@ -361,7 +362,8 @@ async def test_simple_condition_becomes_json_logic_and_round_trips(eapi):
         assert note.visible_if == note.required_if == {"==": [{"var": "kind"}, "other"]}
     page = await http.get(r.headers["location"])
     again = form_of(page.text)
-    assert again["fields.2.show_field"] == "kind" and again["fields.2.show_value"] == "other"
+    assert again["fields.2.vis.0.field"] == "kind" and again["fields.2.vis.0.value"] == "other"
+    assert again["fields.2.vis.0.op"] == "eq" and again["fields.2.vis.1.field"] == ""
     assert again["fields.2.show_required"] == ["1"] and again["fields.2.visible_if"] == ""
 
 

@@ -146,3 +146,61 @@ async def test_a_forged_customer_id_shows_no_card(eapi, smtp):
         await s.commit()
     r = await b.http.get(CARD)
     assert "末尾 9999" not in r.text and "確認できませんでした" in r.text
+
+
+async def test_first_payment_can_keep_the_card_for_next_time(eapi, smtp):
+    """「このカードを次回も使う」 on the pay page (sandbox): only for the logged-in owner, with the
+    account's CSRF token; a bad expiry or a declined card saves nothing and charges nothing; then
+    the card is kept at the provider and the next application is paid without typing."""
+    b = Browser(eapi)
+    await registered(eapi, smtp, b)
+    await b.login()
+    _, pay_link = await prepaid_application(b)
+    page = await b.http.get(pay_link)
+    assert "このカードを次回も使う" in page.text and 'name="exp_month"' in page.text
+    assert "登録済みのカード" not in page.text
+    stranger = Browser(eapi, "203.0.113.77")  # has the pay link, not the login
+    assert "このカードを次回も使う" not in (await stranger.http.get(pay_link)).text
+    card = {"card": "4242424242424242", "exp_month": "12", "exp_year": "2030", "save_card": "1"}
+    r = await stranger.http.post(pay_link, data={**card, "csrf": "x"})
+    assert r.status_code == 409 and "ログイン" in r.text
+    r = await b.http.post(pay_link, data=card)  # no CSRF token of the account
+    assert r.status_code == 403
+    csrf = await b.csrf(pay_link)
+    for change, status, words in [
+        ({"exp_month": "13"}, 422, "有効期限が正しくありません"),
+        ({"exp_year": "<script>"}, 422, "有効期限は数字で入力してください"),
+        ({"card": "4000000000000002"}, 402, "このカードは登録できません"),
+    ]:
+        r = await b.http.post(pay_link, data={**card, **change, "csrf": csrf})
+        assert r.status_code == status and words in r.text, change
+        assert "<script>" not in r.text and 'name="save_card" value="1" checked' in r.text
+    async with eapi.db.unbound() as s:
+        assert (await s.execute(sa.select(ResidentAccount.payment_customer))).scalar_one() is None
+        assert (await s.execute(sa.select(Payment.state))).scalar_one() == "requested"
+
+    r = await b.http.post(pay_link, data={**card, "csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=1")
+    async with eapi.db.unbound() as s:
+        account = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+        payment = (await s.execute(sa.select(Payment))).scalar_one()
+        app = (await s.execute(sa.select(Application))).scalar_one()
+        actions = (await s.execute(sa.select(AuditEvent.action, AuditEvent.details))).all()
+    assert account.payment_provider == "sandbox" and account.payment_customer.startswith("sb_cus_Visa_4242_")
+    assert payment.state == "authorised" and app.status == "submitted"
+    assert ("payment_card_save_success" in [a for a, _ in actions]) and any(
+        a == "payment_authorised_success" and d.get("saved_card") for a, d in actions
+    )
+    assert not any("4242424242424242" in str(d) for _, d in actions)
+    r = await b.http.post(pay_link, data={**card, "csrf": csrf})
+    assert r.status_code == 409  # paid once only, the card not saved again
+
+    # 2回目: nothing to type.
+    _, second_link = await prepaid_application(b)
+    page = await b.http.get(second_link)
+    assert "登録済みのカード（Visa 末尾 4242、有効期限 12/2030）" in page.text
+    r = await b.http.post(second_link, data={"saved_card": "1"})
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=1")
+    async with eapi.db.unbound() as s:
+        states = (await s.execute(sa.select(Payment.state))).scalars().all()
+    assert sorted(states) == ["authorised", "authorised"]

@@ -413,3 +413,61 @@ async def test_saved_card_pages_through_payjp_customers(
         assert stored.payment_customer is None
     finally:
         await api.close()
+
+
+async def test_first_payment_keeps_the_card_as_a_payjp_customer(
+    settings: Settings, payjp_server: PayjpReplayServer
+) -> None:
+    """「このカードを次回も使う」 with PAY.JP: the one Checkout token makes the customer, the charge
+    goes to ``customer=cus_…`` (a token is used once); the next application offers that card."""
+    from datetime import UTC, datetime
+
+    from server.db.models import ResidentAccount
+    from server.domain.eforms import services
+    from tests.conftest import DEMO_LG_CODE
+    from tests.server.conftest import Api
+    from tests.server.eforms.test_accounts import Browser
+    from tests.server.eforms.test_saved_cards import prepaid_application
+
+    base = settings.model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
+    api = Api(payjp_settings(base, payjp_server.url))
+    r = payjp_server.replay
+    first = "cus_121673955bd7aa144de5a8f6c262"
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as session:
+            await services.import_procedures(session, DEMO_LG_CODE, include_examples=True)
+        b = Browser(api)
+        assert (await b.register()).status_code == 200
+        async with api.db.unbound() as s:
+            account = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+            account.email_verified_at = datetime.now(UTC)
+            await s.commit()
+        assert (await b.login()).status_code == 303
+        _, pay_link = await prepaid_application(b)
+        page = await b.http.get(pay_link)
+        form = page.text[page.text.index('id="payjp"') :]
+        assert "このカードを次回も使う" in form and 'name="exp_month"' not in page.text
+        csrf = await b.csrf(pay_link)
+        r.script("POST", "/v1/customers", ["error_card_declined", "customer_created"])
+        r.script("POST", "/v1/charges", ["charge_customer_authorised"])
+        data = {"payjp-token": TOKEN, "save_card": "1", "csrf": csrf}
+        declined = await b.http.post(pay_link, data=data)
+        assert declined.status_code == 402 and "カード会社によって決済が承認されませんでした" in declined.text
+        assert not r.calls("POST", "/v1/charges")  # no customer, no charge
+        paid = await b.http.post(pay_link, data={**data, "payjp-token": "tok_first_card_000000000001"})
+        assert paid.status_code == 303 and paid.headers["location"].endswith("?done=1")
+        made = r.calls("POST", "/v1/customers")[-1]
+        assert made.form["card"] == ["tok_first_card_000000000001"]
+        [charge] = r.calls("POST", "/v1/charges")
+        assert charge.form["customer"] == [first] and "card" not in charge.form
+        assert charge.form["capture"] == ["false"]
+        async with api.db.unbound() as s:
+            stored = (await s.execute(sa.select(ResidentAccount))).scalar_one()
+            payment = (await s.execute(sa.select(Payment))).scalar_one()
+        assert (stored.payment_provider, stored.payment_customer) == ("payjp", first)
+        assert payment.state == "authorised" and payment.provider_ref == "ch_1b2c3d4e5f60718293a4b5c6d7e8f"
+        r.script("GET", f"/v1/customers/{first}", ["customer_retrieved"])
+        _, second_link = await prepaid_application(b)
+        assert "登録済みのカード（Visa 末尾 4242" in (await b.http.get(second_link)).text
+    finally:
+        await api.close()
