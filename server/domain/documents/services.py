@@ -34,6 +34,7 @@ from server.domain.documents.checks import ArchiveInfo, Limits, inspect_upload
 from server.domain.retention import classes as retention_classes
 from server.plugins.blobstore import BlobStore
 from shared.api_records import (
+    DOCUMENT_CLASS_LABELS,
     AttachmentRead,
     DocumentClass,
     ReceptionPage,
@@ -135,6 +136,11 @@ async def upload(
     stored for this reception it is answered as is, so a resend never stores a second copy.
     """
     lg_code = principal.lg_code
+    if document_class in retention_classes.NOT_FOR_ATTACHMENTS:
+        raise InvalidInput(
+            f"「{DOCUMENT_CLASS_LABELS[document_class]}」は受付の文書の種類には使えません。",
+            code="attachment.document_class",
+        )
     async with db.tenant(lg_code) as session:
         reception = await _reception(session, lg_code, reception_id)
         if not _may_see(principal, reception):
