@@ -265,3 +265,40 @@ async def test_purge_api_shows_applications_and_counter_cannot_use_the_class(api
         headers=h,
     )
     assert r.status_code == 422 and r.json()["code"] == "attachment.document_class", r.text
+
+
+async def test_webhook_for_a_purged_applications_payment_is_refused(api: Api) -> None:
+    """The payment kept for the accounts has no application any more: a provider event about it
+    is refused with a Japanese reason instead of failing."""
+    from server.deps import key_ring
+    from server.domain.payments.services import provider_for
+    from server.plugins.payments.sandbox import SandboxProvider
+
+    store = blob_store(api.app.state)
+    proc = await eform_data.procedure(api)
+    app = await eform_data.application(
+        api,
+        store,
+        proc,
+        status="completed",
+        created=years_ago(7),
+        closed=years_ago(6),
+        payment_state="requested",
+    )
+    async with api.db.tenant(LG) as session:  # settled after all, then purged
+        await session.execute(sa.update(Payment).where(Payment.id == app.payment_id).values(state="voided"))
+    job = await service.plan(api.db, api.settings, LG, planned_by="demo-admin")
+    await service.execute(api.db, store, LG, job.id, executed_by="demo-admin")
+    async with api.db.tenant(LG) as session:
+        await session.execute(
+            sa.update(Payment).where(Payment.id == app.payment_id).values(state="requested")
+        )
+    provider = provider_for(api.settings, key_ring(api.app.state))
+    assert isinstance(provider, SandboxProvider)
+    body, sig = provider.signed_event(
+        payment_id=str(app.payment_id), kind="authorised", amount=300, event_id="evt_after_purge"
+    )
+    r = await api.client("192.0.2.10").post(
+        f"/portal/{LG}/payments/webhook/sandbox", content=body, headers={"x-sandbox-signature": sig}
+    )
+    assert r.status_code == 400 and "削除済み" in r.json()["message"], r.text
