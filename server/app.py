@@ -18,7 +18,12 @@ from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.deps import DEPENDENCIES
 from server.domain import discover_route_handlers
-from server.domain.accounts.guards import SCHEMA_PATH, access_guard, provide_principal
+from server.domain.accounts.guards import (
+    SCHEMA_PATH,
+    access_guard,
+    provide_deferred_principal,
+    provide_principal,
+)
 from server.domain.accounts.services import Principal
 from server.errors import EXCEPTION_HANDLERS
 
@@ -52,7 +57,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=discover_route_handlers(),
         guards=[access_guard],
-        dependencies={**DEPENDENCIES, "principal": Provide(provide_principal, sync_to_thread=False)},
+        dependencies={
+            **DEPENDENCIES,
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "deferred_principal": Provide(provide_deferred_principal, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "db": db}),
         on_shutdown=[_dispose],

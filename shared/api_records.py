@@ -43,6 +43,9 @@ class DocumentClass(StrEnum):
     issuance_request = "issuance_request"  # 交付請求書 (住民票の写しなど)
     generated_form = "generated_form"  # 作成した帳票 (他課用申請書など)
     other = "other"  # その他
+    #: 電子申請: an online application with its history and attachments, a retention class only
+    #: (never the class of a counter attachment); counted from completion, withdrawal or rejection.
+    eform_application = "eform_application"
 
 
 DOCUMENT_CLASS_LABELS: dict[DocumentClass, str] = {
@@ -53,6 +56,7 @@ DOCUMENT_CLASS_LABELS: dict[DocumentClass, str] = {
     DocumentClass.issuance_request: "交付請求書",
     DocumentClass.generated_form: "作成した帳票",
     DocumentClass.other: "その他",
+    DocumentClass.eform_application: "電子申請",
 }
 
 
@@ -164,7 +168,10 @@ class PurgeItemRead(_Api):
     reception_id: UUID
     reception_number: str
     business_date: date
-    scope: str = Field(description="reception: 受付と全文書 / documents: 期限切れの文書だけ")
+    scope: str = Field(
+        description="reception: 受付と全文書 / documents: 期限切れの文書だけ / "
+        "eform: 電子申請 (reception_id は申請ID、reception_number は申請番号、business_date は完了日)"
+    )
     documents: int
     classes: list[DocumentClass]
     rows_deleted_at: datetime | None
@@ -187,6 +194,7 @@ class PurgeJobDetail(_Api):
     job: PurgeJobRead
     receptions: int = Field(description="受付ごと削除する件数")
     documents_only: int = Field(description="文書だけ削除する受付の件数")
+    eforms: int = Field(0, description="削除する電子申請の件数 (添付ファイルを含む)")
     by_class: list[PurgeClassCount]
     deleted: int
     skipped: int

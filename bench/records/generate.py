@@ -560,7 +560,7 @@ def generate(
         conn.execute(
             "INSERT INTO reception_counters (lg_code, business_date, last_seq)"
             " SELECT lg_code, business_date, max(daily_seq) FROM receptions GROUP BY 1, 2"
-            " ON CONFLICT (lg_code, business_date) DO UPDATE SET last_seq = excluded.last_seq"
+            " ON CONFLICT (lg_code, series, business_date) DO UPDATE SET last_seq = excluded.last_seq"
         )
         for stmt in recreate:
             conn.execute(stmt)

@@ -18,10 +18,13 @@ class Payment(UUIDPrimaryKey, Base):
 
     lg_code: Mapped[str] = lg_code_column()
     """Municipality that is paid."""
+    # Typed as always set: code reaches a payment through its application or its pay link, and
+    # neither exists any more for the payments whose link the purge emptied.
     application_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("eform_applications.id"), index=True, comment="申請"
+        sa.ForeignKey("eform_applications.id"), index=True, nullable=True, comment="申請"
     )
-    """The application it pays for."""
+    """The application it pays for; NULL once the retention purge deleted the application (the
+    payment itself stays for the accounts: no personal data, see docs/records.md)."""
     provider: Mapped[str] = mapped_column(sa.String(40), comment="決済事業者プラグイン")
     """Plugin id of the payment provider (sandbox, payjp …)."""
     kind: Mapped[str] = mapped_column(sa.String(20), comment="事前決済/事後決済")

@@ -40,7 +40,16 @@ class PurgeItem(UUIDPrimaryKey, Base):
         sa.String(20), default="reception", server_default="reception", comment="削除の範囲"
     )
     """``reception``: the reception and all its documents; ``documents``: only the listed documents
-    (their retention class expired, the reception's own period has not)."""
+    (their retention class expired, the reception's own period has not); ``eform``: an online
+    application (電子申請) — then ``reception_id`` is the application's id, ``reception_number`` its
+    申請番号 and ``business_date`` the day it was completed, withdrawn or rejected."""
+    details: Mapped[dict[str, Any] | None] = mapped_column(
+        JsonType,
+        nullable=True,
+        comment="削除した申請の記録 (申請番号・手続き・状態・内容のSHA-256・残した決済)",
+    )
+    """Scope ``eform`` only: procedure, final status, SHA-256 of the application's data and history
+    at planning, the ids of the payments kept for the accounts."""
     skipped_reason: Mapped[str | None] = mapped_column(
         sa.String(200), nullable=True, comment="削除しなかった理由"
     )

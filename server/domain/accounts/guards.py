@@ -7,14 +7,18 @@ logged in, or a permission the user holds through a group. A refused permission 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain import audit
-from server.domain.accounts.access import PUBLIC_ACCESS, declared_access
+from server.domain.accounts.access import DEFERRED_KEY, PUBLIC_ACCESS, declared_access
 from server.domain.accounts.network import client_ip
 from server.domain.accounts.services import Principal, authenticate, tenant_of_token
 from shared.errors import AuthenticationRequired, PermissionDenied
@@ -52,6 +56,72 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     raise AuthenticationRequired()
 
 
+@dataclass(frozen=True)
+class DeferredPrincipal:
+    """The user of a route declared ``requires(p, in_handler_transaction=True)``: not yet checked.
+
+    :meth:`resolve` runs the guard's check (token, user, network rule, permission) in the
+    handler's transaction, before the handler reads anything. The handler runs inside
+    :meth:`audited`, which records a refused permission as the guard does — after the handler's
+    transaction has ended (SQLite has one writer at a time).
+    """
+
+    connection: ASGIConnection[Any, Any, Any, Any]
+    lg_code: str
+    token: str
+    permission: Permission
+    _denied: list[Principal] = field(default_factory=list)
+
+    async def resolve(self, session: AsyncSession) -> Principal:
+        conn = self.connection
+        principal = await authenticate(
+            session,
+            self.token,
+            terminal_id=conn.headers.get("x-terminal-id") or None,
+            client_ip=request_client_ip(conn),
+            lgwan_networks=conn.app.state.settings.lgwan_networks,
+        )
+        conn.state.principal = principal
+        if not principal.has(self.permission):
+            self._denied.append(principal)
+            raise PermissionDenied()
+        return principal
+
+    @asynccontextmanager
+    async def audited(self) -> AsyncIterator[None]:
+        """Wrap the handler's work: a permission refused by :meth:`resolve` is audited on the way out."""
+        try:
+            yield
+        except PermissionDenied:
+            for principal in self._denied:
+                handler = self.connection.scope.get("route_handler")
+                await _audit_denied(self.connection, principal, self.permission, handler)
+            raise
+
+
+def provide_deferred_principal(request: Request[Any, Any, Any]) -> DeferredPrincipal:
+    """Dependency ``deferred_principal`` of the routes whose guard deferred the check."""
+    deferred = request.state.get("deferred_principal")
+    if deferred is None:
+        raise AuthenticationRequired()
+    return deferred  # type: ignore[no-any-return]
+
+
+async def _audit_denied(
+    connection: ASGIConnection[Any, Any, Any, Any], principal: Principal, access: Permission, handler: Any
+) -> None:
+    async with connection.app.state.db.tenant(principal.lg_code) as session:
+        await audit.record(
+            session,
+            lg_code=principal.lg_code,
+            actor=principal.actor,
+            action="permission_check_denied",
+            object_type="route",
+            object_id=getattr(handler, "handler_name", None),
+            details={"permission": access.value, "method": connection.scope.get("method", "")},
+        )
+
+
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The logged-in user, set by :func:`access_guard` (dependency ``principal``)."""
     principal = request.state.get("principal")
@@ -72,6 +142,9 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         return
     token = bearer_token(connection)
     lg_code = tenant_of_token(token)
+    if handler.opt.get(DEFERRED_KEY) and isinstance(access, Permission):
+        connection.state.deferred_principal = DeferredPrincipal(connection, lg_code, token, access)
+        return
     ip = request_client_ip(connection)
     terminal = connection.headers.get("x-terminal-id") or None
     db = connection.app.state.db
@@ -85,14 +158,5 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         )
     connection.state.principal = principal
     if isinstance(access, Permission) and not principal.has(access):
-        async with db.tenant(lg_code) as session:
-            await audit.record(
-                session,
-                lg_code=lg_code,
-                actor=principal.actor,
-                action="permission_check_denied",
-                object_type="route",
-                object_id=handler.handler_name,
-                details={"permission": access.value, "method": connection.scope.get("method", "")},
-            )
+        await _audit_denied(connection, principal, access, handler)
         raise PermissionDenied()

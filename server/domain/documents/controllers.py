@@ -17,6 +17,7 @@ from server.config import Settings
 from server.db.engine import Database
 from server.deps import key_ring
 from server.domain.accounts.access import requires
+from server.domain.accounts.guards import DeferredPrincipal
 from server.domain.accounts.services import Principal
 from server.domain.documents import services
 from server.plugins.blobstore import BlobStore, open_store
@@ -129,12 +130,12 @@ async def attachment_content(
 
 @get(
     "/api/v1/records/receptions",
-    opt=requires(Permission.reception_read),
+    opt=requires(Permission.reception_read, in_handler_transaction=True),
     tags=["documents"],
     summary="受付の検索 (record.search がなければ自分の受付のみ)",
 )
 async def search_receptions(
-    principal: NamedDependency[Principal],
+    deferred_principal: NamedDependency[DeferredPrincipal],
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
     name: FromQuery[str | None] = None,
@@ -169,7 +170,8 @@ async def search_receptions(
         page=page,
         page_size=page_size,
     )
-    return await services.search(db, settings, principal, query)
+    async with deferred_principal.audited():
+        return await services.search(db, settings, deferred_principal, query)
 
 
 @get(

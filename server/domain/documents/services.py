@@ -17,7 +17,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from server.domain.documents.checks import ArchiveInfo, Limits, inspect_upload
 from server.domain.retention import classes as retention_classes
 from server.plugins.blobstore import BlobStore
 from shared.api_records import (
+    DOCUMENT_CLASS_LABELS,
     AttachmentRead,
     DocumentClass,
     ReceptionPage,
@@ -43,6 +44,9 @@ from shared.api_records import (
 )
 from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PayloadTooLarge
 from shared.permissions import Permission
+
+if TYPE_CHECKING:
+    from server.domain.accounts.guards import DeferredPrincipal
 from shared.text.normalize import search_key
 
 _INDEX_BATCH = 2000
@@ -135,6 +139,11 @@ async def upload(
     stored for this reception it is answered as is, so a resend never stores a second copy.
     """
     lg_code = principal.lg_code
+    if document_class in retention_classes.NOT_FOR_ATTACHMENTS:
+        raise InvalidInput(
+            f"「{DOCUMENT_CLASS_LABELS[document_class]}」は受付の文書の種類には使えません。",
+            code="attachment.document_class",
+        )
     async with db.tenant(lg_code) as session:
         reception = await _reception(session, lg_code, reception_id)
         if not _may_see(principal, reception):
@@ -539,59 +548,57 @@ async def _count(
     return int(counted), False
 
 
-async def search(db: Database, settings: Settings, principal: Principal, query: SearchQuery) -> ReceptionPage:
+async def search(
+    db: Database, settings: Settings, who: Principal | DeferredPrincipal, query: SearchQuery
+) -> ReceptionPage:
     """One page of receptions matching ``query``; audited (criteria names, never the values of
-    personal criteria). Without ``record.search`` only the principal's own receptions."""
-    if query.page < 1 or not 1 <= query.page_size <= settings.search_page_size_max:
-        raise InvalidInput(
-            f"ページ指定が正しくありません (1ページの件数は 1〜{settings.search_page_size_max})。",
-            code="search.page",
-        )
-    lg_code = principal.lg_code
-    own = None if principal.has(Permission.record_search) else principal.user_id
+    personal criteria). Without ``record.search`` only the principal's own receptions.
+
+    ``who`` may be a user not yet checked (the HTTP route): the check then runs first in the
+    search's own transaction — one transaction and connection checkout less per request.
+    """
+    lg_code = who.lg_code
     async with db.tenant(lg_code) as session:
+        principal = who if isinstance(who, Principal) else await who.resolve(session)
+        if query.page < 1 or not 1 <= query.page_size <= settings.search_page_size_max:
+            raise InvalidInput(
+                f"ページ指定が正しくありません (1ページの件数は 1〜{settings.search_page_size_max})。",
+                code="search.page",
+            )
+        own = None if principal.has(Permission.record_search) else principal.user_id
         cond = _conditions(query, lg_code, own, session.bind.dialect.name)
         column = _SORT_COLUMNS[query.sort]
         order = [column.desc() if query.descending else column.asc(), Reception.id]
         offset = (query.page - 1) * query.page_size
-        # The page's ids first (index columns only), then the page's rows: the matches are sorted
-        # without reading every matching reception's stored notice.
-        page_ids = list(
-            (
-                await session.execute(
-                    sa.select(Reception.id)
-                    .where(*cond)
-                    .order_by(*order)
-                    .offset(offset)
-                    .limit(query.page_size)
-                )
-            ).scalars()
+        # The page's ids first (index columns only, a LIMIT subquery), then only those rows with
+        # their clerk and number of documents — one statement: the matches are sorted without
+        # reading every matching reception's stored notice.
+        page = (
+            sa.select(Reception.id.label("page_id"))
+            .where(*cond)
+            .order_by(*order)
+            .offset(offset)
+            .limit(query.page_size)
+            .subquery("page")
         )
-        fetched = {
-            r.id: (r, username)
-            for r, username in (
-                await session.execute(
-                    sa.select(Reception, User.username)
-                    .join(User, User.id == Reception.created_by)
-                    .where(Reception.id.in_(page_ids), Reception.lg_code == lg_code)
-                )
-            ).all()
-        }
-        receptions = [fetched[i] for i in page_ids if i in fetched]
+        documents = (
+            sa.select(sa.func.count())
+            .where(Attachment.reception_id == Reception.id, Attachment.lg_code == lg_code)
+            .correlate(Reception)
+            .scalar_subquery()
+        )
+        fetched = (
+            await session.execute(
+                sa.select(Reception, User.username, documents)
+                .join(page, page.c.page_id == Reception.id)
+                .join(User, User.id == Reception.created_by)
+                .where(Reception.lg_code == lg_code)
+                .order_by(*order)
+            )
+        ).all()
+        receptions = [(r, username) for r, username, _ in fetched]
         total, capped = await _count(session, cond, offset, len(receptions), query.page_size, settings)
-        ids = [r.id for r, _ in receptions]
-        counts: dict[uuid.UUID, int] = {}
-        if ids:
-            counts = {
-                rid: n
-                for rid, n in (
-                    await session.execute(
-                        sa.select(Attachment.reception_id, sa.func.count())
-                        .where(Attachment.reception_id.in_(ids), Attachment.lg_code == lg_code)
-                        .group_by(Attachment.reception_id)
-                    )
-                ).all()
-            }
+        counts: dict[uuid.UUID, int] = {r.id: int(n) for r, _, n in fetched}
         items = [
             ReceptionSummary(
                 id=r.id,

@@ -335,8 +335,9 @@ async def handle_webhook(
         raise WebhookRejected("対象の決済がありません。")
     if event.amount != payment.amount:
         raise WebhookRejected("金額が一致しません。")
-    app = await session.get(Application, payment.application_id)
-    assert app is not None
+    app = await session.get(Application, payment.application_id) if payment.application_id else None
+    if app is None:  # the application was deleted by the retention purge; the payment stays
+        raise WebhookRejected("対象の申請は保存期限を過ぎて削除済みです。")
     if event.kind == "authorised" and payment.state == "requested":
         await _authorised(session, settings, app, payment, event.ref)
     elif event.kind == "failed" and payment.state == "requested":

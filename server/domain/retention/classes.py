@@ -8,6 +8,10 @@ data itself: a reception is purged only after it, and only when none of its docu
 Changing a class rewrites ``retain_until`` of the documents already archived in that class
 (受付日 + new years), so the date shown, the purge plan and the rule always agree. The PDF's own
 XMP ``RetainUntil`` is the date at archiving; the database row is authoritative.
+
+``eform_application`` (電子申請) is not a class of counter documents: it is the period of an online
+application, its history and its attachments, counted from the day it was completed, withdrawn or
+rejected (:mod:`.service`); there is nothing to re-date when it changes.
 """
 
 from __future__ import annotations
@@ -41,7 +45,11 @@ DEFAULT_YEARS: dict[DocumentClass, int | None] = {
     DocumentClass.issuance_request: 3,
     DocumentClass.generated_form: 3,
     DocumentClass.other: None,
+    DocumentClass.eform_application: None,
 }
+
+#: Classes that only set a period; no counter document is archived in them.
+NOT_FOR_ATTACHMENTS = frozenset({DocumentClass.eform_application})
 
 
 def default_years(settings: Settings, lg_code: str, document_class: DocumentClass) -> int:
@@ -184,7 +192,11 @@ async def update(
         row.updated_at = now
         row.updated_by = actor.username or ""
         await session.flush()
-        restamped = await _restamp(session, lg_code, document_class, years) if old != years else 0
+        restamped = (
+            await _restamp(session, lg_code, document_class, years)
+            if old != years and document_class not in NOT_FOR_ATTACHMENTS
+            else 0
+        )
         await audit.record(
             session,
             lg_code=lg_code,

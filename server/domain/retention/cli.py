@@ -18,7 +18,7 @@ def purge() -> None:
 
 def _show(items: list[Any], limit: int = 50) -> None:
     for item in items[:limit]:
-        scope = "文書だけ" if item.scope == "documents" else "受付ごと"
+        scope = {"documents": "文書だけ", "eform": "電子申請"}.get(item.scope, "受付ごと")
         docs = len(item.blobs)
         click.echo(f"  {item.reception_number}  受付日 {item.business_date}  {scope}  文書 {docs} 件")
     if len(items) > limit:

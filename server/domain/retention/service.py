@@ -5,7 +5,9 @@
    (``retain_until >= today``), scope ``reception``; and, for the receptions that stay, the
    documents whose own retention class has expired (``retain_until < today``), scope
    ``documents``. Each item records the reception number, date and every blob key with its
-   SHA-256 and class — the deletion record. An unfinished job is returned instead of a new one.
+   SHA-256 and class — the deletion record. Online applications closed longer ago than the class
+   電子申請 allows are on the same list, scope ``eform`` (:mod:`.eforms`). An unfinished job is
+   returned instead of a new one.
 2. :func:`execute` deletes in batches. Each batch is one transaction that deletes the rows of the
    listed receptions (attachments, persons and search keys go with them) and stamps
    ``rows_deleted_at``; then the listed blobs are removed and ``blobs_deleted_at`` stamped.
@@ -33,6 +35,7 @@ from server.db.models import Attachment, PurgeItem, PurgeJob, Reception
 from server.domain import audit
 from server.domain.documents.services import add_years
 from server.domain.retention import classes
+from server.domain.retention import eforms as eform_retention
 from server.plugins.blobstore import BlobStore
 from shared.api_records import (
     DOCUMENT_CLASS_LABELS,
@@ -58,6 +61,7 @@ class PurgeReport:
 
 SCOPE_RECEPTION = "reception"
 SCOPE_DOCUMENTS = "documents"
+SCOPE_EFORM = eform_retention.SCOPE
 
 
 def cutoff_for(settings: Settings, lg_code: str, today: date) -> date:
@@ -130,41 +134,50 @@ async def plan(
             partial.setdefault(rid, (number, day, []))[2].append(
                 {"key": key, "sha256": digest, "document_class": cls}
             )
+        # Online applications closed longer ago than their class (電子申請) allows.
+        eform_years = years[DocumentClass.eform_application]
+        closed = await eform_retention.expired(session, lg_code, today, eform_years)
         job = PurgeJob(
             id=uuid.uuid4(),
             lg_code=lg_code,
             cutoff=cutoff,
             status="planned",
-            item_count=len(expired) + len(partial),
+            item_count=len(expired) + len(partial) + len(closed.rows),
             planned_by=planned_by,
         )
         session.add(job)
         await session.flush()
-        rows = [
-            {
-                "id": uuid.uuid4(),
-                "lg_code": lg_code,
-                "job_id": job.id,
-                "reception_id": r.id,
-                "reception_number": r.reception_number,
-                "business_date": r.business_date,
-                "blobs": blobs.get(r.id, []),
-                "scope": SCOPE_RECEPTION,
-            }
-            for r in expired
-        ] + [
-            {
-                "id": uuid.uuid4(),
-                "lg_code": lg_code,
-                "job_id": job.id,
-                "reception_id": rid,
-                "reception_number": number,
-                "business_date": day,
-                "blobs": docs,
-                "scope": SCOPE_DOCUMENTS,
-            }
-            for rid, (number, day, docs) in partial.items()
-        ]
+        rows = (
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "lg_code": lg_code,
+                    "job_id": job.id,
+                    "reception_id": r.id,
+                    "reception_number": r.reception_number,
+                    "business_date": r.business_date,
+                    "blobs": blobs.get(r.id, []),
+                    "scope": SCOPE_RECEPTION,
+                    "details": None,
+                }
+                for r in expired
+            ]
+            + [
+                {
+                    "id": uuid.uuid4(),
+                    "lg_code": lg_code,
+                    "job_id": job.id,
+                    "reception_id": rid,
+                    "reception_number": number,
+                    "business_date": day,
+                    "blobs": docs,
+                    "scope": SCOPE_DOCUMENTS,
+                    "details": None,
+                }
+                for rid, (number, day, docs) in partial.items()
+            ]
+            + [{"id": uuid.uuid4(), "lg_code": lg_code, "job_id": job.id, **row} for row in closed.rows]
+        )
         for start in range(0, len(rows), BATCH):
             await session.execute(sa.insert(PurgeItem), rows[start : start + BATCH])
         await audit.record(
@@ -178,6 +191,8 @@ async def plan(
                 "cutoff": cutoff.isoformat(),
                 "items": len(expired),
                 "documents_only": len(partial),
+                "eforms": len(closed.rows),
+                "eforms_held_by_payment": closed.held_by_payment,
                 "years": {c.value: n for c, n in years.items()},
             },
         )
@@ -208,8 +223,10 @@ async def _job(session: AsyncSession, lg_code: str, job_id: uuid.UUID) -> PurgeJ
     return job
 
 
-async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> tuple[int, int]:
-    """One transaction: delete the rows of up to BATCH listed receptions. Returns (deleted, skipped)."""
+async def _delete_rows_batch(
+    db: Database, lg_code: str, job_id: uuid.UUID, actor: audit.Actor
+) -> tuple[int, int]:
+    """One transaction: delete the rows of up to BATCH listed items. Returns (deleted, skipped)."""
     async with db.tenant(lg_code) as session:
         batch = list(
             (
@@ -242,7 +259,18 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
             current.setdefault(rid, set()).add(key)
         now = datetime.now(UTC)
         deletable, skipped = [], []
+        reasons: dict[str, list[PurgeItem]] = {}
+        eform_items = [i for i in batch if i.scope == SCOPE_EFORM]
+        if eform_items:
+            gone, held = await eform_retention.delete(
+                session, lg_code, eform_items, actor=actor, job_id=job_id
+            )
+            deletable.extend(gone)
+            for item, reason in held:
+                reasons.setdefault(reason, []).append(item)
         for item in batch:
+            if item.scope == SCOPE_EFORM:
+                continue
             if item.scope == SCOPE_DOCUMENTS:
                 # Only the listed, expired documents; the reception and its other documents stay.
                 await session.execute(
@@ -259,11 +287,12 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
             else:
                 skipped.append(item)
         if deletable:
-            gone = [i.reception_id for i in deletable]
-            await session.execute(sa.delete(Attachment).where(Attachment.reception_id.in_(gone)))
-            await session.execute(
-                sa.delete(Reception).where(Reception.id.in_(gone), Reception.lg_code == lg_code)
-            )
+            gone = [i.reception_id for i in deletable if i.scope == SCOPE_RECEPTION]
+            if gone:
+                await session.execute(sa.delete(Attachment).where(Attachment.reception_id.in_(gone)))
+                await session.execute(
+                    sa.delete(Reception).where(Reception.id.in_(gone), Reception.lg_code == lg_code)
+                )
             # One statement for the batch's stamps (not one UPDATE per item).
             await session.execute(
                 sa.update(PurgeItem)
@@ -272,13 +301,16 @@ async def _delete_rows_batch(db: Database, lg_code: str, job_id: uuid.UUID) -> t
                 .execution_options(synchronize_session=False)
             )
         if skipped:
+            reasons.setdefault("計画後に文書が追加されたため削除しませんでした", []).extend(skipped)
+        for reason, held_items in reasons.items():
             await session.execute(
                 sa.update(PurgeItem)
-                .where(PurgeItem.id.in_([i.id for i in skipped]))
-                .values(skipped_reason="計画後に文書が追加されたため削除しませんでした")
+                .where(PurgeItem.id.in_([i.id for i in held_items]))
+                .values(skipped_reason=reason)
                 .execution_options(synchronize_session=False)
             )
-        return len(batch) - len(skipped), len(skipped)
+        held_count = sum(len(v) for v in reasons.values())
+        return len(batch) - held_count, held_count
 
 
 async def execute(
@@ -292,7 +324,7 @@ async def execute(
         job.status = "running"
         job.executed_by = executed_by
     while True:
-        deleted, skipped = await _delete_rows_batch(db, lg_code, job_id)
+        deleted, skipped = await _delete_rows_batch(db, lg_code, job_id, audit.Actor(username=executed_by))
         if not deleted and not skipped:
             break
     pending = [
@@ -315,6 +347,7 @@ async def execute(
             )
     final = await items(db, lg_code, job_id)
     done = sum(1 for i in final if i.rows_deleted_at is not None)
+    eforms_done = sum(1 for i in final if i.rows_deleted_at is not None and i.scope == SCOPE_EFORM)
     skipped_count = sum(1 for i in final if i.skipped_reason)
     async with db.tenant(lg_code) as session:
         job = await _job(session, lg_code, job_id)
@@ -327,7 +360,12 @@ async def execute(
             action="reception_purge_success",
             object_type="purge_job",
             object_id=job_id,
-            details={"deleted": done, "skipped": skipped_count, "cutoff": job.cutoff.isoformat()},
+            details={
+                "deleted": done,
+                "eforms_deleted": eforms_done,
+                "skipped": skipped_count,
+                "cutoff": job.cutoff.isoformat(),
+            },
         )
     return PurgeReport(job_id, "done", len(final), done, skipped_count)
 
@@ -366,6 +404,11 @@ async def describe(db: Database, lg_code: str, job_id: uuid.UUID, *, limit: int 
     listed = await items(db, lg_code, job_id)
     per_class: dict[str, int] = {}
     for item in listed:
+        if item.scope == SCOPE_EFORM:  # counted as applications (their files are in ``documents``)
+            per_class[DocumentClass.eform_application.value] = (
+                per_class.get(DocumentClass.eform_application.value, 0) + 1
+            )
+            continue
         for blob in item.blobs:
             cls = blob.get("document_class", DocumentClass.other.value)
             per_class[cls] = per_class.get(cls, 0) + 1
@@ -378,6 +421,7 @@ async def describe(db: Database, lg_code: str, job_id: uuid.UUID, *, limit: int 
         job=job,
         receptions=sum(1 for i in listed if i.scope == SCOPE_RECEPTION),
         documents_only=sum(1 for i in listed if i.scope == SCOPE_DOCUMENTS),
+        eforms=sum(1 for i in listed if i.scope == SCOPE_EFORM),
         by_class=by_class,
         deleted=sum(1 for i in listed if i.rows_deleted_at is not None),
         skipped=sum(1 for i in listed if i.skipped_reason),

@@ -66,7 +66,7 @@ def _login(live_server: LiveServer, user: tuple[str, str]) -> Session:
 def _reception(live_server: LiveServer, token: str, years_ago: int, classes: list[str]) -> dict[str, Any]:
     """A reception received ``years_ago`` years back with one PDF per class."""
     h = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=live_server.url, headers=h) as http:
+    with httpx.Client(base_url=live_server.url, headers=h, timeout=120) as http:
         rec = http.post("/api/v1/receptions", json=reception_body()).json()
         db = sqlite3.connect(live_server.data_dir / "madoguchi.db")
         with db:
@@ -83,6 +83,67 @@ def _reception(live_server: LiveServer, token: str, years_ago: int, classes: lis
     return dict(rec)
 
 
+def _closed_application(live_server: LiveServer, years_ago: int) -> tuple[str, Path]:
+    """A synthetic online application completed ``years_ago`` years back with one file (written
+    into the live server's database and blob store); its 申請番号 and the blob's path."""
+    import hashlib
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session as OrmSession
+
+    from server.db.models import Application, ApplicationFile, Procedure
+
+    day = add_years(TODAY, -years_ago)
+    at = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
+    pid, app_id, fid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    reference = f"E-{day:%Y%m%d}-000001"
+    key = f"eform/{live_server.lg_code}/{app_id}/{fid}"
+    data = b"%PDF-1.4 synthetic\n%%EOF\n"
+    blob = live_server.data_dir / "blobs" / key
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    blob.write_bytes(data)
+    engine = sa.create_engine(f"sqlite:///{live_server.data_dir / 'madoguchi.db'}")
+    with OrmSession(engine) as orm, orm.begin():
+        lg = live_server.lg_code
+        orm.add(
+            Procedure(id=pid, lg_code=lg, slug="ui-retention", title="合成", category="試験", definition={})
+        )
+        orm.flush()
+        history = [{"at": at.isoformat(), "status": "completed", "by": "staff"}]
+        orm.add(
+            Application(
+                id=app_id,
+                lg_code=lg,
+                procedure_id=pid,
+                reference=reference,
+                status="completed",
+                email="taro@example.jp",
+                access_hash="0" * 64,
+                values={},
+                sealed={},
+                history=history,
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        orm.flush()
+        orm.add(
+            ApplicationFile(
+                id=fid,
+                lg_code=lg,
+                application_id=app_id,
+                field="f",
+                filename="a.pdf",
+                content_type="application/pdf",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                blob_key=key,
+            )
+        )
+    engine.dispose()
+    return reference, blob
+
+
 def test_change_class_plan_confirm_run_and_record(
     qtbot: QtBot, ctx: AppContext, live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -92,6 +153,7 @@ def test_change_class_plan_confirm_run_and_record(
     admin = _login(live_server, live_server.supervisor)
     young = _reception(live_server, admin.token, 2, ["issuance_request", "notice_form"])
     old = _reception(live_server, admin.token, 6, ["power_of_attorney"])
+    reference, blob = _closed_application(live_server, 6)
     ctx.session = admin
     panel = RecordsPanel(ctx)
     qtbot.addWidget(panel)
@@ -102,9 +164,9 @@ def test_change_class_plan_confirm_run_and_record(
     assert panel.tabText(panel.indexOf(tab)) == "保存期限と削除"
 
     tab.load_classes()
-    qtbot.waitUntil(lambda: tab.class_table.rowCount() == 7, timeout=10000)
-    labels = [tab.class_table.item(r, 0).text() for r in range(7)]
-    assert "交付請求書" in labels and "異動届" in labels
+    qtbot.waitUntil(lambda: tab.class_table.rowCount() == 8, timeout=10000)
+    labels = [tab.class_table.item(r, 0).text() for r in range(8)]
+    assert "交付請求書" in labels and "異動届" in labels and "電子申請" in labels
     assert all(s.isEnabled() for s in tab.spins) and tab.spins[0].minimum() == 1
     tab.set_years("交付請求書", 1)
     tab.save_classes()
@@ -114,12 +176,17 @@ def test_change_class_plan_confirm_run_and_record(
     assert years["issuance_request"] == 1
 
     tab.plan()
-    qtbot.waitUntil(lambda: tab.item_table.rowCount() == 2, timeout=10000)
-    counts = {tab.count_table.item(r, 0).text(): tab.count_table.item(r, 1).text() for r in range(2)}
-    assert counts == {"委任状": "1", "交付請求書": "1"}
-    scopes = {tab.item_table.item(r, 0).text(): tab.item_table.item(r, 2).text() for r in range(2)}
-    assert scopes == {old["reception_number"]: "受付ごと", young["reception_number"]: "文書だけ"}
-    assert "2 件" in tab.confirm.text() and not tab.run_button.isEnabled()
+    qtbot.waitUntil(lambda: tab.item_table.rowCount() == 3, timeout=10000)
+    counts = {tab.count_table.item(r, 0).text(): tab.count_table.item(r, 1).text() for r in range(3)}
+    assert counts == {"委任状": "1", "交付請求書": "1", "電子申請": "1"}
+    scopes = {tab.item_table.item(r, 0).text(): tab.item_table.item(r, 2).text() for r in range(3)}
+    assert scopes == {
+        old["reception_number"]: "受付ごと",
+        young["reception_number"]: "文書だけ",
+        reference: "電子申請",
+    }
+    assert "電子申請 1 件" in tab.summary.text()
+    assert "3 件" in tab.confirm.text() and not tab.run_button.isEnabled()
     tab.run()  # without the confirmation: refused on the screen, nothing sent
     assert "確認欄" in tab.error.text()
     tab.grab().save(str(Path(os.environ.get("MADOGUCHI_SCREENSHOT_DIR", tmp_path)) / "purge-plan.png"))
@@ -129,7 +196,8 @@ def test_change_class_plan_confirm_run_and_record(
     qtbot.waitUntil(lambda: "削除しました" in tab.message.text(), timeout=20000)
     qtbot.waitUntil(lambda: tab.job_table.rowCount() == 1, timeout=10000)
     assert tab.job_table.item(0, 4).text() == "完了"
-    assert all(tab.item_table.item(r, 5).text().startswith("削除") for r in range(2))
+    assert all(tab.item_table.item(r, 5).text().startswith("削除") for r in range(3))
+    assert not blob.exists()
     shot = Path(os.environ.get("MADOGUCHI_SCREENSHOT_DIR", tmp_path)) / "purge-done.png"
     panel.grab().save(str(shot))
     assert shot.stat().st_size > 10_000

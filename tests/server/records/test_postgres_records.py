@@ -318,3 +318,21 @@ async def test_scheduled_backup_on_postgres_needs_the_owner(
     [ok] = await scheduler.tick(app_api.db, as_owner, store, datetime(2031, 5, 2, 3, 0, tzinfo=jst))
     assert ok.status == "success", ok.message
     assert len(backups.generations(as_owner)) == 1
+
+
+async def test_eform_purge_as_app_role_under_rls(pg: PgDatabase, app_api: Api) -> None:  # noqa: F811
+    """The online-application purge (list, delete, keep the payment, record, audit) as the app role."""
+    from tests.server.records.test_purge_eforms import scenario_lifecycle
+
+    await scenario_lifecycle(app_api)
+
+
+async def test_eform_purge_crash_half_way_as_app_role(
+    pg: PgDatabase,  # noqa: F811
+    app_api: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash between the rows and the blobs on PostgreSQL: running again finishes the same list."""
+    from tests.server.records.test_purge_eforms import scenario_crash
+
+    await scenario_crash(app_api, monkeypatch)

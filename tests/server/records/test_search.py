@@ -218,3 +218,53 @@ async def test_old_receptions_without_keys_are_found_after_reindex(api: Api, set
         get_settings.cache_clear()
     assert result.exit_code == 0 and "1 件" in result.output, result.output
     assert await _numbers(api, admin, name="旧記録") == ["20190401-0001"]
+
+
+async def test_search_checks_the_user_inside_its_own_transaction(api: Api) -> None:
+    """The search route's user is checked as the first thing of the search's transaction: one
+    transaction for login check and search (plus the shared audit commit), the same refusals as
+    the guard — expired login 401 before anything else, missing permission 403 audited."""
+    import sqlalchemy as sa
+    from sqlalchemy import event
+
+    from server.db.models import AuditEvent, AuthSession, GroupPermission
+
+    admin = await api.admin_headers()
+    await make_reception(api, admin)
+    begins: list[int] = []
+    engine = api.db.engine.sync_engine
+
+    def count(_conn: Any) -> None:
+        begins.append(1)
+
+    event.listen(engine, "begin", count)
+    try:
+        r = await _search(api, admin)
+    finally:
+        event.remove(engine, "begin", count)
+    assert r.status_code == 200 and r.json()["total"] == 1
+    assert len(begins) == 2, begins  # search (with the login check) + the audit event's commit
+
+    bad_page = await api.http.get("/api/v1/records/receptions", params={"page_size": "0"})
+    assert bad_page.status_code == 401  # no token: refused before the criteria are looked at
+    clerk = await api.headers()
+    async with api.db.unbound() as session:
+        await session.execute(
+            sa.delete(GroupPermission).where(GroupPermission.permission == "reception.read")
+        )
+    r = await _search(api, clerk)
+    assert r.status_code == 403 and r.json()["code"] == "permission.denied", r.text
+    async with api.db.unbound() as session:
+        denied = (
+            await session.execute(
+                sa.select(AuditEvent.object_id, AuditEvent.details).where(
+                    AuditEvent.action == "permission_check_denied"
+                )
+            )
+        ).all()
+        await session.execute(sa.update(AuthSession).values(revoked_at=sa.func.now()))
+    assert [(d.object_id, d.details["permission"]) for d in denied] == [
+        ("search_receptions", "reception.read")
+    ]
+    r = await _search(api, admin)
+    assert r.status_code == 401 and r.json()["code"] == "auth.revoked", r.text

@@ -36,7 +36,7 @@ from shared.permissions import Permission
 
 from ...worker import error_text, run_in_background
 
-SCOPE_LABELS = {"reception": "受付ごと", "documents": "文書だけ"}
+SCOPE_LABELS = {"reception": "受付ごと", "documents": "文書だけ", "eform": "電子申請"}
 JOB_STATUS_LABELS = {"planned": "確認待ち", "running": "実行中 (再実行で完了)", "done": "完了"}
 
 
@@ -87,7 +87,9 @@ class PurgeTab(QWidget):
         outer.addWidget(self.scroll_area)
 
         # -- retention classes ------------------------------------------------------------------
-        box = QGroupBox("保存区分 (文書の種類ごとの保存年数、受付日から)")
+        box = QGroupBox(
+            "保存区分 (文書の種類ごとの保存年数、受付日から。電子申請は完了・取下げ・不受理の日から)"
+        )
         box_layout = QVBoxLayout(box)
         self.class_table = _table(["文書の種類", "保存年数", "既定", "最終変更"], 3)
         self.class_table.setMinimumHeight(245)
@@ -123,7 +125,9 @@ class PurgeTab(QWidget):
         plan_layout.addLayout(row)
         splitter = QSplitter()
         self.count_table = _table(["文書の種類", "件数"], 0)
-        self.item_table = _table(["受付番号", "受付日", "削除の範囲", "文書", "文書の種類", "結果"], 4)
+        self.item_table = _table(
+            ["受付番号・申請番号", "受付日・完了日", "削除の範囲", "文書", "文書の種類", "結果"], 4
+        )
         splitter.addWidget(self.count_table)
         splitter.addWidget(self.item_table)
         splitter.setSizes([220, 640])
@@ -248,7 +252,8 @@ class PurgeTab(QWidget):
         status = JOB_STATUS_LABELS.get(job.status, job.status)
         text = (
             f"受付日 {job.cutoff} より前の受付 {detail.receptions} 件を受付ごと、"
-            f"{detail.documents_only} 件の受付から期限切れの文書だけを削除します"
+            f"{detail.documents_only} 件の受付から期限切れの文書だけ、"
+            f"完了・取下げ・不受理から保存期間を過ぎた電子申請 {detail.eforms} 件を添付ファイルごと削除します"
             f" (全 {job.item_count} 件、{status})。"
         )
         if job.status == "done":
@@ -259,7 +264,7 @@ class PurgeTab(QWidget):
                 else f"削除済み: {detail.deleted} 件"
             )
         if job.item_count == 0:
-            text = "保存期限を過ぎた受付・文書はありません。"
+            text = "保存期限を過ぎた受付・文書・電子申請はありません。"
         if len(detail.items) < job.item_count:
             text += f" (一覧は先頭 {len(detail.items)} 件を表示)"
         self.summary.setText(text)

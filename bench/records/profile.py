@@ -1,0 +1,215 @@
+"""Where one search request spends its time, on PostgreSQL as the app role under RLS.
+
+    MADOGUCHI_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python -m bench.records.profile --receptions 100000 [--keep NAME]
+
+Generates a (synthetic) archive like :mod:`bench.records.run` (or reuses ``--database``), then
+runs the app in-process (httpx over ASGI, one request at a time, so no concurrency noise) and
+prints per request: wall time, number of SQL statements and transactions, time inside the
+database driver, the statements by kind, and a cProfile summary of the Python side. Prints
+figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from bench.records.generate import generate
+from bench.records.run import APP_ROLE, LG, create_database, queries
+from server.config import Settings
+
+
+def _kind(statement: str) -> str:
+    s = " ".join(statement.split())[:90].lower()
+    if "set_config" in s:
+        return "set_config (RLS)"
+    for table in ("auth_sessions", "network_allowances", "user_groups", "audit_heads", "audit_events"):
+        if table in s:
+            return f"{s.split()[0]} {table}"
+    if s.startswith("select users") or "from users" in s:
+        return "select users"
+    if "count(" in s:
+        return "count"
+    if "from attachments" in s:
+        return "attachment counts"
+    if "reception" in s:
+        return "search page"
+    return s[:40]
+
+
+async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: int) -> None:
+    from server.app import create_app
+
+    app = create_app(settings)
+    stats: list[tuple[float, float]] = []
+    kinds: Counter[str] = Counter()
+    kind_ms: Counter[str] = Counter()
+    begins = {"n": 0}
+    current: dict[str, Any] = {}
+
+    if True:  # no lifespan: the scheduler stays off
+        engine = app.state.db.engine.sync_engine
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _before(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+            current["t"] = time.perf_counter()
+            current["k"] = _kind(statement)
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _after(*_a: Any) -> None:
+            ms = (time.perf_counter() - current["t"]) * 1000
+            kinds[current["k"]] += 1
+            kind_ms[current["k"]] += ms
+            current["db"] = current.get("db", 0.0) + ms
+
+        @event.listens_for(engine, "begin")
+        def _begin(_c: Any) -> None:
+            begins["n"] += 1
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            token = (
+                await http.post(
+                    "/api/v1/auth/login",
+                    json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
+                )
+            ).json()["token"]
+            h = {"Authorization": f"Bearer {token}"}
+            for _shape, params in qs[:20]:  # warm-up
+                await http.get("/api/v1/records/receptions", params={**params, "page_size": "50"}, headers=h)
+            kinds.clear()
+            kind_ms.clear()
+            begins["n"] = 0
+            profiler = cProfile.Profile()
+            for i in range(n):
+                _shape, params = qs[i % len(qs)]
+                current["db"] = 0.0
+                t = time.perf_counter()
+                profiler.enable()
+                r = await http.get(
+                    "/api/v1/records/receptions", params={**params, "page_size": "50"}, headers=h
+                )
+                profiler.disable()
+                assert r.status_code == 200, r.text
+                stats.append(((time.perf_counter() - t) * 1000, current["db"]))
+            await asyncio.sleep(0.2)  # let the audit writer finish
+    walls = [w for w, _ in stats]
+    dbs = [d for _, d in stats]
+    print(f"{n} searches one at a time, load {os.getloadavg()[0]:.1f}:")
+    print(
+        f"  wall p50 {statistics.median(walls):.1f} ms, p95 {sorted(walls)[int(0.95 * (n - 1))]:.1f} ms;"
+        f" in the driver p50 {statistics.median(dbs):.1f} ms"
+    )
+    print(f"  per request: {sum(kinds.values()) / n:.1f} statements, {begins['n'] / n:.2f} transactions")
+    for kind, count in kinds.most_common():
+        print(f"    {kind:<32} {count / n:5.2f}/req  {kind_ms[kind] / count:6.2f} ms each")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print("\n".join(out.getvalue().splitlines()[:45]))
+
+
+def _concurrent(
+    data_dir: Path, app_url: str, qs: list[tuple[str, dict[str, str]]], clients: int, requests: int
+) -> None:
+    """The same searches against a real server process (1 worker) from ``clients`` clients."""
+    from bench.records.run import load, pct, start_server
+
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(data_dir),
+        "MADOGUCHI_DATABASE_URL": app_url,
+        "MADOGUCHI_DEMO": "1",
+        "MADOGUCHI_LOG_LEVEL": "WARNING",
+        "MADOGUCHI_SERVER_WORKERS": "1",
+        "MADOGUCHI_SCHEDULER_ENABLED": "0",
+    }
+    port = 19000 + random.randrange(1000)
+    proc = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        token = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
+        ).json()["token"]
+        asyncio.run(load(base, token, 5, qs, 40))  # warm-up
+        load_before = os.getloadavg()[0]
+        lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests))
+        print(
+            f"server process, {clients} clients, {len(lat)} searches (load {load_before:.1f} before,"
+            f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
+            f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s"
+        )
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--receptions", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database", help="reuse this database (made by an earlier --keep run)")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--clients", type=int, default=0, help="also: a server process under this many concurrent clients"
+    )
+    args = parser.parse_args()
+    pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    if args.database:
+        name = args.database
+        base = make_url(pg_url).set(drivername="postgresql+psycopg", database=name)
+        owner = base.render_as_string(hide_password=False)
+        app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    else:
+        name, owner, app_url = create_database(pg_url)
+    data_dir = Path(tempfile.gettempdir()) / name
+    libpq = "postgresql://" + owner.split("://", 1)[1]
+    print(f"database {name}; load {os.getloadavg()}", flush=True)
+    try:
+        if not args.database:
+            from server.__main__ import seed_demo
+            from server.db.migrate import upgrade
+
+            owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
+            upgrade(owner_settings)
+            asyncio.run(seed_demo(owner_settings))
+            t0 = time.perf_counter()
+            generate(
+                libpq,
+                receptions=args.receptions,
+                residents=max(1000, args.receptions * 3 // 10),
+                expired=args.receptions // 10,
+            )
+            print(f"generation: {time.perf_counter() - t0:.0f} s", flush=True)
+        qs = queries(random.Random(5), libpq)
+        settings = Settings(
+            data_dir=data_dir, database_url=app_url, demo=True, log_level="WARNING", scheduler_enabled=False
+        )
+        asyncio.run(_profile(settings, qs, args.requests))
+        if args.clients:
+            _concurrent(data_dir, app_url, qs, args.clients, args.requests)
+    finally:
+        if not args.keep and not args.database:
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
