@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
 from client.core.documents import ReceptionDocuments, Submitted, submit_with_documents
+from client.core.ocr.routing import Engines
 from client.core.outbox import OutboxItem, OutboxStats
 from client.core.print.service import PrintedForm, print_forms
 from client.core.sync import SyncEvent
@@ -37,12 +38,12 @@ from .supervisor.panel import SupervisorPanel
 from .worker import error_text, run_in_background
 
 
-def warm_up_reading() -> int:
-    """On a worker thread: load the OCR templates and engines before the first 読取 (imported here
-    so the window starts without OpenCV and the engines)."""
+def warm_up_reading(engines: Engines) -> int:
+    """On a worker thread: load the OCR templates and the station's engines before the first 読取
+    (imported here so the window starts without OpenCV and the engines)."""
     from client.core.ocr.canvas_fill import warm_up
 
-    return warm_up()
+    return warm_up(engines)
 
 
 #: The window's size where the screen allows: the canvas at 80 % and the 持参書類 row in one line.
@@ -175,7 +176,8 @@ class MainWindow(QMainWindow):
 
     def _make_page(self, mode: StationMode) -> QWidget:
         if mode is StationMode.counter:
-            self.counter = MoveInForm(scanner=self.ctx.devices.scanner)
+            # 読取 uses the station profile's OCR setting (routed, or the one engine it forces)
+            self.counter = MoveInForm(scanner=self.ctx.devices.scanner, engines=self.ctx.devices.ocr)
             self.counter.submitted.connect(self.enqueue_notice)
             self.counter.print_requested.connect(self.print_notice)
             # 保存用の書類 belong to the reception on screen: opened from it, cleared with it.
@@ -190,7 +192,9 @@ class MainWindow(QMainWindow):
             # After the window is up (the user has logged in): offer the draft of a killed session.
             QTimer.singleShot(0, self.offer_draft)
             # Load the OCR templates and engines now, so the first 読取 does not wait for them.
-            run_in_background(warm_up_reading, on_result=lambda _n: None, on_error=lambda _e: None)
+            run_in_background(
+                warm_up_reading, self.ctx.devices.ocr, on_result=lambda _n: None, on_error=lambda _e: None
+            )
             return self.counter
         if mode is StationMode.supervisor:
             return SupervisorPanel(self.ctx)

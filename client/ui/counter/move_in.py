@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
@@ -62,6 +62,9 @@ from shared.text.wareki import format_wareki
 from ..widgets.fields import ErrorLabel
 from ..widgets.form_canvas import BoxField, FormCanvas
 from ..worker import error_text, run_in_background
+
+if TYPE_CHECKING:
+    from client.core.ocr.routing import Engines
 
 #: Most 異動者 on one notice (the model's limit).
 MAX_PERSONS = 20
@@ -113,10 +116,19 @@ class MoveInForm(QWidget):
     #: 保存用の書類 (Ctrl+Shift+D): the window opens the documents of this reception.
     documents_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, scanner: Scanner | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        scanner: Scanner | None = None,
+        engines: Engines | None = None,
+    ) -> None:
         super().__init__(parent)
         self.opened_at = datetime.now(UTC)
         self.scanner = scanner
+        #: The station's OCR engines (``Devices.ocr``: routed, or the one engine the station
+        #: profile forces); None: the process's routed engines (a form outside the app).
+        self.engines = engines
         self.layout_spec = notice_layout()
         self.persons: list[PersonEntry] = []
         self.fields: dict[str, BoxField] = {}
@@ -636,7 +648,11 @@ class MoveInForm(QWidget):
             return
         self._start_reading("スキャンしています…")
         run_in_background(
-            _scan_and_read, self.scanner, on_result=self._pages_read, on_error=self._reading_failed
+            _scan_and_read,
+            self.scanner,
+            self.engines,
+            on_result=self._pages_read,
+            on_error=self._reading_failed,
         )
 
     def open_image_file(self) -> None:
@@ -654,7 +670,9 @@ class MoveInForm(QWidget):
         if self.reading:
             return
         self._start_reading(f"読み取っています…（{path.name}）")
-        run_in_background(_read_pages, [path], on_result=self._pages_read, on_error=self._reading_failed)
+        run_in_background(
+            _read_pages, [path], self.engines, on_result=self._pages_read, on_error=self._reading_failed
+        )
 
     def _start_reading(self, message: str) -> None:
         self.reading = True
@@ -750,20 +768,21 @@ class MoveInForm(QWidget):
         return self.fill(values, reading.source, confidences, crops, notes)
 
 
-def _read_pages(paths: list[Path]) -> list[tuple[str, Any]]:
-    """Read each page (worker thread); a page that fails gives its Japanese message, not an error."""
+def _read_pages(paths: list[Path], engines: Engines | None = None) -> list[tuple[str, Any]]:
+    """Read each page with ``engines`` (worker thread); a page that fails gives its Japanese
+    message, not an error."""
     from client.core.ocr.canvas_fill import read_for_canvas
     from shared.errors import MadoguchiError
 
     out: list[tuple[str, Any]] = []
     for path in paths:
         try:
-            out.append((Path(path).name, read_for_canvas(path)))
+            out.append((Path(path).name, read_for_canvas(path, engine=engines)))
         except MadoguchiError as exc:
             out.append((Path(path).name, exc.message))
     return out
 
 
-def _scan_and_read(scanner: Scanner) -> list[tuple[str, Any]]:
+def _scan_and_read(scanner: Scanner, engines: Engines | None = None) -> list[tuple[str, Any]]:
     """Scan (the plugin may block on the hardware) and read every page, on a worker thread."""
-    return _read_pages([page.path for page in scanner.scan()])
+    return _read_pages([page.path for page in scanner.scan()], engines)
