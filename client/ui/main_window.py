@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.counter: MoveInForm | None = None
         self.draft_keeper: DraftKeeper | None = None
         self.last_key: str | None = None
+        #: The clerk whose reception is on the counter screen (its draft is saved under this name).
+        self.screen_owner: str | None = None
         self._relogin_open = False
         #: 保存用の書類 of the reception on screen (on disk until it is submitted).
         self.documents = ReceptionDocuments(ctx.settings.data_dir / "pending_documents")
@@ -127,8 +129,13 @@ class MainWindow(QMainWindow):
 
     # -- session and modes -------------------------------------------------------------------
 
+    def current_username(self) -> str | None:
+        return self.ctx.session.user.username if self.ctx.session else None
+
     def refresh_session(self) -> None:
-        """Rebuild the mode list after login/logout."""
+        """Rebuild the mode list after login/logout; another clerk never sees the previous one's
+        reception (see :meth:`hand_over_screen`)."""
+        self.hand_over_screen(self.current_username())
         session = self.ctx.session
         self.user_label.setText(
             f"{session.user.display_name}（{session.user.username}）" if session else "ログインしていません"
@@ -184,11 +191,8 @@ class MainWindow(QMainWindow):
             self.counter.documents_requested.connect(self.open_documents)
             self.counter.cleared.connect(self.discard_documents)
             self._update_documents_label()
-            self.draft_keeper = DraftKeeper(
-                self.counter,
-                self.ctx.drafts,
-                username=lambda: self.ctx.session.user.username if self.ctx.session else None,
-            )
+            self.screen_owner = self.current_username()
+            self.draft_keeper = DraftKeeper(self.counter, self.ctx.drafts, username=lambda: self.screen_owner)
             # After the window is up (the user has logged in): offer the draft of a killed session.
             QTimer.singleShot(0, self.offer_draft)
             # Load the OCR templates and engines now, so the first 読取 does not wait for them.
@@ -258,13 +262,36 @@ class MainWindow(QMainWindow):
 
     # -- drafts and printing -----------------------------------------------------------------
 
+    def hand_over_screen(self, username: str | None) -> None:
+        """The logged-in clerk changed (logout, or a different clerk at the login dialog): keep the
+        previous clerk's input as *their* draft, empty the screen of that resident (fields, tints,
+        the last 受付番号, 保存用の書類), then offer the new clerk their own draft. Drafts belong to
+        the clerk who typed them: another clerk can never open them."""
+        if self.counter is None or username == self.screen_owner:
+            return
+        if self.draft_keeper is not None:
+            try:
+                self.draft_keeper.flush()  # under the previous owner: the last keystrokes too
+            except Exception as exc:  # the debounced saves already kept all but the last moment
+                self.statusBar().showMessage(
+                    f"入力途中の届出を保存できませんでした: {error_text(exc)}", 15000
+                )
+        self.counter.reset_screen()
+        self.screen_owner = username
+        if self.draft_keeper is not None:
+            self.draft_keeper.forget_screen()  # emptying the screen is no edit of the new owner's
+        self.last_key = None
+        self.discard_documents()
+        if username is not None:
+            QTimer.singleShot(0, self.offer_draft)
+
     def offer_draft(self) -> bool:
-        """Ask whether to restore the counter draft left by a previous session (if there is one)."""
-        if self.counter is None:
+        """Ask whether to restore the counter draft this clerk left (a killed session, a logout)."""
+        if self.counter is None or self.screen_owner is None:
             return False
         try:
-            draft = self.ctx.drafts.load(DRAFT_SCREEN)
-            restored = offer_restore(self.counter, self.ctx.drafts, self)
+            draft = self.ctx.drafts.load(DRAFT_SCREEN, username=self.screen_owner)
+            restored = offer_restore(self.counter, self.ctx.drafts, self, username=self.screen_owner)
         except Exception as exc:  # an unreadable draft must not stop the counter
             self.statusBar().showMessage(f"入力途中の届出を読み込めませんでした: {error_text(exc)}", 15000)
             return False
@@ -352,7 +379,10 @@ class MainWindow(QMainWindow):
             self._relogin_open = False
 
     def logout(self) -> None:
-        self.discard_documents()  # a clerk's documents never wait for the next clerk's 送信
+        # the resident on screen leaves with the clerk: input kept as the clerk's own draft, the
+        # screen emptied before the login dialog shows; documents never wait for the next clerk
+        self.hand_over_screen(None)
+        self.discard_documents()
         run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)
 
     def _after_logout(self) -> None:

@@ -155,7 +155,9 @@ def test_main_window_offers_the_draft_after_login(
 ) -> None:
     """A draft left in the data directory is offered when the window opens; 復元する fills the form."""
     ctx = make_ctx(client_settings, default_station_dir())
-    ctx.drafts.save(SCREEN, {"persons.0.family_name": "葛\U000e0100城", "persons.0.my_number": "12"})
+    ctx.drafts.save(
+        SCREEN, {"persons.0.family_name": "葛\U000e0100城", "persons.0.my_number": "12"}, username="demo"
+    )
     ctx.close()
     asked: list[str] = []
 

@@ -133,6 +133,9 @@ class MoveInForm(QWidget):
         self.persons: list[PersonEntry] = []
         self.fields: dict[str, BoxField] = {}
         self.reading = False
+        #: Bumped by reset_screen: a reading started before it is not pasted (another clerk's screen).
+        self._generation = 0
+        self._reading_generation = 0
         self._loading = False
         self._wired: set[int] = set()
 
@@ -596,7 +599,15 @@ class MoveInForm(QWidget):
         target.setFocus()
 
     def clear(self) -> None:
-        """Empty the form for the next resident (after a successful enqueue)."""
+        """Empty the form for the next resident (after a successful enqueue); the draft is forgotten
+        (``cleared``)."""
+        self.reset_screen(keep_last=True)
+        self.cleared.emit()
+
+    def reset_screen(self, *, keep_last: bool = False) -> None:
+        """Empty everything the screen shows of a resident — fields, persons, tints and crops,
+        messages, the last reception's line — without announcing ``cleared`` (logout or another
+        clerk: the draft stays the previous clerk's)."""
         self._loading = True
         try:
             self._set_persons(1)
@@ -611,9 +622,11 @@ class MoveInForm(QWidget):
         self.show_errors({})
         self.scan_status.setText("")
         self.canvas.show_crop(None)
+        if not keep_last:
+            self.last_reception.setText("")
+        self._generation += 1
         self.opened_at = datetime.now(UTC)
         self.fields["notified_on"].editor.setFocus()
-        self.cleared.emit()
 
     def show_last(self, item: OutboxItem) -> None:
         """The state of the last submitted reception (送信待ち → 受付番号)."""
@@ -676,6 +689,7 @@ class MoveInForm(QWidget):
 
     def _start_reading(self, message: str) -> None:
         self.reading = True
+        self._reading_generation = self._generation
         self.scan_button.setEnabled(False)
         self.file_button.setEnabled(False)
         self.progress.show()
@@ -692,6 +706,8 @@ class MoveInForm(QWidget):
         from client.core.ocr.canvas_fill import CanvasFill
 
         self._finish_reading()
+        if self._reading_generation != self._generation:
+            return  # read for a screen since emptied (logout): never pasted into the next one
         problems: list[tuple[str, str]] = []
         done: list[str] = []
         for name, outcome in pages:
@@ -715,6 +731,8 @@ class MoveInForm(QWidget):
 
     def _reading_failed(self, exc: BaseException) -> None:
         self._finish_reading()
+        if self._reading_generation != self._generation:
+            return
         problems = [("", error_text(exc))]
         self._show_scan_problems(problems)
         self.reading_finished.emit(problems)
