@@ -31,6 +31,7 @@ from .counter.attachments import AttachmentsDialog
 from .counter.draft_keeper import SCREEN as DRAFT_SCREEN
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
+from .counter.outbox_dialog import OutboxDialog
 from .kiosk.panel import KioskPanel
 from .login import LoginDialog
 from .settings_dialog import SettingsDialog
@@ -105,7 +106,12 @@ class MainWindow(QMainWindow):
         documents_action.setShortcut("Ctrl+Shift+D")
         documents_action.setEnabled(False)
         documents_action.triggered.connect(self.open_documents)
-        self.menuBar().addMenu("受付").addAction(documents_action)
+        failed_action = self.failed_action = QAction("送信失敗の確認…", self)
+        failed_action.setShortcut("Ctrl+Shift+F")
+        failed_action.triggered.connect(self.open_failed)
+        reception_menu = self.menuBar().addMenu("受付")
+        reception_menu.addAction(documents_action)
+        reception_menu.addAction(failed_action)
 
         self.user_label = QLabel()
         self.outbox_label = QLabel()
@@ -229,6 +235,16 @@ class MainWindow(QMainWindow):
         AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
         self._update_documents_label()
 
+    def open_failed(self) -> None:
+        """送信失敗の確認: view what the server refused, 再送 or 破棄 (with confirmation and a log)."""
+        if self.ctx.session is None:
+            return
+        dialog = OutboxDialog(
+            self.ctx.outbox, username=self.current_username, wake=self.ctx.worker.wake, parent=self
+        )
+        dialog.exec()
+        self._update_outbox_label()
+
     def _update_documents_label(self) -> None:
         """How many documents wait on this screen for the next 送信 (they go with it)."""
         count = len(self.documents.all())
@@ -345,7 +361,9 @@ class MainWindow(QMainWindow):
                 f"書類「{event.file.filename}」を保存できませんでした: {event.file.last_error}", 30000
             )
         elif event.kind == "failed" and event.item is not None:
-            self.statusBar().showMessage(f"送信できませんでした: {event.item.last_error}", 15000)
+            self.statusBar().showMessage(
+                f"送信できませんでした: {event.item.last_error}（受付 → 送信失敗の確認… Ctrl+Shift+F）", 15000
+            )
 
     def _update_outbox_label(self) -> None:
         run_in_background(
