@@ -19,8 +19,8 @@ import yaml
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtGui import QFontMetrics, QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from client.app.context import AppContext, build_context
@@ -35,6 +35,7 @@ from client.ui.counter.draft_keeper import SCREEN
 from client.ui.counter.move_in import MoveInForm
 from client.ui.login import LoginDialog
 from client.ui.main_window import MainWindow
+from client.ui.widgets.form_canvas import COMBO_CHROME_PX
 from client.ui.worker import wait_for_background
 from shared.api import UserInfo
 
@@ -236,3 +237,45 @@ def test_a_reading_started_before_logout_is_not_pasted_after_it(qtbot: QtBot) ->
     fill = CanvasFill(source="転出証明書", values={"persons.0.family_name": "前住民"})
     form._pages_read([("page.jpg", fill)])
     assert form.fields["persons.0.family_name"].text() == "" and not form.reading
+
+
+def test_counter_window_fits_1024_by_768_and_sex_placeholder_fits(qtbot: QtBot, make_ctx: Any) -> None:
+    """At 1024×768 (less the frame) the counter window fits: the 持参書類 wrap to a second line,
+    every button and box lies inside the window; at 80 % zoom the 性別 choice's text fits its box."""
+    ctx = make_ctx()
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1024 - 16, 768 - 40)
+    window.show()
+    qtbot.waitExposed(window)
+    form = window.counter
+    assert form is not None
+    assert window.minimumSizeHint().width() <= 1024 - 16
+    assert window.width() == 1024 - 16
+    right = window.width()
+    for widget in [
+        *form.document_boxes.values(),
+        form.kind_box,
+        form.scan_button,
+        form.file_button,
+        form.documents_button,
+        form.zoom_box,
+        form.submit_button,
+        form.print_button,
+        form.clear_button,
+    ]:
+        top_left = widget.mapTo(window, widget.rect().topLeft())
+        assert widget.isVisible() and top_left.x() >= 0 and top_left.x() + widget.width() <= right, widget
+    rows = {box.mapTo(window, box.rect().topLeft()).y() for box in form.document_boxes.values()}
+    assert len(rows) == 2  # wrapped, not cut off
+    assert form.zoom_box.currentText() == "80%"
+    sex = form.fields["persons.0.sex"].editor
+    assert isinstance(sex, QComboBox)
+    metrics = QFontMetrics(sex.font())
+    assert sex.currentText() == "選択"
+    assert all(metrics.horizontalAdvance(sex.itemText(i)) + COMBO_CHROME_PX <= sex.width() for i in range(3))
+    window.grab().save(str(SHOTS / "madoguchi_counter_1024x768.png"))
+    window.resize(1366 - 16, 768 - 40)
+    qtbot.waitUntil(
+        lambda: len({b.mapTo(window, b.rect().topLeft()).y() for b in form.document_boxes.values()}) == 1
+    )

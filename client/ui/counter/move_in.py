@@ -60,6 +60,7 @@ from shared.models.movement_notice import MovementKind, MovementNotice
 from shared.text.wareki import format_wareki
 
 from ..widgets.fields import ErrorLabel
+from ..widgets.flow import FlowLayout
 from ..widgets.form_canvas import BoxField, FormCanvas
 from ..worker import error_text, run_in_background
 
@@ -153,13 +154,16 @@ class MoveInForm(QWidget):
         head.addWidget(kind_caption)
         head.addWidget(self.kind_box)
         head.addSpacing(12)
-        head.addWidget(QLabel("持参書類:"))
+        head.addWidget(QLabel("持参書類:"), 0, Qt.AlignmentFlag.AlignTop)
+        # the check boxes wrap to a second line on a narrow window (1024 px) instead of widening it
+        self.documents_panel = QWidget()
+        flow = FlowLayout(self.documents_panel)
         self.document_boxes: dict[str, QCheckBox] = {}
         for doc_id, label in DOCUMENTS.items():
             box = QCheckBox(label)
             self.document_boxes[doc_id] = box
-            head.addWidget(box)
-        head.addStretch(1)
+            flow.addWidget(box)
+        head.addWidget(self.documents_panel, 1)
         outer.addLayout(head)
 
         tools = QHBoxLayout()
