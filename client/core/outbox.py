@@ -667,4 +667,18 @@ class Outbox:
                 f"content FROM {LOG_TABLE} ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [LogEntry(*r[:9], json.loads(r[9]) if r[9] else None) for r in rows]
+        return [
+            LogEntry(
+                id=r[0],
+                at=r[1],
+                action=r[2],
+                target=r[3],
+                client_key=r[4],
+                username=r[5],
+                error=r[6],
+                error_code=r[7],
+                saved_to=r[8],
+                content=json.loads(r[9]) if r[9] else None,
+            )
+            for r in rows
+        ]

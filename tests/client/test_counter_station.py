@@ -133,13 +133,15 @@ def test_main_window_gives_the_station_ocr_setting_to_the_canvas(
     qtbot.addWidget(window)
     form = window.counter
     assert form is not None and form.engines is ctx.devices.ocr
-    assert form.engines.engine_ids() == ["fake"]
-    assert [e.plugin_id for e in form.engines.all()] == ["fake"]
+    engines = form.engines
+    assert engines is not None and engines.engine_ids() == ["fake"]
+    assert [e.plugin_id for e in engines.all()] == ["fake"]
     routed = make_ctx(station_dir(tmp_path / "routed", ocr_engine="routed"))
     window2 = MainWindow(routed)
     qtbot.addWidget(window2)
-    assert window2.counter is not None and window2.counter.engines is routed.devices.ocr
-    assert len(routed.devices.ocr.engine_ids()) >= 1 and routed.devices.ocr.engine_ids() != ["fake"]
+    routed_ocr: Engines = routed.devices.ocr
+    assert window2.counter is not None and window2.counter.engines is routed_ocr
+    assert routed_ocr.engine_ids() and routed_ocr.engine_ids() != ["fake"]
 
 
 def commit(widget: QWidget, text: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from client.app.main import create_application
@@ -37,6 +37,12 @@ def refused(outbox: Outbox, name: str = "試験") -> tuple[int, str]:
     )
     outbox.mark_failed(item.id, REFUSED, "reception.duplicate_my_number")
     return item.id, item.client_key
+
+
+def cell(table: QTableWidget, row: int, col: int) -> str:
+    item = table.item(row, col)
+    assert item is not None
+    return item.text()
 
 
 def click_when_asked(button_text: str, asked: list[str]) -> None:
@@ -62,8 +68,8 @@ def dialog(qtbot: QtBot, outbox: Outbox) -> OutboxDialog:
 
 def test_failed_reception_is_shown_with_the_servers_message(dialog: OutboxDialog) -> None:
     assert dialog.table.rowCount() == 1
-    assert dialog.table.item(0, 1).text() == "受付の登録（試験　太郎）"
-    assert dialog.table.item(0, 3).text() == REFUSED
+    assert cell(dialog.table, 0, 1) == "受付の登録（試験　太郎）"
+    assert cell(dialog.table, 0, 3) == REFUSED
     assert (
         REFUSED in dialog.detail.toPlainText()
         and "reception.duplicate_my_number" in dialog.detail.toPlainText()
@@ -99,7 +105,7 @@ def test_save_then_discard_keeps_everything_in_the_folder_and_the_log(
     assert log.saved_to == str(saved) and log.content is not None
     assert log.content["payload"]["notice"]["persons"][0]["family_name"] == "試験"
     assert log.content["documents"][0]["filename"] == "住民異動届.pdf"
-    assert dialog.log_table.rowCount() == 1 and dialog.log_table.item(0, 1).text() == "受付を破棄"
+    assert dialog.log_table.rowCount() == 1 and cell(dialog.log_table, 0, 1) == "受付を破棄"
     with pytest.raises(NotDiscardable):  # twice, or anything not refused: Japanese error
         outbox.discard(after, username="clerk-a")
 
@@ -122,7 +128,7 @@ def test_discard_without_saving_is_still_logged(qtbot: QtBot, dialog: OutboxDial
     dialog.discard_selected()
     [log] = outbox.log()
     assert log.action == "discard" and log.saved_to is None and log.content is not None
-    assert dialog.log_table.item(0, 3).text() == "（保存なし）"
+    assert cell(dialog.log_table, 0, 3) == "（保存なし）"
 
 
 def test_retry_makes_it_due_again(qtbot: QtBot, dialog: OutboxDialog, outbox: Outbox) -> None:
@@ -148,7 +154,7 @@ def test_a_refused_document_can_be_discarded(qtbot: QtBot, outbox: Outbox, tmp_p
     outbox.mark_file_failed(doc.id, "ファイルが壊れているため読み取れません。", "attachment.broken")
     dlg = OutboxDialog(outbox, username=lambda: "clerk-a")
     qtbot.addWidget(dlg)
-    assert dlg.table.item(0, 1).text() == "書類 委任状「委任状.png」"
+    assert cell(dlg.table, 0, 1) == "書類 委任状「委任状.png」"
     dlg.choose_folder = lambda: str(tmp_path / "kept")
     QTimer.singleShot(0, lambda: click_when_asked(SAVE_AND_DISCARD, []))
     dlg.discard_selected()
