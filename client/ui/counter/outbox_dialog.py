@@ -130,6 +130,7 @@ class OutboxDialog(QDialog):
             values = [_local(entry.created_at), describe(entry), str(entry.attempts), entry.last_error or ""]
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()  # 日時 and 内容 whole; エラー takes the rest
         log = self.outbox.log()
         self.log_table.setRowCount(len(log))
         for row, e in enumerate(log):
@@ -142,6 +143,7 @@ class OutboxDialog(QDialog):
             ]
             for col, value in enumerate(values):
                 self.log_table.setItem(row, col, QTableWidgetItem(value))
+        self.log_table.resizeColumnsToContents()
         if self.entries:
             self.table.selectRow(0)
         else:
