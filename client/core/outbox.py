@@ -32,19 +32,53 @@ from typing import Any
 
 import sqlite_utils
 
+from shared.errors import InvalidInput
+
 TABLE = "outbox"
 FILES_TABLE = "outbox_files"
 _SUFFIX = ".bin"
 _PART = ".part"
 
 
+LOG_TABLE = "outbox_log"
+
+
 class State:
     pending = "pending"  # 送信待ち
     delivered = "delivered"  # 送信済
     failed = "failed"  # 送信失敗 (要確認)
+    discarded = "discarded"  # 破棄済 (by a clerk, recorded in outbox_log with its content)
 
 
-STATE_LABELS = {State.pending: "送信待ち", State.delivered: "送信済", State.failed: "送信失敗"}
+STATE_LABELS = {
+    State.pending: "送信待ち",
+    State.delivered: "送信済",
+    State.failed: "送信失敗",
+    State.discarded: "破棄済",
+}
+#: States whose document bytes are no longer needed on this terminal.
+_DONE = (State.delivered, State.discarded)
+
+
+class NotDiscardable(InvalidInput):
+    code = "outbox.not_discardable"
+    default_message = "破棄できるのは送信失敗（サーバーが受け付けなかったもの）だけです。"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One clerk's action on a failed submission or document (破棄 or 再送), kept on the terminal."""
+
+    id: int
+    at: str
+    action: str  # discard | retry
+    target: str  # reception | document
+    client_key: str
+    username: str | None
+    error: str | None
+    error_code: str | None
+    saved_to: str | None
+    content: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -153,6 +187,7 @@ class Outbox:
             conn.execute("PRAGMA synchronous=FULL")
             self._create()
             self._create_files()
+            self._create_log()
         self._collect_garbage()
 
     def _create(self) -> None:
@@ -205,6 +240,14 @@ class Outbox:
                 f"CREATE INDEX IF NOT EXISTS idx_{FILES_TABLE}_parent ON {FILES_TABLE}(parent_key)"
             )
 
+    def _create_log(self) -> None:
+        with self._db.conn:
+            self._db.conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (id INTEGER PRIMARY KEY, at TEXT NOT NULL, "
+                "action TEXT NOT NULL, target TEXT NOT NULL, client_key TEXT NOT NULL, username TEXT, "
+                "error TEXT, error_code TEXT, saved_to TEXT, content TEXT)"
+            )
+
     def _collect_garbage(self) -> None:
         """Remove bytes no pending or failed document needs (a kill before the row was committed,
         or after delivery before the local copy was deleted)."""
@@ -212,8 +255,8 @@ class Outbox:
             keep = {
                 row[0] + _SUFFIX
                 for row in self._db.conn.execute(
-                    f"SELECT client_key FROM {FILES_TABLE} WHERE state!=?",  # noqa: S608
-                    (State.delivered,),
+                    f"SELECT client_key FROM {FILES_TABLE} WHERE state NOT IN (?, ?)",  # noqa: S608
+                    _DONE,
                 )
             }
             for entry in self.files_dir.iterdir():
@@ -352,8 +395,8 @@ class Outbox:
         """Make a failed or waiting document due again (the clerk pressed 再送)."""
         with self._lock, self._db.conn:
             self._db.conn.execute(
-                f"UPDATE {FILES_TABLE} SET state=?, next_attempt_at=0 WHERE id=? AND state!=?",  # noqa: S608
-                (State.pending, file_id, State.delivered),
+                f"UPDATE {FILES_TABLE} SET state=?, next_attempt_at=0 WHERE id=? AND state NOT IN (?, ?)",  # noqa: S608
+                (State.pending, file_id, *_DONE),
             )
 
     def mark_delivered(self, item_id: int, response: dict[str, Any] | None) -> None:
@@ -387,8 +430,8 @@ class Outbox:
         """Make a pending or failed row due immediately (the clerk pressed 再送)."""
         with self._lock, self._db.conn:
             self._db.conn.execute(
-                f"UPDATE {TABLE} SET state=?, next_attempt_at=0 WHERE id=? AND state!=?",  # noqa: S608
-                (State.pending, item_id, State.delivered),
+                f"UPDATE {TABLE} SET state=?, next_attempt_at=0 WHERE id=? AND state NOT IN (?, ?)",  # noqa: S608
+                (State.pending, item_id, *_DONE),
             )
 
     # -- reading -----------------------------------------------------------------------------
@@ -500,3 +543,142 @@ class Outbox:
             "WHERE f.state=? AND o.state=? AND f.next_attempt_at<=? ORDER BY f.id LIMIT ?",
             (State.pending, State.delivered, now, limit),
         )
+
+    # -- a clerk's decision on what the server refused: 再送 or 破棄, recorded -------------------
+
+    def _log(self, action: str, target: str, client_key: str, username: str | None, **extra: Any) -> None:
+        content = extra.pop("content", None)
+        self._db.conn.execute(
+            f"INSERT INTO {LOG_TABLE} (at, action, target, client_key, username, error, error_code, "  # noqa: S608
+            "saved_to, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                _now_iso(),
+                action,
+                target,
+                client_key,
+                username,
+                extra.get("error"),
+                extra.get("error_code"),
+                extra.get("saved_to"),
+                json.dumps(content, ensure_ascii=False) if content is not None else None,
+            ),
+        )
+
+    def retry(self, item: OutboxItem | OutboxFile, *, username: str | None) -> None:
+        """再送 by a clerk: due again now, and the decision recorded with the error it answered."""
+        target = "reception" if isinstance(item, OutboxItem) else "document"
+        with self._lock, self._db.conn:
+            self._log(
+                "retry", target, item.client_key, username, error=item.last_error, error_code=item.error_code
+            )
+        if isinstance(item, OutboxItem):
+            self.retry_now(item.id)
+        else:
+            self.retry_file_now(item.id)
+
+    def export(self, item: OutboxItem | OutboxFile, folder: Path) -> Path:
+        """Save what would be lost by a 破棄 into ``folder/<日時>-<client_key>/``: the submission
+        (JSON, with the server's message) and each document's bytes under its name. Returns the
+        folder. Raises OSError (the caller says so in Japanese) and LocalFileDamaged."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(folder) / f"{stamp}-{item.client_key[:8]}"
+        out.mkdir(parents=True, exist_ok=False)
+        if isinstance(item, OutboxItem):
+            record = {
+                "client_key": item.client_key,
+                "kind": item.kind,
+                "created_at": item.created_at,
+                "error": item.last_error,
+                "error_code": item.error_code,
+                "payload": item.payload,
+            }
+            (out / "submission.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), "utf-8")
+            files = [f for f in self.files_of(item.client_key) if f.state not in _DONE]
+        else:
+            files = [item]
+        for n, f in enumerate(files, 1):
+            name = (
+                "".join(c if c.isalnum() or c in "._-（）()" else "_" for c in f.filename)[:80] or "document"
+            )
+            (out / f"{n:02d}-{name}").write_bytes(self.read_file(f))
+        return out
+
+    def discard(
+        self, item: OutboxItem | OutboxFile, *, username: str | None, saved_to: str | Path | None = None
+    ) -> None:
+        """破棄 by a clerk of a submission or document the server refused for good (``failed`` only).
+        The log keeps who, when, the server's message, where it was saved and the submission's
+        content (documents: their names and SHA-256); the document bytes are then deleted."""
+        is_item = isinstance(item, OutboxItem)
+        table = TABLE if is_item else FILES_TABLE
+        with self._lock, self._db.conn:
+            row = self._db.conn.execute(
+                f"SELECT state FROM {table} WHERE id=?",  # noqa: S608
+                (item.id,),
+            ).fetchone()
+            if row is None or row[0] != State.failed:
+                raise NotDiscardable()
+            files = self.files_of(item.client_key) if isinstance(item, OutboxItem) else [item]
+            files = [f for f in files if f.state not in _DONE]
+            content: dict[str, Any] = {
+                "documents": [{"filename": f.filename, "size": f.size, "sha256": f.sha256} for f in files]
+            }
+            if isinstance(item, OutboxItem):
+                content["kind"] = item.kind
+                content["payload"] = item.payload
+            self._log(
+                "discard",
+                "reception" if is_item else "document",
+                item.client_key,
+                username,
+                error=item.last_error,
+                error_code=item.error_code,
+                saved_to=str(saved_to) if saved_to else None,
+                content=content,
+            )
+            self._db.conn.execute(
+                f"UPDATE {table} SET state=? WHERE id=?",  # noqa: S608
+                (State.discarded, item.id),
+            )
+            for f in files:
+                self._db.conn.execute(
+                    f"UPDATE {FILES_TABLE} SET state=? WHERE id=?",  # noqa: S608
+                    (State.discarded, f.id),
+                )
+        for f in files:
+            self.file_path(f).unlink(missing_ok=True)
+
+    def failed(self) -> list[OutboxItem | OutboxFile]:
+        """What the server refused for good and waits for a clerk: receptions, then documents."""
+        items: list[OutboxItem | OutboxFile] = list(
+            self._rows(f"SELECT * FROM {TABLE} WHERE state=? ORDER BY id", (State.failed,))  # noqa: S608
+        )
+        items += self._file_rows(
+            f"SELECT * FROM {FILES_TABLE} WHERE state=? ORDER BY id",  # noqa: S608
+            (State.failed,),
+        )
+        return items
+
+    def log(self, limit: int = 200) -> list[LogEntry]:
+        """The clerks' 破棄 and 再送, newest first."""
+        with self._lock:
+            rows = self._db.conn.execute(
+                f"SELECT id, at, action, target, client_key, username, error, error_code, saved_to, "  # noqa: S608
+                f"content FROM {LOG_TABLE} ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            LogEntry(
+                id=r[0],
+                at=r[1],
+                action=r[2],
+                target=r[3],
+                client_key=r[4],
+                username=r[5],
+                error=r[6],
+                error_code=r[7],
+                saved_to=r[8],
+                content=json.loads(r[9]) if r[9] else None,
+            )
+            for r in rows
+        ]

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from client.app.context import AppContext
 from client.core.auth import MEMORY_ONLY_NOTICE, MODE_LABELS
 from client.core.documents import ReceptionDocuments, Submitted, submit_with_documents
+from client.core.ocr.routing import Engines
 from client.core.outbox import OutboxItem, OutboxStats
 from client.core.print.service import PrintedForm, print_forms
 from client.core.sync import SyncEvent
@@ -30,6 +31,7 @@ from .counter.attachments import AttachmentsDialog
 from .counter.draft_keeper import SCREEN as DRAFT_SCREEN
 from .counter.draft_keeper import DraftKeeper, offer_restore
 from .counter.move_in import MoveInForm
+from .counter.outbox_dialog import OutboxDialog
 from .kiosk.panel import KioskPanel
 from .login import LoginDialog
 from .settings_dialog import SettingsDialog
@@ -37,12 +39,12 @@ from .supervisor.panel import SupervisorPanel
 from .worker import error_text, run_in_background
 
 
-def warm_up_reading() -> int:
-    """On a worker thread: load the OCR templates and engines before the first 読取 (imported here
-    so the window starts without OpenCV and the engines)."""
+def warm_up_reading(engines: Engines) -> int:
+    """On a worker thread: load the OCR templates and the station's engines before the first 読取
+    (imported here so the window starts without OpenCV and the engines)."""
     from client.core.ocr.canvas_fill import warm_up
 
-    return warm_up()
+    return warm_up(engines)
 
 
 #: The window's size where the screen allows: the canvas at 80 % and the 持参書類 row in one line.
@@ -76,6 +78,8 @@ class MainWindow(QMainWindow):
         self.counter: MoveInForm | None = None
         self.draft_keeper: DraftKeeper | None = None
         self.last_key: str | None = None
+        #: The clerk whose reception is on the counter screen (its draft is saved under this name).
+        self.screen_owner: str | None = None
         self._relogin_open = False
         #: 保存用の書類 of the reception on screen (on disk until it is submitted).
         self.documents = ReceptionDocuments(ctx.settings.data_dir / "pending_documents")
@@ -102,7 +106,12 @@ class MainWindow(QMainWindow):
         documents_action.setShortcut("Ctrl+Shift+D")
         documents_action.setEnabled(False)
         documents_action.triggered.connect(self.open_documents)
-        self.menuBar().addMenu("受付").addAction(documents_action)
+        failed_action = self.failed_action = QAction("送信失敗の確認…", self)
+        failed_action.setShortcut("Ctrl+Shift+F")
+        failed_action.triggered.connect(self.open_failed)
+        reception_menu = self.menuBar().addMenu("受付")
+        reception_menu.addAction(documents_action)
+        reception_menu.addAction(failed_action)
 
         self.user_label = QLabel()
         self.outbox_label = QLabel()
@@ -126,8 +135,13 @@ class MainWindow(QMainWindow):
 
     # -- session and modes -------------------------------------------------------------------
 
+    def current_username(self) -> str | None:
+        return self.ctx.session.user.username if self.ctx.session else None
+
     def refresh_session(self) -> None:
-        """Rebuild the mode list after login/logout."""
+        """Rebuild the mode list after login/logout; another clerk never sees the previous one's
+        reception (see :meth:`hand_over_screen`)."""
+        self.hand_over_screen(self.current_username())
         session = self.ctx.session
         self.user_label.setText(
             f"{session.user.display_name}（{session.user.username}）" if session else "ログインしていません"
@@ -175,22 +189,22 @@ class MainWindow(QMainWindow):
 
     def _make_page(self, mode: StationMode) -> QWidget:
         if mode is StationMode.counter:
-            self.counter = MoveInForm(scanner=self.ctx.devices.scanner)
+            # 読取 uses the station profile's OCR setting (routed, or the one engine it forces)
+            self.counter = MoveInForm(scanner=self.ctx.devices.scanner, engines=self.ctx.devices.ocr)
             self.counter.submitted.connect(self.enqueue_notice)
             self.counter.print_requested.connect(self.print_notice)
             # 保存用の書類 belong to the reception on screen: opened from it, cleared with it.
             self.counter.documents_requested.connect(self.open_documents)
             self.counter.cleared.connect(self.discard_documents)
             self._update_documents_label()
-            self.draft_keeper = DraftKeeper(
-                self.counter,
-                self.ctx.drafts,
-                username=lambda: self.ctx.session.user.username if self.ctx.session else None,
-            )
+            self.screen_owner = self.current_username()
+            self.draft_keeper = DraftKeeper(self.counter, self.ctx.drafts, username=lambda: self.screen_owner)
             # After the window is up (the user has logged in): offer the draft of a killed session.
             QTimer.singleShot(0, self.offer_draft)
             # Load the OCR templates and engines now, so the first 読取 does not wait for them.
-            run_in_background(warm_up_reading, on_result=lambda _n: None, on_error=lambda _e: None)
+            run_in_background(
+                warm_up_reading, self.ctx.devices.ocr, on_result=lambda _n: None, on_error=lambda _e: None
+            )
             return self.counter
         if mode is StationMode.supervisor:
             return SupervisorPanel(self.ctx)
@@ -220,6 +234,16 @@ class MainWindow(QMainWindow):
             return
         AttachmentsDialog(self.documents, self.ctx.devices.scanner, self).exec()
         self._update_documents_label()
+
+    def open_failed(self) -> None:
+        """送信失敗の確認: view what the server refused, 再送 or 破棄 (with confirmation and a log)."""
+        if self.ctx.session is None:
+            return
+        dialog = OutboxDialog(
+            self.ctx.outbox, username=self.current_username, wake=self.ctx.worker.wake, parent=self
+        )
+        dialog.exec()
+        self._update_outbox_label()
 
     def _update_documents_label(self) -> None:
         """How many documents wait on this screen for the next 送信 (they go with it)."""
@@ -254,13 +278,36 @@ class MainWindow(QMainWindow):
 
     # -- drafts and printing -----------------------------------------------------------------
 
+    def hand_over_screen(self, username: str | None) -> None:
+        """The logged-in clerk changed (logout, or a different clerk at the login dialog): keep the
+        previous clerk's input as *their* draft, empty the screen of that resident (fields, tints,
+        the last 受付番号, 保存用の書類), then offer the new clerk their own draft. Drafts belong to
+        the clerk who typed them: another clerk can never open them."""
+        if self.counter is None or username == self.screen_owner:
+            return
+        if self.draft_keeper is not None:
+            try:
+                self.draft_keeper.flush()  # under the previous owner: the last keystrokes too
+            except Exception as exc:  # the debounced saves already kept all but the last moment
+                self.statusBar().showMessage(
+                    f"入力途中の届出を保存できませんでした: {error_text(exc)}", 15000
+                )
+        self.counter.reset_screen()
+        self.screen_owner = username
+        if self.draft_keeper is not None:
+            self.draft_keeper.forget_screen()  # emptying the screen is no edit of the new owner's
+        self.last_key = None
+        self.discard_documents()
+        if username is not None:
+            QTimer.singleShot(0, self.offer_draft)
+
     def offer_draft(self) -> bool:
-        """Ask whether to restore the counter draft left by a previous session (if there is one)."""
-        if self.counter is None:
+        """Ask whether to restore the counter draft this clerk left (a killed session, a logout)."""
+        if self.counter is None or self.screen_owner is None:
             return False
         try:
-            draft = self.ctx.drafts.load(DRAFT_SCREEN)
-            restored = offer_restore(self.counter, self.ctx.drafts, self)
+            draft = self.ctx.drafts.load(DRAFT_SCREEN, username=self.screen_owner)
+            restored = offer_restore(self.counter, self.ctx.drafts, self, username=self.screen_owner)
         except Exception as exc:  # an unreadable draft must not stop the counter
             self.statusBar().showMessage(f"入力途中の届出を読み込めませんでした: {error_text(exc)}", 15000)
             return False
@@ -314,7 +361,9 @@ class MainWindow(QMainWindow):
                 f"書類「{event.file.filename}」を保存できませんでした: {event.file.last_error}", 30000
             )
         elif event.kind == "failed" and event.item is not None:
-            self.statusBar().showMessage(f"送信できませんでした: {event.item.last_error}", 15000)
+            self.statusBar().showMessage(
+                f"送信できませんでした: {event.item.last_error}（受付 → 送信失敗の確認… Ctrl+Shift+F）", 15000
+            )
 
     def _update_outbox_label(self) -> None:
         run_in_background(
@@ -348,7 +397,10 @@ class MainWindow(QMainWindow):
             self._relogin_open = False
 
     def logout(self) -> None:
-        self.discard_documents()  # a clerk's documents never wait for the next clerk's 送信
+        # the resident on screen leaves with the clerk: input kept as the clerk's own draft, the
+        # screen emptied before the login dialog shows; documents never wait for the next clerk
+        self.hand_over_screen(None)
+        self.discard_documents()
         run_in_background(self.ctx.logout, on_result=lambda _: self._after_logout(), on_error=lambda e: None)
 
     def _after_logout(self) -> None:

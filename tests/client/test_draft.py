@@ -23,7 +23,7 @@ def test_save_then_reopen_gives_the_same_values(tmp_path: Path) -> None:
     store.close()
     again = DraftStore(tmp_path / "drafts.sqlite3")
     try:
-        draft = again.load("move_in")
+        draft = again.load("move_in", username="demo")
         assert draft is not None
         assert draft.values == RAW and draft.username == "demo" and draft.saved_at
     finally:
@@ -53,9 +53,55 @@ def test_damaged_row_counts_as_no_draft(tmp_path: Path) -> None:
     path = tmp_path / "drafts.sqlite3"
     DraftStore(path).close()
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO drafts (screen, fields, saved_at) VALUES ('move_in', '{broken', 'x')")
+        conn.execute(
+            "INSERT INTO user_drafts (screen, username, fields, saved_at) "
+            "VALUES ('move_in', '', '{broken', 'x')"
+        )
     store = DraftStore(path)
     try:
         assert store.load("move_in") is None
     finally:
         store.close()
+
+
+def test_a_draft_belongs_to_the_user_who_typed_it(tmp_path: Path) -> None:
+    """Two clerks on one terminal: each gets only their own draft; clearing one keeps the other."""
+    store = DraftStore(tmp_path / "drafts.sqlite3")
+    try:
+        store.save("move_in", {"persons.0.family_name": "前の住民"}, username="clerk-a")
+        assert store.load("move_in", username="clerk-b") is None
+        assert store.load("move_in") is None  # no user is not a wildcard
+        store.save("move_in", {"persons.0.family_name": "次の住民"}, username="clerk-b")
+        a = store.load("move_in", username="clerk-a")
+        b = store.load("move_in", username="clerk-b")
+        assert a is not None and a.values == {"persons.0.family_name": "前の住民"} and a.username == "clerk-a"
+        assert b is not None and b.values == {"persons.0.family_name": "次の住民"}
+        store.clear("move_in", username="clerk-b")
+        assert store.load("move_in", username="clerk-b") is None
+        assert store.load("move_in", username="clerk-a") is not None
+        assert store.owners("move_in") == ["clerk-a"]
+    finally:
+        store.close()
+
+
+def test_an_older_draft_file_keeps_its_draft_for_its_user(tmp_path: Path) -> None:
+    """A drafts file of the first schema (one row per screen) opens: the row goes to its user."""
+    path = tmp_path / "drafts.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE drafts (screen TEXT PRIMARY KEY, fields TEXT NOT NULL, saved_at TEXT NOT NULL, "
+            "username TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO drafts VALUES ('move_in', '{\"persons.0.family_name\": \"試験\"}', 'x', 'demo')"
+        )
+    store = DraftStore(path)
+    try:
+        draft = store.load("move_in", username="demo")
+        assert draft is not None and draft.values == {"persons.0.family_name": "試験"}
+        assert store.load("move_in", username="other") is None
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "drafts" not in tables

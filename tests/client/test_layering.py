@@ -23,12 +23,14 @@ def test_qt_imported_only_in_ui_and_app() -> None:
 
 
 def test_core_and_wiring_load_without_qt() -> None:
-    """Importing the core, devices, OCR engines, settings and context pulls in no Qt module."""
+    """Importing the core, devices (the Qt printer plugin too, until it prints), OCR engines, settings
+    and context pulls in no Qt module."""
     code = (
         "import sys\n"
         "import client.__main__, client.app.context, client.app.wiring\n"
         "import client.core.sync, client.core.reception\n"
         "import client.core.ocr.engines.registry as r; r.registry.load()\n"
+        "import client.devices.printers.registry as p; p.registry.load(); p.registry.create('qt')\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))]\n"
         "assert not bad, bad\n"
     )

@@ -115,6 +115,27 @@ def test_ctrl_p_prints_every_form_to_the_station_printer(
     assert window.ctx.outbox.items() == []  # printed, not submitted
 
 
+def test_ctrl_p_through_the_qt_printer_on_the_worker_thread(
+    qtbot: QtBot, tmp_path: Path, window_for: WindowFor
+) -> None:
+    """The station's printer is ``qt`` (its output a PDF file here): Ctrl+P draws each form on a
+    QPrinter off the UI thread; every page of the output has the resident's name."""
+    out = tmp_path / "qt-printed"
+    station = station_with_printer(tmp_path / "stations", "qt", {"output_folder": str(out), "dpi": 150})
+    window = window_for(station)
+    form = window.counter
+    assert form is not None
+    fill(form)
+    press_ctrl_p(qtbot, form)
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage().startswith(("印刷しました", "印刷でき")), timeout=60000
+    )
+    pdfs = sorted(out.glob("*.pdf"))
+    assert pdfs and window.statusBar().currentMessage() == f"印刷しました（{len(pdfs)}件）"
+    for pdf in pdfs:
+        assert len(PdfReader(pdf).pages) >= 1
+
+
 def test_printer_error_is_shown_in_japanese(qtbot: QtBot, tmp_path: Path, window_for: WindowFor) -> None:
     """A printer that cannot print puts its Japanese message in the status bar; the input stays."""
     window = window_for(station_with_printer(tmp_path / "stations", "pdf-file", {}))
@@ -134,7 +155,9 @@ def test_main_window_offers_the_draft_after_login(
 ) -> None:
     """A draft left in the data directory is offered when the window opens; 復元する fills the form."""
     ctx = make_ctx(client_settings, default_station_dir())
-    ctx.drafts.save(SCREEN, {"persons.0.family_name": "葛\U000e0100城", "persons.0.my_number": "12"})
+    ctx.drafts.save(
+        SCREEN, {"persons.0.family_name": "葛\U000e0100城", "persons.0.my_number": "12"}, username="demo"
+    )
     ctx.close()
     asked: list[str] = []
 

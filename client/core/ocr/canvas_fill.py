@@ -142,14 +142,14 @@ def read_for_canvas(
     return canvas_fill(read_document(source, store=store, engine=engine, keep_aligned=True))
 
 
-def warm_up() -> int:
-    """Load what the first 読取 would otherwise wait for — the templates, every routed engine and
-    the reference features of each layout family — on a worker thread when the counter opens.
-    Returns the number of layout families prepared."""
+def warm_up(engines: Engines | None = None) -> int:
+    """Load what the first 読取 would otherwise wait for — the templates, every engine of
+    ``engines`` (default: the routed engines of the process) and the reference features of each
+    layout family — on a worker thread when the counter opens. Returns the number of layout
+    families prepared."""
     store = default_store()
-    engines = shared_engines()
-    routing = engines.routing
-    for engine_id in {routing.default, routing.issuer, *routing.types.values()}:
+    engines = engines or shared_engines()
+    for engine_id in engines.engine_ids():
         engines.get(engine_id)
     families = store.families()
     for members in families.values():

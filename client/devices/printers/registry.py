@@ -12,6 +12,8 @@ registry: Registry[Printer] = Registry(
         "client.devices.printers.fake",
         "client.devices.printers.pdf_file",
         "client.devices.printers.cups",
-        "client.devices.printers.stubs",
+        # The OS printer through Qt (qt, windows-spooler): in client/ui, where Qt may be used; the
+        # module imports Qt only when a job is printed, so loading this registry stays Qt-free.
+        "client.ui.qt_print",
     ],
 )

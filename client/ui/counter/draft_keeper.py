@@ -104,7 +104,7 @@ class DraftKeeper(QObject):
             args: tuple[Any, ...] = (SCREEN, values)
             fn, kwargs = self.store.save, {"username": self.username()}
         else:
-            fn, args, kwargs = self.store.clear, (SCREEN,), {}
+            fn, args, kwargs = self.store.clear, (SCREEN,), {"username": self.username()}
         run_in_background(fn, *args, on_result=self._done, on_error=self._failed, **kwargs)
 
     def _done(self, _: object = None) -> None:
@@ -136,7 +136,13 @@ class DraftKeeper(QObject):
             if kind == "save" and values is not None:
                 self.store.save(SCREEN, values, username=self.username())
             else:
-                self.store.clear(SCREEN)
+                self.store.clear(SCREEN, username=self.username())
+
+    def forget_screen(self) -> None:
+        """The form is about to be emptied without its draft being forgotten (logout, another
+        clerk): nothing is pending any more; call :meth:`flush` first to keep the last keystrokes."""
+        self.timer.stop()
+        self.dirty = False
 
 
 def restore_question(parent: QWidget | None, draft: Draft) -> QMessageBox:
@@ -160,9 +166,12 @@ def _local_time(iso: str) -> str:
         return iso
 
 
-def offer_restore(form: MoveInForm, store: DraftStore, parent: QWidget | None = None) -> bool:
-    """If a draft exists, ask; 復元する puts every field back, 破棄する forgets it. True if restored."""
-    draft = store.load(SCREEN)
+def offer_restore(
+    form: MoveInForm, store: DraftStore, parent: QWidget | None = None, *, username: str | None = None
+) -> bool:
+    """If ``username`` left a draft, ask; 復元する puts every field back, 破棄する forgets it. True
+    if restored. Another user's draft is never offered."""
+    draft = store.load(SCREEN, username=username)
     if draft is None or not draft.values:
         return False
     box = restore_question(parent or form, draft)
@@ -170,5 +179,5 @@ def offer_restore(form: MoveInForm, store: DraftStore, parent: QWidget | None = 
     if answer == QMessageBox.StandardButton.Yes:
         form.restore_values(draft.values)
         return True
-    store.clear(SCREEN)
+    store.clear(SCREEN, username=username)
     return False

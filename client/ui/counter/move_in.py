@@ -23,7 +23,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
@@ -60,8 +60,12 @@ from shared.models.movement_notice import MovementKind, MovementNotice
 from shared.text.wareki import format_wareki
 
 from ..widgets.fields import ErrorLabel
+from ..widgets.flow import FlowLayout
 from ..widgets.form_canvas import BoxField, FormCanvas
 from ..worker import error_text, run_in_background
+
+if TYPE_CHECKING:
+    from client.core.ocr.routing import Engines
 
 #: Most 異動者 on one notice (the model's limit).
 MAX_PERSONS = 20
@@ -113,14 +117,26 @@ class MoveInForm(QWidget):
     #: 保存用の書類 (Ctrl+Shift+D): the window opens the documents of this reception.
     documents_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, scanner: Scanner | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        scanner: Scanner | None = None,
+        engines: Engines | None = None,
+    ) -> None:
         super().__init__(parent)
         self.opened_at = datetime.now(UTC)
         self.scanner = scanner
+        #: The station's OCR engines (``Devices.ocr``: routed, or the one engine the station
+        #: profile forces); None: the process's routed engines (a form outside the app).
+        self.engines = engines
         self.layout_spec = notice_layout()
         self.persons: list[PersonEntry] = []
         self.fields: dict[str, BoxField] = {}
         self.reading = False
+        #: Bumped by reset_screen: a reading started before it is not pasted (another clerk's screen).
+        self._generation = 0
+        self._reading_generation = 0
         self._loading = False
         self._wired: set[int] = set()
 
@@ -138,13 +154,16 @@ class MoveInForm(QWidget):
         head.addWidget(kind_caption)
         head.addWidget(self.kind_box)
         head.addSpacing(12)
-        head.addWidget(QLabel("持参書類:"))
+        head.addWidget(QLabel("持参書類:"), 0, Qt.AlignmentFlag.AlignTop)
+        # the check boxes wrap to a second line on a narrow window (1024 px) instead of widening it
+        self.documents_panel = QWidget()
+        flow = FlowLayout(self.documents_panel)
         self.document_boxes: dict[str, QCheckBox] = {}
         for doc_id, label in DOCUMENTS.items():
             box = QCheckBox(label)
             self.document_boxes[doc_id] = box
-            head.addWidget(box)
-        head.addStretch(1)
+            flow.addWidget(box)
+        head.addWidget(self.documents_panel, 1)
         outer.addLayout(head)
 
         tools = QHBoxLayout()
@@ -584,7 +603,15 @@ class MoveInForm(QWidget):
         target.setFocus()
 
     def clear(self) -> None:
-        """Empty the form for the next resident (after a successful enqueue)."""
+        """Empty the form for the next resident (after a successful enqueue); the draft is forgotten
+        (``cleared``)."""
+        self.reset_screen(keep_last=True)
+        self.cleared.emit()
+
+    def reset_screen(self, *, keep_last: bool = False) -> None:
+        """Empty everything the screen shows of a resident — fields, persons, tints and crops,
+        messages, the last reception's line — without announcing ``cleared`` (logout or another
+        clerk: the draft stays the previous clerk's)."""
         self._loading = True
         try:
             self._set_persons(1)
@@ -599,9 +626,11 @@ class MoveInForm(QWidget):
         self.show_errors({})
         self.scan_status.setText("")
         self.canvas.show_crop(None)
+        if not keep_last:
+            self.last_reception.setText("")
+        self._generation += 1
         self.opened_at = datetime.now(UTC)
         self.fields["notified_on"].editor.setFocus()
-        self.cleared.emit()
 
     def show_last(self, item: OutboxItem) -> None:
         """The state of the last submitted reception (送信待ち → 受付番号)."""
@@ -636,7 +665,11 @@ class MoveInForm(QWidget):
             return
         self._start_reading("スキャンしています…")
         run_in_background(
-            _scan_and_read, self.scanner, on_result=self._pages_read, on_error=self._reading_failed
+            _scan_and_read,
+            self.scanner,
+            self.engines,
+            on_result=self._pages_read,
+            on_error=self._reading_failed,
         )
 
     def open_image_file(self) -> None:
@@ -654,10 +687,13 @@ class MoveInForm(QWidget):
         if self.reading:
             return
         self._start_reading(f"読み取っています…（{path.name}）")
-        run_in_background(_read_pages, [path], on_result=self._pages_read, on_error=self._reading_failed)
+        run_in_background(
+            _read_pages, [path], self.engines, on_result=self._pages_read, on_error=self._reading_failed
+        )
 
     def _start_reading(self, message: str) -> None:
         self.reading = True
+        self._reading_generation = self._generation
         self.scan_button.setEnabled(False)
         self.file_button.setEnabled(False)
         self.progress.show()
@@ -674,6 +710,8 @@ class MoveInForm(QWidget):
         from client.core.ocr.canvas_fill import CanvasFill
 
         self._finish_reading()
+        if self._reading_generation != self._generation:
+            return  # read for a screen since emptied (logout): never pasted into the next one
         problems: list[tuple[str, str]] = []
         done: list[str] = []
         for name, outcome in pages:
@@ -697,6 +735,8 @@ class MoveInForm(QWidget):
 
     def _reading_failed(self, exc: BaseException) -> None:
         self._finish_reading()
+        if self._reading_generation != self._generation:
+            return
         problems = [("", error_text(exc))]
         self._show_scan_problems(problems)
         self.reading_finished.emit(problems)
@@ -750,20 +790,21 @@ class MoveInForm(QWidget):
         return self.fill(values, reading.source, confidences, crops, notes)
 
 
-def _read_pages(paths: list[Path]) -> list[tuple[str, Any]]:
-    """Read each page (worker thread); a page that fails gives its Japanese message, not an error."""
+def _read_pages(paths: list[Path], engines: Engines | None = None) -> list[tuple[str, Any]]:
+    """Read each page with ``engines`` (worker thread); a page that fails gives its Japanese
+    message, not an error."""
     from client.core.ocr.canvas_fill import read_for_canvas
     from shared.errors import MadoguchiError
 
     out: list[tuple[str, Any]] = []
     for path in paths:
         try:
-            out.append((Path(path).name, read_for_canvas(path)))
+            out.append((Path(path).name, read_for_canvas(path, engine=engines)))
         except MadoguchiError as exc:
             out.append((Path(path).name, exc.message))
     return out
 
 
-def _scan_and_read(scanner: Scanner) -> list[tuple[str, Any]]:
+def _scan_and_read(scanner: Scanner, engines: Engines | None = None) -> list[tuple[str, Any]]:
     """Scan (the plugin may block on the hardware) and read every page, on a worker thread."""
-    return _read_pages([page.path for page in scanner.scan()])
+    return _read_pages([page.path for page in scanner.scan()], engines)

@@ -73,6 +73,10 @@ CAPTION_MIN_PX = 9
 CAPTION_INK = QColor(70, 70, 90)
 
 
+#: Pixels a fixed-choice box needs besides its text (drop-down arrow and padding of CANVAS_STYLE).
+COMBO_CHROME_PX = 14
+
+
 @cache
 def paper_font_family() -> str:
     """IPAmj明朝 registered with Qt (what the printed form uses); the default family without it."""
@@ -470,6 +474,13 @@ class FormCanvas(QWidget):
             y = r.y() + (r.height() - h) / 2
         wanted_px = spec.font_pt * PT_TO_MM * PX_PER_MM * self.zoom
         font.setPixelSize(max(8, round(min(wanted_px, h * 0.66))))
+        if isinstance(editor, QComboBox) and not editor.isEditable():
+            # a fixed choice in a narrow box (性別 at 80 %): its longest item must fit beside the arrow
+            room = r.width() - COMBO_CHROME_PX
+            widest = max((editor.itemText(i) for i in range(editor.count())), key=len, default="")
+            width = QFontMetrics(font).horizontalAdvance(widest)
+            if widest and width > room > 0:
+                font.setPixelSize(max(7, int(font.pixelSize() * room / width)))
         editor.setFont(font)
         editor.setGeometry(round(r.x()), round(y), max(8, round(r.width())), max(8, round(h)))
         box = spec.box or spec.rect

@@ -1,4 +1,4 @@
-"""Printer plugins: pdf-file, CUPS through lp, fake, and the honest stubs."""
+"""Printer plugins: pdf-file, CUPS through lp, fake, and fake (qt / windows-spooler: test_qt_printer.py)."""
 
 from __future__ import annotations
 
@@ -101,15 +101,6 @@ def test_cups_check_without_lp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     result = CupsPrinter(queue="VPDF").check()
     assert not result.ok and "cups-client" in result.message
-
-
-@pytest.mark.parametrize("plugin_id", ["qt", "windows-spooler"])
-def test_stub_printers_say_they_are_unavailable(plugin_id: str) -> None:
-    """The Qt and Windows spooler stubs are honest: check() is not ok and printing raises."""
-    printer = registry.create(plugin_id)
-    assert not printer.check().ok
-    with pytest.raises(DeviceError):
-        printer.print_pdf(PDF, title="x")
 
 
 def test_fake_printer_rejects_non_pdf(tmp_path: Path) -> None:
