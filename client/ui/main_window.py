@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Madoguchi — {ctx.station.label}")
         self.resize(*initial_size(self))
         self.pages: dict[StationMode, QWidget] = {}
+        #: whose permissions the supervisor and kiosk pages were built with
+        self.pages_owner: str | None = None
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self.counter: MoveInForm | None = None
@@ -142,6 +144,7 @@ class MainWindow(QMainWindow):
         """Rebuild the mode list after login/logout; another clerk never sees the previous one's
         reception (see :meth:`hand_over_screen`)."""
         self.hand_over_screen(self.current_username())
+        self._drop_pages_built_for_another_user(self.current_username())
         session = self.ctx.session
         self.user_label.setText(
             f"{session.user.display_name}（{session.user.username}）" if session else "ログインしていません"
@@ -167,6 +170,19 @@ class MainWindow(QMainWindow):
             )
         self.mode_box.setCurrentIndex(max(idx, 0))
         self._mode_changed(self.mode_box.currentIndex())
+
+    def _drop_pages_built_for_another_user(self, username: str | None) -> None:
+        """The supervisor page shows tabs by its user's permissions (e.g. 語句登録（共通）): after a
+        change of clerk it is built again, never handed on. The counter page stays (its content is
+        handed over by :meth:`hand_over_screen`)."""
+        if username == self.pages_owner:
+            return
+        self.pages_owner = username
+        for mode in [m for m in self.pages if m is not StationMode.counter]:
+            page = self.pages.pop(mode)
+            self.stack.removeWidget(page)
+            page.hide()
+            page.deleteLater()
 
     @Slot(int)
     def _mode_changed(self, index: int) -> None:

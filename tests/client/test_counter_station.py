@@ -55,13 +55,13 @@ def station_dir(folder: Path, **changes: Any) -> Path:
     return folder
 
 
-def user(username: str = "demo", display_name: str = "試験 職員") -> UserInfo:
+def user(username: str = "demo", display_name: str = "試験 職員", *permissions: str) -> UserInfo:
     return UserInfo(
         id=uuid.uuid4(),
         lg_code="082104",
         username=username,
         display_name=display_name,
-        permissions=["mode.counter"],
+        permissions=["mode.counter", *permissions],
         groups=[],
     )
 
@@ -227,6 +227,38 @@ def test_logout_empties_the_screen_and_keeps_the_draft_for_its_clerk(
     assert form.raw_values() == typed
     b_draft = ctx.drafts.load(SCREEN, username="clerk-b")
     assert b_draft is not None and b_draft.values["notifier.name"] == "次の届出人"
+
+
+def test_a_change_of_clerk_rebuilds_the_supervisor_page(qtbot: QtBot, tmp_path: Path, make_ctx: Any) -> None:
+    """The supervisor page is built with its user's permissions (語句登録（共通） needs phrase.manage):
+    the next clerk at the same window gets a page built for them, not the previous one's tabs."""
+    from client.ui.supervisor.panel import SupervisorPanel
+    from client.ui.widgets.phrases import PhraseManager
+    from shared.api import StationMode
+
+    ctx = make_ctx(station_dir(tmp_path / "stations", modes=["counter", "supervisor"]), username="boss")
+    ctx.session = Session(
+        "http://127.0.0.1:9", "token", None, user("boss", "係長", "mode.supervisor", "phrase.manage")
+    )
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+
+    def supervisor_page() -> SupervisorPanel:
+        window.mode_box.setCurrentIndex(window.mode_box.findData(StationMode.supervisor.value))
+        page = window.stack.currentWidget()
+        assert isinstance(page, SupervisorPanel)
+        return page
+
+    first = supervisor_page()
+    assert first.findChildren(PhraseManager)
+    ctx.session = Session(
+        "http://127.0.0.1:9", "token", None, user("clerk-b", "別の 職員", "mode.supervisor")
+    )
+    window.refresh_session()
+    assert first not in window.pages.values()
+    second = supervisor_page()
+    assert second is not first and not second.findChildren(PhraseManager)
+    wait_for_background(10000)
 
 
 def test_a_reading_started_before_logout_is_not_pasted_after_it(qtbot: QtBot) -> None:
