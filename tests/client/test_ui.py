@@ -170,7 +170,7 @@ def test_login_fill_submit_and_see_reception_number(
     # 受付番号 days are Japanese business days: at 15:00 UTC the server is already on the next date.
     jst_today = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y%m%d")
     assert item.reception_number.startswith(jst_today)
-    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=60000)
     assert form.fields["persons.0.family_name"].text() == ""  # cleared for the next resident
     window.grab().save(str(SHOTS / "madoguchi_counter_delivered.png"))
 
@@ -413,4 +413,4 @@ def test_documents_for_storage_go_with_the_submission(
     classes = [f.document_class for f in ctx.outbox.files_of(item.client_key)]
     assert classes[0] == "notice_form" and classes[-1] == "power_of_attorney"
     assert window.documents.all() == [] and window.documents_label.text() == ""
-    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=5000)
+    qtbot.waitUntil(lambda: window.outbox_label.text() == "送信待ち 0件", timeout=60000)
