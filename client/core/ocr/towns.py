@@ -24,7 +24,7 @@ from functools import cache
 MIN_LENGTH = 3
 
 #: Where the 町域 ends: the 丁目 number, the first digit (番地), or a hyphenated block.
-_TOWN = re.compile(r"^(.+?)(?=[一二三四五六七八九十]+丁目|[0-9０-９]|番地|$)")
+_TOWN = re.compile(r"^([^0-9０-９].*?)(?=[一二三四五六七八九十]+丁目|[0-9０-９]|番地|$)")
 #: Postal entries that are not a town name (notes, lists, 地割 ranges).
 _NOT_A_TOWN = re.compile(r"[、（）()「」〜～・]|場合|一円|以下|[0-9０-９]")
 _GUN = re.compile(r"^.+?郡(?=.)")
