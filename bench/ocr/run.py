@@ -27,6 +27,7 @@ import argparse
 import io
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -106,6 +107,9 @@ def main() -> None:
     parser.add_argument("--engine", default=None, help="read every field with this engine plugin id")
     parser.add_argument("--compare", default=None, help="comma-separated engine ids, e.g. tesseract,ppocr")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong fields")
+    parser.add_argument(
+        "--report-every", type=int, default=0, help="print the figures so far every N pages (long runs)"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
 
@@ -179,32 +183,9 @@ def main() -> None:
                 baseline_hits[0] += comparable(value) in text
                 baseline_hits[1] += 1
 
-    n = clean_pages + degraded_pages
-    print(
-        f"pages: {n} (clean {clean_pages}, degraded "
-        f"{degraded_pages}), total {time.perf_counter() - started:.0f} s"
-    )
-    for tally in tallies:
-        hits, seconds = tally.hits, sorted(tally.seconds)
-        print(f"== {tally.label}")
-        print(f"identification: {_pct(tally.identified, n)}; errors: {dict(tally.errors) or 'none'}")
-        print(f"field exact match, all:      {_pct(*hits['all'])}")
-        print(f"field exact match, clean:    {_pct(*hits['clean'])}")
-        print(f"field exact match, degraded: {_pct(*hits['degraded'])}")
-        print("per document type:")
-        for key in sorted(k for k in hits if k.startswith("doc:")):
-            print(f"  {key[4:]:<40} {_pct(*hits[key])}")
-        print("per field type:")
-        for key in sorted(k for k in hits if k.startswith("type:")):
-            print(f"  {key[5:]:<22} {_pct(*hits[key])}")
-        cpu = sorted(tally.cpu)
-        print(
-            f"seconds per page (wall): median {statistics.median(seconds):.2f}, "
-            f"p95 {seconds[int(0.95 * (n - 1))]:.2f}; CPU seconds of the process per page: "
-            f"median {statistics.median(cpu):.2f}, p95 {cpu[int(0.95 * (n - 1))]:.2f}"
-        )
-        for line in tally.misses:
-            print("  miss:", line)
+        if args.report_every and (clean_pages + degraded_pages) % args.report_every == 0:
+            _report(tallies, clean_pages, degraded_pages, started, misses=False)
+    _report(tallies, clean_pages, degraded_pages, started, misses=True)
     if len(tallies) > 1:
         kinds = sorted(k[5:] for k in tallies[0].hits if k.startswith("type:"))
         print("per type:", " / ".join(t.label for t in tallies))
@@ -238,6 +219,40 @@ def main() -> None:
             f"time {statistics.median(tallies[0].seconds) / statistics.median(baseline_seconds):.2f}× "
             f"(CPU {statistics.median(tallies[0].cpu) / statistics.median(baseline_cpu):.2f}×)"
         )
+
+
+def _report(
+    tallies: list[Tally], clean_pages: int, degraded_pages: int, started: float, *, misses: bool
+) -> None:
+    """The figures over the pages read so far."""
+    n = clean_pages + degraded_pages
+    print(
+        f"pages: {n} (clean {clean_pages}, degraded "
+        f"{degraded_pages}), total {time.perf_counter() - started:.0f} s"
+    )
+    for tally in tallies:
+        hits, seconds = tally.hits, sorted(tally.seconds)
+        print(f"== {tally.label}")
+        print(f"identification: {_pct(tally.identified, n)}; errors: {dict(tally.errors) or 'none'}")
+        print(f"field exact match, all:      {_pct(*hits['all'])}")
+        print(f"field exact match, clean:    {_pct(*hits['clean'])}")
+        print(f"field exact match, degraded: {_pct(*hits['degraded'])}")
+        print("per document type:")
+        for key in sorted(k for k in hits if k.startswith("doc:")):
+            print(f"  {key[4:]:<40} {_pct(*hits[key])}")
+        print("per field type:")
+        for key in sorted(k for k in hits if k.startswith("type:")):
+            print(f"  {key[5:]:<22} {_pct(*hits[key])}")
+        cpu = sorted(tally.cpu)
+        print(
+            f"seconds per page (wall): median {statistics.median(seconds):.2f}, "
+            f"p95 {seconds[int(0.95 * (n - 1))]:.2f}; CPU seconds of the process per page: "
+            f"median {statistics.median(cpu):.2f}, p95 {cpu[int(0.95 * (n - 1))]:.2f}"
+        )
+        if misses:
+            for line in tally.misses:
+                print("  miss:", line)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

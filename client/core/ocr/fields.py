@@ -24,6 +24,8 @@ from shared.text.checkdigit import normalize_my_number, normalize_resident_code
 from shared.text.normalize import is_katakana, to_fullwidth_katakana
 from shared.text.wareki import parse_date
 
+from .towns import check_town
+
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
 
@@ -58,15 +60,19 @@ def comparable(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("　", "")
 
 
-def parse(kind: ZoneType, raw: str) -> Parsed:
-    """Interpret ``raw`` OCR text as a value of ``kind``."""
+def parse(kind: ZoneType, raw: str, field: str | None = None) -> Parsed:
+    """Interpret ``raw`` OCR text as a value of ``kind`` (a ``text`` zone by the grammar of its
+    ``field`` name in :data:`TEXT_GRAMMARS`, if it has one)."""
     text = tidy(raw)
     if kind in SPACED:
         text = spaced(raw)
     if not text:
         return Parsed("", None, "読み取れませんでした。")
+    parser = _PARSERS.get(kind, _plain)
+    if kind is ZoneType.text and field in TEXT_GRAMMARS:
+        parser = TEXT_GRAMMARS[field]
     try:
-        return _PARSERS.get(kind, _plain)(text)
+        return parser(text)
     except InvalidInput as exc:
         return Parsed(text, None, exc.message)
 
@@ -165,27 +171,49 @@ def _address(text: str) -> Parsed:
     and corrected when it is one or two characters off a single known name."""
     main, gap, building = text.replace(" ", "　").partition("　")
     main = _CHOME.sub("丁目", main)
-    if split_address(main) is None:
+    notes = []
+    parts = split_address(main)
+    if parts is None:
         fixed = correct_municipality(main)
         if fixed is None:
             return Parsed(main + gap + building, None, "住所の都道府県・市区町村が一覧と一致しません。")
-        text = fixed + gap + building
-        return Parsed(text, text, note="市区町村名を一覧の表記に補正しました。確認してください。")
+        main = fixed
+        notes.append("市区町村名を一覧の表記に補正しました。確認してください。")
+        parts = split_address(main)
+    if parts is not None:
+        prefecture, municipality, rest, _ = parts
+        town_rest, town_note = check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)
+        if town_note is not None:
+            main = main[: len(main) - len(rest)] + town_rest
+            notes.append(town_note)
     text = main + gap + building
+    note = " ".join(notes) or None
     if not _plausible_block(main):
-        return Parsed(text, None, "住所の番地・号の表記が読み取れません。")
-    return Parsed(text, text)
+        return Parsed(text, None, "住所の番地・号の表記が読み取れません。", note)
+    return Parsed(text, text, note=note)
+
+
+_GUN_PREFIX = re.compile(r"^.{1,4}郡")
 
 
 _LONG_NUMBER = re.compile(r"\d{4,}")
 _GO_WITHOUT_BAN = re.compile(r"^[^番]*\d+号")
+#: Between two numbers of a 番地 only 番, 番地, 号, 地割, の, ノ or a dash stand (17縣11 is a misread 番).
+_BETWEEN_NUMBERS = re.compile(r"\d(?!番地|地割)[^\d番号のノ之\-‐－−ー]\d")
+
+
+#: 17番11 at the end: a 号 was lost (番地 numbers are written 17番地11, not 17番11).
+_BAN_THEN_NUMBER = re.compile(r"\d番\d+$")
 
 
 def _plausible_block(address: str) -> bool:
     """番地・号 as addresses write them: no number of four or more digits (a lost 番 joins two),
-    and no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine)."""
-    return not _LONG_NUMBER.search(address) and not (
-        "号" in address and "番" not in address and _GO_WITHOUT_BAN.search(address)
+    no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine), nothing else between two numbers."""
+    return not (
+        _LONG_NUMBER.search(address)
+        or _BETWEEN_NUMBERS.search(address)
+        or _BAN_THEN_NUMBER.search(address)
+        or ("号" in address and "番" not in address and _GO_WITHOUT_BAN.search(address))
     )
 
 
@@ -195,17 +223,28 @@ def _municipality_names() -> tuple[str, ...]:
 
 
 def correct_municipality(address: str) -> str | None:
-    """Replace a misread 都道府県+市区町村 prefix by the one known name it is closest to."""
-    scored: dict[str, tuple[float, int]] = {}
+    """Replace a misread 都道府県+市区町村 prefix by the one known name it is closest to
+    (difflib ratio ≥ 0.75 and 0.05 ahead of the next name)."""
+    best: list[tuple[float, str, int]] = []  # the two best (ratio, name, length read)
     for name in _municipality_names():
         for length in (len(name) - 1, len(name), len(name) + 1):
-            ratio = difflib.SequenceMatcher(None, address[:length], name).ratio()
-            if ratio > scored.get(name, (0.0, 0))[0]:
-                scored[name] = (ratio, length)
+            matcher = difflib.SequenceMatcher(None, address[:length], name, autojunk=False)
+            # Upper bounds first: a name that cannot reach 0.70 can neither be chosen (0.75) nor
+            # make the choice ambiguous (within 0.05 of it); most of the 1,741 stop here.
+            if matcher.real_quick_ratio() < 0.70 or matcher.quick_ratio() < 0.70:
+                continue
+            ratio = matcher.ratio()
+            if ratio >= 0.70:
+                best.append((ratio, name, length))
+    scored: dict[str, tuple[float, int]] = {}
+    for ratio, name, length in best:
+        if ratio > scored.get(name, (0.0, 0))[0]:
+            scored[name] = (ratio, length)
     ranked = sorted(scored.items(), key=lambda item: -item[1][0])
-    if len(ranked) < 2:  # nothing in common with any name (an empty or foreign reading)
+    if not ranked:
         return None
-    (name, (ratio, length)), (_, (runner_up, _)) = ranked[0], ranked[1]
+    name, (ratio, length) = ranked[0]
+    runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
     if ratio < 0.75 or ratio - runner_up < 0.05:  # not close enough, or ambiguous (鴨川市/市川市)
         return None
     return name + address[length:]
@@ -254,6 +293,55 @@ def _residence_status(text: str) -> Parsed:
     if name is None:
         return Parsed(text, None, "在留資格が一覧にありません。")
     return Parsed(name, name, note="在留資格を一覧の表記に補正しました。確認してください。")
+
+
+_PERIOD = re.compile(r"^(?=.)(?:[1-9]\d?年)?(?:[1-9]\d?月)?(?:[1-9]\d?日)?$")
+
+
+def _period_of_stay(text: str) -> Parsed:
+    """在留期間 as the card prints it: 年, 月 and 日 counts (5年, 1年3月, 90日), or 無期限
+    (永住者). A number lost between them (1年3月 → 1年月) fails."""
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    if text in ("無期限", "定めなし") or _PERIOD.match(text):
+        return Parsed(text, text)
+    return Parsed(text, None, "在留期間は「5年」「1年3月」「90日」の形です。")
+
+
+_KOSEKI_CHILD = re.compile(r"^(?:長|[二三四五六七八九]|十[一二三四五六七八九]?)[男女]$")
+
+
+def _koseki_relationship(text: str) -> Parsed:
+    """戸籍の続柄 of a child: 長男, 二女, 十一男 …; 養子・養女; 男・女 (older entries of a child
+    born outside marriage); 子."""
+    if _KOSEKI_CHILD.match(text) or text in ("養子", "養女", "男", "女", "子"):
+        return Parsed(text, text)
+    return Parsed(text, None, "戸籍の続柄（長男・二女など）として読み取れません。")
+
+
+def _municipality_name(text: str) -> Parsed:
+    """A 都道府県+市区町村 name alone (転出元市区町村), checked against the code table and
+    corrected like an address's."""
+    text = text.replace("　", "")
+    names = set(_municipality_names())
+    if text in names:
+        return Parsed(text, text)
+    fixed = correct_municipality(text)
+    if fixed is None or fixed not in names:
+        return Parsed(text, None, "市区町村名が一覧と一致しません。")
+    return Parsed(fixed, fixed, note="市区町村名を一覧の表記に補正しました。確認してください。")
+
+
+#: Grammars of ``text`` zones by the zone's field name (free text has none).
+TEXT_GRAMMARS = {
+    "period": _period_of_stay,
+    "koseki_relationship": _koseki_relationship,
+    "from_municipality": _municipality_name,
+}
+
+
+def has_grammar(kind: ZoneType, field: str) -> bool:
+    """Whether a reading of this zone can be told wrong (and is worth reading again)."""
+    return kind is not ZoneType.text or field in TEXT_GRAMMARS
 
 
 _PARSERS = {

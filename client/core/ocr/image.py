@@ -88,6 +88,14 @@ def is_blank(grey: np.ndarray) -> bool:
 def clean_zone(grey: np.ndarray) -> np.ndarray:
     """Binarise a zone at the fixed ink threshold, erase long table rules that cross it and specks
     of scanner noise, crop to the ink and pad it with white (Tesseract wants a margin)."""
+    return clean_zone_pair(grey)[0]
+
+
+def clean_zone_pair(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`clean_zone`, and the same crop in grey levels: the ink's own shades kept (rules,
+    specks and the 地紋 still erased). Binarising a blurred scan fills the small ring of a
+    半濁点 (パ reads as バ); the grey crop still shows it."""
+    original = grey
     grey = cv2.GaussianBlur(grey, (0, 0), 0.8)
     ink = np.where(grey < INK_THRESHOLD, np.uint8(255), np.uint8(0)).astype(np.uint8)
     height, width = ink.shape
@@ -101,10 +109,13 @@ def clean_zone(grey: np.ndarray) -> np.ndarray:
     specks = np.nonzero(stats[:, cv2.CC_STAT_AREA] < 6)[0]
     if count > 1 and len(specks):
         ink[np.isin(labels, specks[specks > 0])] = 0
+    near_ink = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    soft = np.where(near_ink, original, np.uint8(255)).astype(np.uint8)
     ys, xs = np.nonzero(ink)
     if len(xs):
-        ink = ink[max(0, ys.min() - 4) : ys.max() + 5, max(0, xs.min() - 4) : xs.max() + 5]
-    return pad(255 - ink, 16)
+        window = (slice(max(0, ys.min() - 4), ys.max() + 5), slice(max(0, xs.min() - 4), xs.max() + 5))
+        ink, soft = ink[window], soft[window]
+    return pad(255 - ink, 16), pad(soft, 16)
 
 
 def ink_pixels(clean: np.ndarray) -> int:
@@ -118,17 +129,23 @@ def pad(grey: np.ndarray, margin: int = 12) -> np.ndarray:
 def split_at_gap(clean: np.ndarray, min_gap: float = 0.6) -> list[np.ndarray]:
     """Split a cleaned one-line crop at its widest blank gap (氏｜名, 住所｜方書) when that gap is
     wider than ``min_gap`` line heights; otherwise the crop itself."""
+    cut = gap_column(clean, min_gap)
+    return [clean] if cut is None else [clean[:, :cut], clean[:, cut:]]
+
+
+def gap_column(clean: np.ndarray, min_gap: float = 0.6) -> int | None:
+    """The column in the middle of the widest blank gap of a cleaned one-line crop, when that gap
+    is wider than ``min_gap`` line heights (else None)."""
     columns = (clean < 128).any(axis=0)
     inked = np.nonzero(columns)[0]
     if len(inked) < 2:
-        return [clean]
+        return None
     gaps = np.diff(inked)
     widest = int(np.argmax(gaps))
     height = int((clean < 128).any(axis=1).sum())
     if gaps[widest] < max(8, min_gap * height):
-        return [clean]
-    cut = int(inked[widest]) + int(gaps[widest]) // 2
-    return [pad(clean[:, :cut], 0), pad(clean[:, cut:], 0)]
+        return None
+    return int(inked[widest]) + int(gaps[widest]) // 2
 
 
 #: Text smaller than this (px of ink height) is enlarged before recognition (card faces at 300 dpi).
@@ -138,13 +155,23 @@ MIN_TEXT_HEIGHT = 44
 def enlarge_small_text(clean: np.ndarray) -> np.ndarray:
     """Scale a cleaned crop up so its ink is at least MIN_TEXT_HEIGHT tall; Tesseract drops small
     digits between kanji (1年3月 → 1年月) at card-face sizes."""
+    return resize(clean, enlargement(clean))
+
+
+def enlargement(clean: np.ndarray) -> float:
+    """The factor :func:`enlarge_small_text` scales a cleaned crop by (1.0: left as it is)."""
     rows = np.nonzero((clean < 128).any(axis=1))[0]
     if not len(rows):
-        return clean
+        return 1.0
     height = int(rows[-1] - rows[0] + 1)
     if height >= MIN_TEXT_HEIGHT:
-        return clean
-    factor = min(3.0, MIN_TEXT_HEIGHT / height)
+        return 1.0
+    return min(3.0, MIN_TEXT_HEIGHT / height)
+
+
+def resize(crop: np.ndarray, factor: float) -> np.ndarray:
+    if factor == 1.0:
+        return crop
     return np.asarray(
-        cv2.resize(clean, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), dtype=np.uint8
+        cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), dtype=np.uint8
     )

