@@ -324,7 +324,8 @@ def test_documents_of_a_previous_session_follow_its_draft(
     left = ReceptionDocuments(ctx.settings.data_dir / "pending_documents")
     left.clear()
     left.add_file(_png(tmp_path / "委任状.png"), "power_of_attorney")
-    ctx.drafts.save(SCREEN, {"persons.0.family_name": "前回"})
+    assert ctx.session is not None  # drafts belong to the clerk who typed them
+    ctx.drafts.save(SCREEN, {"persons.0.family_name": "前回"}, username=ctx.session.user.username)
     seen: list[str] = []
     answer_dialog(seen, QMessageBox.StandardButton.No)
     window = _window(qtbot, ctx)
