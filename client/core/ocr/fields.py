@@ -37,6 +37,9 @@ class Parsed:
     value: str | None
     problem: str | None = None
     note: str | None = None  # e.g. a correction the clerk must confirm
+    #: The note only asks to check a reading that no rule changed (a 町域 missing from the postal
+    #: data: 住居表示 and postal 町域 differ in places); a repair leaves this False.
+    unchanged: bool = False
 
 
 def tidy(text: str) -> str:
@@ -180,17 +183,19 @@ def _address(text: str) -> Parsed:
         main = fixed
         notes.append("市区町村名を一覧の表記に補正しました。確認してください。")
         parts = split_address(main)
+    repaired = bool(notes)
     if parts is not None:
         prefecture, municipality, rest, _ = parts
         town_rest, town_note = check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)
         if town_note is not None:
             main = main[: len(main) - len(rest)] + town_rest
             notes.append(town_note)
+            repaired = repaired or town_rest != rest
     text = main + gap + building
     note = " ".join(notes) or None
     if not _plausible_block(main):
         return Parsed(text, None, "住所の番地・号の表記が読み取れません。", note)
-    return Parsed(text, text, note=note)
+    return Parsed(text, text, note=note, unchanged=note is not None and not repaired)
 
 
 _GUN_PREFIX = re.compile(r"^.{1,4}郡")

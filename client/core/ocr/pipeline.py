@@ -65,6 +65,8 @@ REREAD_TYPES = frozenset(
 )
 #: A reading repaired by a rule (a note to confirm) is shown as at most this sure.
 REPAIRED_CONFIDENCE = 0.5
+#: A reading no rule changed but one asks to check (a 町域 not in the postal data): 要確認, not 低.
+UNCHANGED_NOTE_CONFIDENCE = 0.7
 _DATE_CHARACTERS = "0123456789年月日元明治大正昭和平成令和"
 #: Types read once more with only these characters allowed when every engine's reading failed.
 DIGIT_TYPES = {
@@ -488,8 +490,8 @@ def read_zone(
         if again.problem is None:
             parsed, confidence = again, read.confidence
     note = parsed.note
-    if note is not None:
-        confidence = min(confidence, REPAIRED_CONFIDENCE)  # a repair the clerk must confirm
+    if note is not None:  # a repair, or a reading a rule doubts: the clerk must confirm it
+        confidence = min(confidence, UNCHANGED_NOTE_CONFIDENCE if parsed.unchanged else REPAIRED_CONFIDENCE)
     if zone.type is ZoneType.name:
         note = " ".join(n for n in (note, variant_note(parsed.text)) if n) or None
     return result(parsed.text, parsed.value, confidence, parsed.problem, note)

@@ -155,6 +155,16 @@ def test_misread_town_one_edit_from_a_single_postal_town_is_repaired_with_a_note
     assert rest == "大小志崎123番地" and note and "補正" in note
     parsed = parse(ZoneType.address, "茨城県鹿嶋市大小志埼123番地")
     assert parsed.value == "茨城県鹿嶋市大小志崎123番地" and parsed.note and "町域" in parsed.note
+    assert not parsed.unchanged  # a repair: the pipeline shows it as 確度 低
+
+
+def test_town_missing_from_postal_data_is_kept_and_marked_unchanged() -> None:
+    """A reading no rule changed (大中志埼: no such 町域, nothing single one edit away) keeps its text
+    and asks for a check; ``unchanged`` lets the pipeline show it as 要確認 rather than 確度 低."""
+    parsed = parse(ZoneType.address, "茨城県鹿嶋市大中志埼123番地")
+    assert parsed.value == "茨城県鹿嶋市大中志埼123番地"
+    assert parsed.note and "ありません" in parsed.note and parsed.unchanged
+    assert not parse(ZoneType.address, "茨城県鹿嶋市大小志崎123番地").unchanged  # no note at all
 
 
 def test_town_is_not_repaired_when_too_far_too_short_ambiguous_or_real() -> None:
