@@ -19,7 +19,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from client.app.context import AppContext
@@ -92,8 +92,13 @@ def test_documents_belong_to_the_reception_on_screen(qtbot: QtBot, ctx: AppConte
     qtbot.wait(50)
     button = form.documents_button
     assert button.width() >= button.fontMetrics().horizontalAdvance(button.text())  # not clipped
-    for label in (window.outbox_label, window.documents_label):  # not pushed off the status bar
-        assert label.isVisible() and label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+    def fits(label: QLabel) -> bool:
+        return label.isVisible() and label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+    # not pushed off the status bar (the sync worker sets 送信待ち at any moment: once laid out)
+    for label in (window.outbox_label, window.documents_label):
+        qtbot.waitUntil(lambda label=label: fits(label), timeout=5000)
         assert label.geometry().right() <= window.statusBar().width()
     window.grab().save(str(SHOTS / "madoguchi_together_documents_on_screen.png"))
 
