@@ -13,10 +13,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.db.engine import Database
-from server.db.models import Application, ApplicationReturn
+from server.db.models import Application, ApplicationFile, ApplicationReturn
 from server.deps import key_ring
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
@@ -92,6 +93,14 @@ def _context(
     }
 
 
+async def _open_return(
+    session: AsyncSession, app: Application
+) -> tuple[ApplicationReturn, dict[str, ApplicationFile]]:
+    """The open 差戻し of ``app`` and its files by id (what every correction page shows)."""
+    ret = await returns.open_return(session, app)
+    return ret, {str(f.id): f for f in await services.files_of(session, app)}
+
+
 @get("/applications/{app_id:uuid}/fix", opt=PUBLIC, include_in_schema=False)
 async def fix_page(
     lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
@@ -102,8 +111,7 @@ async def fix_page(
         app, _row, definition, secret = await C._load(db, site, request, app_id, session)
         if app.status != ApplicationStatus.returned:
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        ret = await returns.open_return(session, app)
-        files = {str(f.id): f for f in await services.files_of(session, app)}
+        ret, files = await _open_return(session, app)
     ctx = _context(site, app, definition, ret, secret, files, {})
     return page("portal/fix.html", ctx, user_agent=C._ua(request))
 
@@ -132,8 +140,7 @@ async def fix_post(
         app, _row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
         result = await returns.correct(session, key_ring(request.app.state), app, definition, multi, blobs)
-        ret = await returns.open_return(session, app)
-        files = {str(f.id): f for f in await services.files_of(session, app)}
+        ret, files = await _open_return(session, app)
         if action == "confirm" and result.checked.ok:
             return Redirect(
                 f"{C._app_url(site['lg_code'], app_id)}/fix/confirm", status_code=HTTP_303_SEE_OTHER
@@ -153,8 +160,7 @@ async def fix_confirm_page(
         app, _row, definition, secret = await C._load(db, site, request, app_id, session)
         if app.status != ApplicationStatus.returned:
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        ret = await returns.open_return(session, app)
-        files = {str(f.id): f for f in await services.files_of(session, app)}
+        ret, files = await _open_return(session, app)
     raw, sealed = returns.working(ret)
     checked = F.validate(definition, raw, sealed)
     if not checked.ok:
