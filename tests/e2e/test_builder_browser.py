@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
 from tests.e2e.conftest import SCREENSHOTS, axe_violations, code_in, shot
@@ -60,7 +61,7 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     staff.locator("#fields-1-label").fill("種別")
     staff.locator("#fields-1-name").fill("kind")
     staff.locator("#fields-1-options").fill("hoiku:保育\nother:その他")
-    assert staff.locator("#fields-1-max_length").is_hidden()  # JS shows only what fits the type
+    expect(staff.locator("#fields-1-max_length")).to_be_hidden()  # JS shows only what fits the type
     staff.get_by_role("button", name="1行の文字を追加").click()
     staff.locator("#fields-2-label").fill("種別（その他）")
     staff.locator("#fields-2-name").fill("kind_other")
@@ -89,11 +90,11 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     # Preview: the portal's own form with rules and repeats.
     assert "プレビュー" in staff.content()
     other = staff.locator("#f-kind_other")
-    assert other.is_hidden()
+    expect(other).to_be_hidden()
     staff.get_by_role("radio", name="その他").check()
-    assert other.is_visible()
+    expect(other).to_be_visible()
     staff.get_by_role("button", name="子どもを追加").click()
-    assert staff.locator("#f-children-0-child_name").is_visible()
+    expect(staff.locator("#f-children-0-child_name")).to_be_visible()
     assert axe_violations(staff) == []
     shot(staff, "12-preview")
     staff.goto(staff.url.replace("/preview/form", "/edit").replace("/preview", "/edit"))
@@ -119,7 +120,7 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
     page.get_by_role("button", name="次へ").click()
     page.locator("#f-name").fill("下妻 花子")
-    assert page.locator("#f-kind_other").is_hidden()
+    expect(page.locator("#f-kind_other")).to_be_hidden()
     page.get_by_role("radio", name="その他").check()
     page.locator("#f-kind_other").fill("一時預かり")
     page.get_by_role("button", name="子どもを追加").click()
@@ -257,7 +258,7 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     assert "下書きを保存しました" in staff.content()
     assert staff.locator("#fields-3-vis_join").input_value() == "or"  # shown back in the editor
     assert staff.locator("#fields-3-vis-1-value").input_value() == "2"
-    assert staff.locator("#fields-3-vis").is_visible()  # conditions set: the editor opens itself
+    expect(staff.locator("#fields-3-vis")).to_be_visible()  # conditions set: the editor opens itself
     assert axe_violations(staff) == []
     shot(staff, "15-builder-conditions")
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -278,14 +279,14 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     assert form.index("種別") < form.index("人数") < form.index("備考")  # the dragged order
     note = page.locator("#f-note")
     page.locator("#f-name").fill("下妻 次郎")
-    assert note.is_hidden()
+    expect(note).to_be_hidden()
     page.get_by_role("radio", name="その他").check()
-    assert note.is_visible()
+    expect(note).to_be_visible()
     page.get_by_role("radio", name="保育").check()
-    assert note.is_hidden()
+    expect(note).to_be_hidden()
     page.locator("#f-count").fill("3")
     page.locator("#f-count").press("Tab")
-    assert note.is_visible()
+    expect(note).to_be_visible()
     page.locator("#f-note").fill("三人で利用")
     page.get_by_role("button", name="入力内容を確認する").click()
     assert "三人で利用" in page.content()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
 from tests.e2e.conftest import axe_violations, code_in, shot
@@ -40,9 +41,9 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     page.locator("#f-birth_date-m").fill("4")
     page.locator("#f-birth_date-d").fill("1")
     other = page.locator("#f-purpose_other")
-    assert other.is_hidden()
+    expect(other).to_be_hidden()
     page.get_by_role("radio", name="その他").check()
-    assert other.is_visible()
+    expect(other).to_be_visible()
     other.fill("銀行口座の開設")
     page.locator("#f-postal_code").fill("3040067")
     page.get_by_role("button", name="住所を検索").click()
@@ -203,7 +204,7 @@ def test_corporate_number_lookup_with_javascript(portal, browser):
     page.get_by_role("button", name="次へ").click()
     page.get_by_role("radio", name="法人").check()
     number = page.locator("#f-corporate_number")
-    assert number.is_visible()
+    expect(number).to_be_visible()
     number.fill("7000012050002")
     page.get_by_role("button", name="名称を検索").click()
     page.get_by_text("見つかりませんでした").wait_for()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
 from tests.e2e.conftest import axe_violations, shot
@@ -25,7 +26,7 @@ def test_staff_console_pages(portal, browser):
     page.get_by_role("button", name="ログイン").click()
 
     page.get_by_role("link", name="職員", exact=True).click()
-    assert page.get_by_role("heading", name="職員アカウント").is_visible()
+    expect(page.get_by_role("heading", name="職員アカウント")).to_be_visible()
     assert axe_violations(page) == []
     # Errors first: a taken login id and a broken address.
     page.get_by_label("ログインID").fill("demo")
@@ -39,7 +40,7 @@ def test_staff_console_pages(portal, browser):
     page.get_by_label("メールアドレス（任意）").fill("sato.h@city.example.lg.jp")
     page.get_by_label("窓口").check()
     page.get_by_role("button", name="発行する").click()
-    assert page.get_by_role("heading", name="アカウントを発行しました").is_visible()
+    expect(page.get_by_role("heading", name="アカウントを発行しました")).to_be_visible()
     password = page.locator("dd code").first.inner_text()
     assert len(password) >= 12
     assert axe_violations(page) == []
@@ -66,13 +67,13 @@ def test_staff_console_pages(portal, browser):
     link = next(re.search(r"(http\S+/console/verify-email\S+)", b).group(1) for s, b in mails if "確認" in s)
     staff = context.new_page()
     staff.goto(portal.local(link))
-    assert staff.get_by_role("heading", name="メールアドレスを確認しました").is_visible()
+    expect(staff.get_by_role("heading", name="メールアドレスを確認しました")).to_be_visible()
     assert axe_violations(staff) == []
     staff.goto(portal.local(link))
-    assert staff.get_by_role("heading", name="このリンクは使えません").is_visible()
+    expect(staff.get_by_role("heading", name="このリンクは使えません")).to_be_visible()
 
     page.get_by_role("link", name="マイアカウント").click()
-    assert page.get_by_role("heading", name="マイアカウント").is_visible()
+    expect(page.get_by_role("heading", name="マイアカウント")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_label("メールアドレス").fill("admin@city.example.lg.jp")
     page.get_by_label("所属課の手続きに申請が届いたらメールで知らせる").check()
