@@ -87,6 +87,45 @@ class LiveServer:
         _wait_healthy(self.url, self.process)
 
 
+# Variables that only matter to a running server (mail, links), not to `db upgrade` / `demo seed`:
+# two live servers that differ only in these share one migrated and seeded template.
+_RUNTIME_ONLY = ("MADOGUCHI_SMTP_", "MADOGUCHI_PUBLIC_BASE_URL", "MADOGUCHI_TEST_", "MADOGUCHI_STRICT")
+_templates: dict[tuple[tuple[str, str], ...], Path] = {}
+
+
+def _migrated_and_seeded(data_dir: Path, env: dict[str, str], extra_env: dict[str, str]) -> None:
+    """``db upgrade`` + ``demo seed`` into ``data_dir``.
+
+    Both run once per test session for each set of settings that could change what they write; every
+    further live server starts from a copy of that result (database file and key ring), which is
+    the state the two commands would produce again. The copy is a fresh file: tests stay isolated.
+    """
+    import shutil
+    import tempfile
+
+    own = {"MADOGUCHI_DATA_DIR", "MADOGUCHI_DATABASE_URL"}
+    key = tuple(
+        sorted(
+            (k, v)
+            for k, v in {
+                **{k: v for k, v in os.environ.items() if k.startswith("MADOGUCHI_")},
+                **extra_env,
+            }.items()
+            if k not in own and not k.startswith(_RUNTIME_ONLY)
+        )
+    )
+    template = _templates.get(key)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="madoguchi-live-template-")) / "server"
+        template.mkdir()
+        tenv = {**env, "MADOGUCHI_DATA_DIR": str(template)}
+        tenv["MADOGUCHI_DATABASE_URL"] = f"sqlite+aiosqlite:///{template / 'madoguchi.db'}"
+        subprocess.run(_server_cmd("db", "upgrade"), env=tenv, check=True, capture_output=True)
+        subprocess.run(_server_cmd("demo", "seed"), env=tenv, check=True, capture_output=True)
+        _templates[key] = template
+    shutil.copytree(template, data_dir, dirs_exist_ok=True)
+
+
 def _server_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "server", *args]
 
@@ -131,8 +170,7 @@ def start_live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -
             **(extra_env or {}),
         }
     )
-    subprocess.run(_server_cmd("db", "upgrade"), env=env, check=True, capture_output=True)
-    subprocess.run(_server_cmd("demo", "seed"), env=env, check=True, capture_output=True)
+    _migrated_and_seeded(data_dir, env, extra_env or {})
     port = free_port()
     proc = _spawn(env, port)
     url = f"http://127.0.0.1:{port}"

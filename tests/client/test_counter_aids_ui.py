@@ -230,7 +230,7 @@ def test_ctrl_g_on_the_counter_inserts_into_the_focused_field_and_works_offline(
 ) -> None:
     """Office and own phrases from the server; Ctrl+G in 方書 of 新住所, type, Enter: inserted.
     With the server stopped, Ctrl+G offers the local copy and says it is offline."""
-    with ApiClient(live_server.url) as admin:
+    with ApiClient(live_server.url, timeout=60) as admin:
         from shared.api import LoginRequest
 
         user, password = live_server.supervisor

@@ -55,7 +55,7 @@ def ctx(client_settings: ClientSettings, live_server: LiveServer) -> Iterator[Ap
 
 
 def _login(live_server: LiveServer, user: tuple[str, str]) -> Session:
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
         answer = http.post(
             "/api/v1/auth/login",
             json={"lg_code": live_server.lg_code, "username": user[0], "password": user[1]},
@@ -171,7 +171,9 @@ def test_change_class_plan_confirm_run_and_record(
     tab.set_years("交付請求書", 1)
     tab.save_classes()
     qtbot.waitUntil(lambda: "変更しました" in tab.message.text(), timeout=10000)
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {admin.token}"}) as http:
+    with httpx.Client(
+        base_url=live_server.url, timeout=60, headers={"Authorization": f"Bearer {admin.token}"}
+    ) as http:
         years = {c["document_class"]: c["years"] for c in http.get("/api/v1/records/retention").json()}
     assert years["issuance_request"] == 1
 
@@ -202,7 +204,9 @@ def test_change_class_plan_confirm_run_and_record(
     panel.grab().save(str(shot))
     assert shot.stat().st_size > 10_000
 
-    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {admin.token}"}) as http:
+    with httpx.Client(
+        base_url=live_server.url, timeout=60, headers={"Authorization": f"Bearer {admin.token}"}
+    ) as http:
         assert http.get(f"/api/v1/records/receptions/{old['id']}").status_code == 404
         left = http.get(f"/api/v1/records/receptions/{young['id']}").json()["attachments"]
     assert [a["document_class"] for a in left] == ["notice_form"]

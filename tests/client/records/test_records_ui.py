@@ -49,7 +49,7 @@ def ctx(client_settings: ClientSettings, live_server: LiveServer) -> Iterator[Ap
 def _seed(live_server: LiveServer) -> tuple[str, str]:
     """One reception with a PDF attachment, made by the supervisor over HTTP; returns its token."""
     user, password = live_server.supervisor
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
         token = http.post(
             "/api/v1/auth/login",
             json={"lg_code": live_server.lg_code, "username": user, "password": password},

@@ -58,7 +58,7 @@ def test_scheduled_backup_and_stored_report_on_the_supervisor_screens(
     qtbot: QtBot, ctx: AppContext, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     user, password = live_server.supervisor
-    with httpx.Client(base_url=live_server.url) as http:
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
         answer = http.post(
             "/api/v1/auth/login",
             json={"lg_code": live_server.lg_code, "username": user, "password": password},
