@@ -36,6 +36,7 @@ from server.domain.accounts import services as accounts
 from server.domain.accounts import staff
 from server.domain.accounts.access import LOGGED_IN, PUBLIC, requires
 from server.domain.accounts.guards import CONSOLE_PATH, request_client_ip
+from server.domain.accounts.passwords import MAX_LENGTH, STAFF_MIN_LENGTH
 from server.domain.accounts.services import Principal
 from server.domain.console import pages
 from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, role_named
@@ -445,6 +446,7 @@ async def _account_page(
         form=form,
         errors=errors or {},
         notice=request.query_params.get("notice"),
+        min_length=STAFF_MIN_LENGTH,
     )
     return page("console/account.html", ctx, status=status)
 
@@ -496,6 +498,34 @@ async def save_account(
     return Redirect(f"{CONSOLE_PATH}/account?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 
 
+@post("/account/password", opt=LOGGED_IN, include_in_schema=False)
+async def change_own_password(
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Change one's own password: the current one is required; the other sessions end, TOTP stays."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        user = await _user(session, principal, principal.user_id)
+        errors = await staff.change_password(
+            session,
+            settings,
+            user,
+            current=str(form.get("current_password") or "")[: MAX_LENGTH + 1],
+            new=str(form.get("new_password") or "")[: MAX_LENGTH + 1],
+            again=str(form.get("new_password2") or "")[: MAX_LENGTH + 1],
+            actor=principal.actor,
+            keep_session=principal.session_id,
+        )
+        if errors:
+            # Passwords are never typed back into the page.
+            return await _account_page(request, principal, user, errors=errors, status=422)
+    return Redirect(f"{CONSOLE_PATH}/account?notice=password", status_code=HTTP_303_SEE_OTHER)
+
+
 @get("/verify-email", opt=PUBLIC, include_in_schema=False)
 async def verify_email(
     request: Req,
@@ -529,5 +559,6 @@ staff_routes: list[Any] = [
     new_password,
     account_page,
     save_account,
+    change_own_password,
     verify_email,
 ]
