@@ -89,6 +89,26 @@
     });
   }
 
+  // 住所・所在地 / 名称 targets: the top-level fields of a type that fits the field's own type
+  // (postal code → 住所 fields; 法人番号 → text and 住所 fields), following renames and moves.
+  var TARGETS = { postal_code: ["address"], corporate_number: ["text", "textarea", "address"] };
+  function refreshTargets() {
+    var tops = boxes().map(info);
+    form.querySelectorAll("select.js-target").forEach(function (select) {
+      var box = select.closest(".builder-field"), own = info(box).type;
+      var kinds = /name_field$/.test(select.name) ? TARGETS.corporate_number : (TARGETS[own] || ["address"]);
+      var chosen = select.value, first = select.options[0].cloneNode(true), found = chosen === "";
+      select.textContent = "";
+      select.appendChild(first);
+      tops.forEach(function (f) {
+        if (!f.name || kinds.indexOf(f.type) < 0) return;
+        if (f.name === chosen) found = true;
+        select.appendChild(new Option((f.label || f.name) + "（" + f.name + "）", f.name, false, f.name === chosen));
+      });
+      if (!found) select.appendChild(new Option("（見つからない項目: " + chosen + "）", chosen, false, true));
+    });
+  }
+
   // Offer only the operators that fit the type of the field a condition row looks at (the server
   // checks the same: builder.ops_for).
   function opsFor(type) {
@@ -114,7 +134,9 @@
   form.addEventListener("change", function (event) {
     var t = event.target;
     if (t.matches && t.matches(".cond-row select[name$='.field']")) narrow(t);
-    else if (t.matches && t.matches(".js-type, .builder-grid [name$='.name']")) { refreshConditions(); narrowAll(); }
+    else if (t.matches && t.matches(".js-type, .builder-grid [name$='.name'], .builder-grid [name$='.label']")) {
+      refreshConditions(); refreshTargets(); narrowAll();
+    }
   });
   narrowAll();
 

@@ -197,6 +197,7 @@ def _builder_page(
         cond_ops=builder.COND_OPS,
         cond_joins=builder.COND_JOINS,
         cond_types=builder.COND_TYPES,
+        corporate_targets=builder.CORPORATE_TARGETS,
         errors_under=_errors_under,
         base=fingerprint(row) if row else "",
         defaults=_default_mails(),
