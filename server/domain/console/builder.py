@@ -483,6 +483,8 @@ def apply(state: State, action: str) -> str | None:
     """Apply 追加 / 削除 / 上へ / 下へ (and 条件の追加・削除) to the state; a Japanese message if it
     cannot be done."""
     verb, _, arg = action.partition(":")
+    if verb == "refresh":  # 値の選択肢を表示 (no JavaScript): the page is drawn again, nothing changes
+        return None
     if verb in ("add_cond", "del_cond"):
         path, _, rest = arg.partition(":")
         kind, _, row = rest.partition(":")
@@ -653,6 +655,29 @@ def _options(errors: dict[str, str], key: str, text: str) -> list[dict[str, str]
     if len(out) > 100:
         errors.setdefault(key, "選択肢は100個までです。")
     return out
+
+
+CHOICE_TYPES = ("select", "radio", "checkbox")
+
+
+def option_pairs(text: str) -> list[tuple[str, str]]:
+    """(value, label) of an options text as the builder reads it (bad lines left out)."""
+    pairs = []
+    for line in text.splitlines()[:100]:
+        value, sep, label = line.strip().partition(":")
+        value, label = value.strip(), (label.strip() if sep else value.strip())
+        if value and label:
+            pairs.append((value, label))
+    return pairs
+
+
+def value_choices(candidates: list[dict[str, Any]], name: str) -> list[tuple[str, str]]:
+    """The options a condition row's value may be picked from: those of the field ``name`` among
+    ``candidates`` when it is a select / radio / checkbox, else none (the value is typed)."""
+    found = next((f for f in candidates if f["name"].strip() == name.strip() and name.strip()), None)
+    if found is None or found["type"] not in CHOICE_TYPES:
+        return []
+    return option_pairs(found["options"])
 
 
 def _not_before(name: str) -> str:

@@ -198,6 +198,7 @@ def _builder_page(
         cond_joins=builder.COND_JOINS,
         cond_types=builder.COND_TYPES,
         corporate_targets=builder.CORPORATE_TARGETS,
+        value_choices=builder.value_choices,
         errors_under=_errors_under,
         base=fingerprint(row) if row else "",
         defaults=_default_mails(),
@@ -354,7 +355,8 @@ async def reorder(
     db: NamedDependency[Database],
 ) -> Response[Any]:
     """The builder's drag and drop: the new order of the top-level fields (``order`` = field
-    names), stored in the draft. JSON for the page's script; the live version is never touched."""
+    names) or, with ``group``, of the fields inside that repeating group; stored in the draft.
+    JSON for the page's script; the live version is never touched."""
     async with _posted(request, principal, db, proc_id) as (form, session, row):
         if str(form.get("base") or "") != fingerprint(row):
             return _order_reply(
@@ -362,10 +364,21 @@ async def reorder(
                 "この手続きは、この画面を開いた後に保存または公開されました。"
                 "画面を読み込み直してから並べ替えてください。",
             )
-        order = [str(v) for v in form.getall("order")] if "order" in form else []
+        order = [str(v)[:100] for v in form.getall("order")] if "order" in form else []
+        group = str(form.get("group") or "")[:100]
         d = EformProcedure.model_validate(row.draft_definition or row.definition)
         state = builder.state_of(d)
-        problem = builder.reorder(state, order[: MAX_FIELDS + 1])
+        target = state
+        if group:
+            target = next(
+                (f for f in state["fields"] if f["name"] == group and f["type"] == EformFieldType.group),
+                None,
+            )
+            if target is None:
+                return _order_reply(
+                    422, "並べ替える繰り返し要素が見つかりません。画面を読み込み直してください。"
+                )
+        problem = builder.reorder(target, order[: MAX_FIELDS + 1])
         if problem:
             return _order_reply(422, problem)
         problems = builder.dangling(state)
@@ -373,8 +386,15 @@ async def reorder(
             labels = builder.labels_for(state)
             key, message = next(iter(problems.items()))
             return _order_reply(422, f"{labels.get(key, '')}: {message}")
-        by_name = {f.name: f for f in d.fields}
-        moved = d.model_copy(update={"fields": [by_name[n] for n in order]})
+        if group:
+            owner = d.field(group)
+            assert owner is not None
+            by_child = {c.name: c for c in owner.fields}
+            regrouped = owner.model_copy(update={"fields": [by_child[n] for n in order]})
+            moved = d.model_copy(update={"fields": [regrouped if f is owner else f for f in d.fields]})
+        else:
+            by_name = {f.name: f for f in d.fields}
+            moved = d.model_copy(update={"fields": [by_name[n] for n in order]})
         await _store_draft(session, row, moved)
         await audit.record(
             session,
@@ -383,7 +403,7 @@ async def reorder(
             action="procedure_save_success",
             object_type="procedure",
             object_id=row.id,
-            details={"slug": d.slug, "reordered": True, "fields": len(order)},
+            details={"slug": d.slug, "reordered": True, "fields": len(order), "group": group or None},
         )
         base = fingerprint(row)
     return _order_reply(200, "並び順を下書きに保存しました。", base=base)
