@@ -616,7 +616,7 @@ async def set_access(
             action="procedure_role_success",
             object_type="procedure",
             object_id=row.id,
-            details={"user": user.username, "role": role.name if role else "inherit"},
+            details={"user": user.username, "role": role.name if role is not None else "inherit"},
         )
     return Redirect(
         f"{CONSOLE_PATH}/procedures/{proc_id}/access?notice=saved", status_code=HTTP_303_SEE_OTHER

@@ -27,6 +27,8 @@ from server.db.models import (
     Municipality,
     Organisation,
     OrganisationMember,
+    Procedure,
+    ProcedureRole,
     User,
     UserGroup,
 )
@@ -39,7 +41,7 @@ from server.domain.accounts.guards import CONSOLE_PATH, request_client_ip
 from server.domain.accounts.passwords import MAX_LENGTH, STAFF_MIN_LENGTH
 from server.domain.accounts.services import Principal
 from server.domain.console import pages
-from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, role_named
+from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, Role, role_named
 from server.domain.portal.html import page
 from shared.errors import InvalidInput, NotFound
 from shared.permissions import Permission
@@ -55,6 +57,42 @@ LABELS = {
     "groups": "グループ",
     "active": "有効・無効",
 }
+
+
+@dataclass
+class ProcedureAccess:
+    """One procedure of a 課 the staff member belongs to: his 課 role and his own override."""
+
+    procedure: Procedure
+    organisation: str
+    base: Role
+    own: Role | None
+
+
+async def procedure_access(session: Any, user: User) -> list[ProcedureAccess]:
+    """Every procedure of the staff member's 課, with the role he has there and his override."""
+    rows = (
+        await session.execute(
+            sa.select(Procedure, Organisation.name, OrganisationMember.role)
+            .join(Organisation, Organisation.id == Procedure.organisation_id)
+            .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+            .where(OrganisationMember.user_id == user.id, Procedure.lg_code == user.lg_code)
+            .order_by(Organisation.name, Procedure.title)
+        )
+    ).all()
+    own = dict(
+        (
+            await session.execute(
+                sa.select(ProcedureRole.procedure_id, ProcedureRole.role).where(
+                    ProcedureRole.user_id == user.id
+                )
+            )
+        ).all()
+    )
+    return [
+        ProcedureAccess(p, org, role_named(role) or Role.none, role_named(own[p.id]) if p.id in own else None)
+        for p, org, role in rows
+    ]
 
 
 @dataclass
@@ -216,6 +254,7 @@ async def _member_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, Any] | None = None,
     status: int = 200,
+    proc_errors: dict[str, str] | None = None,
 ) -> Response[str]:
     mine = set(
         (await session.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == user.id))).scalars()
@@ -246,6 +285,8 @@ async def _member_page(
         errors=errors or {},
         notice=request.query_params.get("notice"),
         myself=user.id == principal.user_id,
+        procedures=await procedure_access(session, user),
+        proc_errors=proc_errors or {},
     )
     return page("console/staff_member.html", ctx, status=status)
 
@@ -336,6 +377,61 @@ async def save_member(
         mailed = await staff.set_email(session, settings, user, email, principal.actor, resend=resend)
     notice = "mailed" if mailed else "saved"
     return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/staff/{user_id:uuid}/procedures", opt=MANAGE, include_in_schema=False)
+async def save_procedure_roles(
+    user_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """His own role on each procedure of his 課 (``proc-<id>``: inherit / none / view / process /
+    edit); one ``procedure_role_success`` per procedure that changed."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        user = await _user(session, principal, user_id)
+        rows = await procedure_access(session, user)
+        errors: dict[str, str] = {}
+        wanted: dict[uuid.UUID, Role | None] = {}
+        for row in rows:
+            key = f"proc-{row.procedure.id}"
+            choice = _form_text(form, key, 20) or "inherit"
+            role = role_named(choice)
+            if role is None and choice != "inherit":
+                errors[key] = "権限（課の権限のまま・権限なし・閲覧・処理・編集）を選んでください。"
+            wanted[row.procedure.id] = role
+        if errors:
+            return await _member_page(request, principal, session, user, status=422, proc_errors=errors)
+        for row in rows:
+            role = wanted[row.procedure.id]
+            if role == row.own:
+                continue
+            current = await session.get(ProcedureRole, (row.procedure.id, user.id))
+            if role is None:
+                if current is not None:
+                    await session.delete(current)
+            elif current is None:
+                session.add(
+                    ProcedureRole(
+                        lg_code=user.lg_code, procedure_id=row.procedure.id, user_id=user.id, role=role.name
+                    )
+                )
+            else:
+                current.role = role.name
+            await audit.record(
+                session,
+                lg_code=principal.lg_code,
+                actor=principal.actor,
+                action="procedure_role_success",
+                object_type="procedure",
+                object_id=row.procedure.id,
+                details={"user": user.username, "role": role.name if role is not None else "inherit"},
+            )
+    return Redirect(
+        f"{CONSOLE_PATH}/staff/{user_id}?notice=procedures#procedures", status_code=HTTP_303_SEE_OTHER
+    )
 
 
 async def _group_permissions(session: Any, group_id: uuid.UUID) -> set[str]:
@@ -554,6 +650,7 @@ staff_routes: list[Any] = [
     issue_account,
     member_page,
     save_member,
+    save_procedure_roles,
     set_active,
     reset_totp,
     new_password,
