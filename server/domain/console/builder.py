@@ -85,6 +85,10 @@ APPLICANT_LABELS = {
     ApplicantType.corporation: "法人",
     ApplicantType.group: "団体",
 }
+#: The field in which the applicant says whether he applies as 個人, 法人 or 団体: needed when a
+#: procedure admits more than one type (the console lists, filters and exports by it, and
+#: conditions show / require fields per type); its options are exactly the admitted types.
+APPLICANT_FIELD = "applicant_type"
 #: 差戻し mails also fill in the items to fix and the link to the correction page.
 RETURN_PLACEHOLDERS = ("fields", "fix_url")
 MAIL_LABELS: dict[MailEvent, str] = {
@@ -485,6 +489,8 @@ def apply(state: State, action: str) -> str | None:
     verb, _, arg = action.partition(":")
     if verb == "refresh":  # 値の選択肢を表示 (no JavaScript): the page is drawn again, nothing changes
         return None
+    if verb == "applicant_field":
+        return _applicant_field(state)
     if verb in ("add_cond", "del_cond"):
         path, _, rest = arg.partition(":")
         kind, _, row = rest.partition(":")
@@ -524,6 +530,48 @@ def apply(state: State, action: str) -> str | None:
     elif verb == "down" and i < len(items) - 1:
         items[i + 1], items[i] = items[i], items[i + 1]
     return None
+
+
+def _applicant_field(state: State) -> str | None:
+    """Put the 申請者の種別 field first (or fix the one there): a required radio whose options are
+    the chosen applicant types."""
+    types = [t for t in ApplicantType if t.value in state["applicant_types"]]
+    if not types:
+        return "先に申請者の属性（個人・法人・団体）を選んでください。"
+    options = "\n".join(f"{t.value}:{APPLICANT_LABELS[t]}" for t in types)
+    found = next((f for f in state["fields"] if f["name"].strip() == APPLICANT_FIELD), None)
+    if found is None:
+        if len(state["fields"]) >= MAX_FIELDS:
+            return f"項目は{MAX_FIELDS}個までです。"
+        found = blank_field("radio")
+        found.update({"name": APPLICANT_FIELD, "label": "申請者の種別"})
+        state["fields"].insert(0, found)
+    if found["type"] not in ("radio", "select"):
+        found["type"] = "radio"
+    found["options"], found["required"] = options, True
+    return None
+
+
+def _check_applicant_field(errors: dict[str, str], data: dict[str, Any], types: list[str]) -> None:
+    """With more than one applicant type the form must ask which one (see APPLICANT_FIELD)."""
+    at = next((i for i, f in enumerate(data["fields"]) if f["name"] == APPLICANT_FIELD), None)
+    if at is None:
+        if len(types) > 1:
+            errors.setdefault(
+                "applicant_types",
+                "申請者の属性を2つ以上選んだときは、申請者が種別を選ぶ項目（項目名 applicant_type）が"
+                "必要です。「申請者の種別を選ぶ項目を入れる」を押してください。",
+            )
+        return
+    f = data["fields"][at]
+    values = [o["value"] for o in f.get("options", [])]
+    if f["type"] not in ("radio", "select") or not f["required"] or sorted(values) != sorted(types):
+        errors.setdefault(
+            f"fields.{at}.options",
+            "申請者の種別の項目（applicant_type）は必須の選択（ラジオボタンかプルダウン）にし、選択肢を選んだ属性"
+            "（individual:個人 / corporation:法人 / group:団体）と同じにしてください。"
+            "「申請者の種別を選ぶ項目を入れる」で直せます。",
+        )
 
 
 # ---------------------------------------------------------------- state → definition
@@ -1057,6 +1105,7 @@ def build(state: State) -> Built:
             errors.setdefault(
                 f"fields.{i}.name_field", "名称を入れる項目を一覧から選んでください（文字・住所の項目）。"
             )
+    _check_applicant_field(errors, data, types)
     data = {**_keep(errors, "keep", state["keep"], EDITED_PROCEDURE_PROPS, EformProcedure), **data}
     names = [f["name"].strip() for f in fields]
     for i, name in enumerate(names):
