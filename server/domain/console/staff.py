@@ -429,9 +429,7 @@ async def save_procedure_roles(
                 object_id=row.procedure.id,
                 details={"user": user.username, "role": role.name if role is not None else "inherit"},
             )
-    return Redirect(
-        f"{CONSOLE_PATH}/staff/{user_id}?notice=procedures#procedures", status_code=HTTP_303_SEE_OTHER
-    )
+    return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice=procedures", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _group_permissions(session: Any, group_id: uuid.UUID) -> set[str]:
