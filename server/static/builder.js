@@ -46,21 +46,28 @@
     return { name: get("name"), label: get("label"), type: get("type") };
   }
 
-  // Give a top-level field at position i its new index in every name, id, label and button.
-  function renumber(box, i) {
-    var n = String(i), shown = String(i + 1);
-    var nameRe = /^fields\.\d+(?=\.|$)/, idRe = /(^|\s)fields-\d+(?=-|\s|$)/g, actRe = /^(\w+):\d+(?=$|[.:])/;
+  // Give a field at position i (top level, or inside a repeating group) its new index in every
+  // name, id, label and button.
+  var LEVELS = {
+    top: { name: /^(fields\.)\d+(?=\.|$)/, id: /(^|\s)(fields-)\d+(?=-|\s|$)/g, act: /^(\w+:)\d+(?=$|[.:])/, shown: /(項目)\d+/ },
+    child: {
+      name: /^(fields\.\d+\.fields\.)\d+(?=\.|$)/, id: /(^|\s)(fields-\d+-fields-)\d+(?=-|\s|$)/g,
+      act: /^(\w+:\d+\.)\d+(?=$|[.:])/, shown: /(項目\d+-)\d+/
+    }
+  };
+  function renumber(box, i, level) {
+    var re = LEVELS[level];
     [box].concat(Array.prototype.slice.call(box.querySelectorAll("*"))).forEach(function (el) {
-      if (el.name && nameRe.test(el.name)) el.name = el.name.replace(nameRe, "fields." + n);
+      if (el.name && re.name.test(el.name)) el.name = el.name.replace(re.name, "$1" + i);
       ["id", "for", "aria-describedby", "href"].forEach(function (attr) {
         var v = el.getAttribute(attr);
-        if (v && v.indexOf("fields-") >= 0) el.setAttribute(attr, v.replace(idRe, "$1fields-" + n));
+        if (v && v.indexOf("fields-") >= 0) el.setAttribute(attr, v.replace(re.id, "$1$2" + i));
       });
-      if (el.tagName === "BUTTON" && actRe.test(el.value)) {
-        el.value = el.value.replace(actRe, "$1:" + n);
-        el.textContent = el.textContent.replace(/項目\d+/, "項目" + shown);
+      if (el.tagName === "BUTTON" && re.act.test(el.value)) {
+        el.value = el.value.replace(re.act, "$1" + i);
+        el.textContent = el.textContent.replace(re.shown, "$1" + (i + 1));
       }
-      if (el.tagName === "LEGEND") el.textContent = el.textContent.replace(/^項目\d+/, "項目" + shown);
+      if (el.tagName === "LEGEND") el.textContent = el.textContent.replace(re.shown, "$1" + (i + 1));
     });
   }
 
@@ -201,30 +208,12 @@
   function itemsOf(container) {
     return Array.prototype.slice.call(container.querySelectorAll(":scope > .builder-field"));
   }
-  // A field inside a repeating group at position j: its new index in every name, id and button.
-  function renumberChild(box, j) {
-    var nameRe = /^(fields\.\d+\.fields\.)\d+(?=\.|$)/, idRe = /(^|\s)(fields-\d+-fields-)\d+(?=-|\s|$)/g;
-    var actRe = /^(\w+:\d+\.)\d+(?=$|[.:])/, shownRe = /項目(\d+)-\d+/;
-    [box].concat(Array.prototype.slice.call(box.querySelectorAll("*"))).forEach(function (el) {
-      if (el.name && nameRe.test(el.name)) el.name = el.name.replace(nameRe, "$1" + j);
-      ["id", "for", "aria-describedby", "href"].forEach(function (attr) {
-        var v = el.getAttribute(attr);
-        if (v && v.indexOf("-fields-") >= 0) el.setAttribute(attr, v.replace(idRe, "$1$2" + j));
-      });
-      if (el.tagName === "BUTTON" && actRe.test(el.value)) {
-        el.value = el.value.replace(actRe, "$1" + j);
-        el.textContent = el.textContent.replace(shownRe, "項目$1-" + (j + 1));
-      }
-      if (el.tagName === "LEGEND") el.textContent = el.textContent.replace(/^項目(\d+)-\d+/, "項目$1-" + (j + 1));
-    });
-  }
-
   // After a move inside ``container`` (the top-level list or a group's children): renumber, set
   // the 上へ / 下へ buttons, refresh the condition lists, tell where it went and post the order.
   function save(moved, container) {
     var all = itemsOf(container), top = container === list;
     all.forEach(function (box, i) {
-      if (top) renumber(box, i); else renumberChild(box, i);
+      renumber(box, i, top ? "top" : "child");
       box.querySelector(":scope > .row-actions [data-move='-1']").disabled = i === 0;
       box.querySelector(":scope > .row-actions [data-move='1']").disabled = i === all.length - 1;
     });

@@ -271,7 +271,7 @@ async def change_password(
         action="user_password_change_success",
         object_type="user",
         object_id=user.id,
-        details={"sessions_ended": ended.rowcount or 0},
+        details={"sessions_ended": int(getattr(ended, "rowcount", 0) or 0)},
     )
     return {}
 

@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from server.db.engine import Database
-from server.db.models import Organisation, OrganisationMember, Procedure, ProcedureRole, User
+from server.db.models import Organisation, OrganisationMember, Procedure, User
 from server.domain import audit
 from server.domain.accounts.access import requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
@@ -368,16 +368,14 @@ async def reorder(
         group = str(form.get("group") or "")[:100]
         d = EformProcedure.model_validate(row.draft_definition or row.definition)
         state = builder.state_of(d)
-        target = state
+        target: dict[str, Any] | None = state
         if group:
             target = next(
                 (f for f in state["fields"] if f["name"] == group and f["type"] == EformFieldType.group),
                 None,
             )
-            if target is None:
-                return _order_reply(
-                    422, "並べ替える繰り返し要素が見つかりません。画面を読み込み直してください。"
-                )
+        if target is None:
+            return _order_reply(422, "並べ替える繰り返し要素が見つかりません。画面を読み込み直してください。")
         problem = builder.reorder(target, order[: MAX_FIELDS + 1])
         if problem:
             return _order_reply(422, problem)
@@ -553,19 +551,8 @@ async def _access_rows(session: Any, row: Procedure) -> list[tuple[User, Role, R
             .order_by(User.username)
         )
     ).all()
-    overrides = dict(
-        (
-            await session.execute(
-                sa.select(ProcedureRole.user_id, ProcedureRole.role).where(
-                    ProcedureRole.procedure_id == row.id
-                )
-            )
-        ).all()
-    )
-    return [
-        (u, role_named(r) or Role.none, role_named(overrides[u.id]) if u.id in overrides else None)
-        for u, r in members
-    ]
+    own = await access.overrides(session, procedure_id=row.id)
+    return [(u, role_named(r) or Role.none, own.get(u.id)) for u, r in members]
 
 
 @get("/procedures/{proc_id:uuid}/access", opt=MANAGE, include_in_schema=False)
@@ -599,25 +586,7 @@ async def set_access(
         role = role_named(choice)
         if user is None or (role is None and choice != "inherit"):
             raise access.not_found() if user is None else PermissionDenied("権限の指定が正しくありません。")
-        current = await session.get(ProcedureRole, (row.id, user.id))
-        if role is None:
-            if current is not None:
-                await session.delete(current)
-        elif current is None:
-            session.add(
-                ProcedureRole(lg_code=row.lg_code, procedure_id=row.id, user_id=user.id, role=role.name)
-            )
-        else:
-            current.role = role.name
-        await audit.record(
-            session,
-            lg_code=principal.lg_code,
-            actor=principal.actor,
-            action="procedure_role_success",
-            object_type="procedure",
-            object_id=row.id,
-            details={"user": user.username, "role": role.name if role is not None else "inherit"},
-        )
+        await access.set_override(session, principal, row, user, role)
     return Redirect(
         f"{CONSOLE_PATH}/procedures/{proc_id}/access?notice=saved", status_code=HTTP_303_SEE_OTHER
     )

@@ -28,7 +28,6 @@ from server.db.models import (
     Organisation,
     OrganisationMember,
     Procedure,
-    ProcedureRole,
     User,
     UserGroup,
 )
@@ -41,7 +40,14 @@ from server.domain.accounts.guards import CONSOLE_PATH, request_client_ip
 from server.domain.accounts.passwords import MAX_LENGTH, STAFF_MIN_LENGTH
 from server.domain.accounts.services import Principal
 from server.domain.console import pages
-from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, Role, role_named
+from server.domain.console.access import (
+    MEMBER_ROLES,
+    ROLE_LABELS,
+    Role,
+    overrides,
+    role_named,
+    set_override,
+)
 from server.domain.portal.html import page
 from shared.errors import InvalidInput, NotFound
 from shared.permissions import Permission
@@ -80,19 +86,8 @@ async def procedure_access(session: Any, user: User) -> list[ProcedureAccess]:
             .order_by(Organisation.name, Procedure.title)
         )
     ).all()
-    own = dict(
-        (
-            await session.execute(
-                sa.select(ProcedureRole.procedure_id, ProcedureRole.role).where(
-                    ProcedureRole.user_id == user.id
-                )
-            )
-        ).all()
-    )
-    return [
-        ProcedureAccess(p, org, role_named(role) or Role.none, role_named(own[p.id]) if p.id in own else None)
-        for p, org, role in rows
-    ]
+    own = await overrides(session, user_id=user.id)
+    return [ProcedureAccess(p, org, role_named(role) or Role.none, own.get(p.id)) for p, org, role in rows]
 
 
 @dataclass
@@ -406,29 +401,8 @@ async def save_procedure_roles(
             return await _member_page(request, principal, session, user, status=422, proc_errors=errors)
         for row in rows:
             role = wanted[row.procedure.id]
-            if role == row.own:
-                continue
-            current = await session.get(ProcedureRole, (row.procedure.id, user.id))
-            if role is None:
-                if current is not None:
-                    await session.delete(current)
-            elif current is None:
-                session.add(
-                    ProcedureRole(
-                        lg_code=user.lg_code, procedure_id=row.procedure.id, user_id=user.id, role=role.name
-                    )
-                )
-            else:
-                current.role = role.name
-            await audit.record(
-                session,
-                lg_code=principal.lg_code,
-                actor=principal.actor,
-                action="procedure_role_success",
-                object_type="procedure",
-                object_id=row.procedure.id,
-                details={"user": user.username, "role": role.name if role is not None else "inherit"},
-            )
+            if role != row.own:
+                await set_override(session, principal, row.procedure, user, role)
     return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice=procedures", status_code=HTTP_303_SEE_OTHER)
 
 
