@@ -918,6 +918,12 @@ def _keep(
     return data
 
 
+def without(keep: str, *names: str) -> str:
+    """A ``keep`` JSON text without the properties ``names``."""
+    data = {k: v for k, v in (json.loads(keep) if keep else {}).items() if k not in names}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
+
+
 def _typed(fields: list[dict[str, Any]]) -> dict[str, str]:
     """name → type of the fields a condition may look at."""
     return {f["name"].strip(): f["type"] for f in fields if f["name"].strip() and f["type"] in COND_TYPES}

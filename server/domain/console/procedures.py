@@ -234,6 +234,8 @@ async def new_page(
     state = builder.state_of(chosen.definition) if chosen else builder.blank_state()
     if chosen:
         state["slug"] = ""
+        # A copy is a procedure in use, not the starter's example.
+        state["keep"] = builder.without(state["keep"], "example")
     if len(orgs) == 1:
         state["organisation_id"] = str(orgs[0].id)
     return _builder_page(request, principal, state, row=None, orgs=orgs)

@@ -100,3 +100,15 @@ async def test_tampered_keep_is_refused_and_nothing_is_lost(eapi):
     _error_at(r.text, "fields.0", "読み込み直して")
     after = (await _rows(eapi))["example-inquiry"]
     assert after.draft_definition is None  # nothing stored by the refused posts
+
+
+async def test_a_copy_of_the_example_starter_is_not_an_example(eapi):
+    http, csrf = await console(eapi, *DEMO_SUPERVISOR)
+    data = {
+        **form_of((await http.get("/console/procedures/new?template=example-inquiry")).text),
+        "csrf": csrf,
+    }
+    assert "keep" not in data
+    r = await http.post("/console/procedures/new", data={**data, "slug": "my-inquiry", "action": "save"})
+    assert r.status_code == 303, r.text[:2000]
+    assert EformProcedure.model_validate((await _rows(eapi))["my-inquiry"].definition).example is False
