@@ -9,6 +9,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
+#: Staff passwords (CLI ``user create``, the console's own password change): at least this long.
+STAFF_MIN_LENGTH = 8
+#: Longer input is refused before hashing (argon2 over megabytes of text is a cheap attack).
+MAX_LENGTH = 128
+
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:

@@ -37,7 +37,7 @@ from server.db.models import (
 from server.domain import audit
 from server.domain.accounts import lockout
 from server.domain.accounts.network import in_networks
-from server.domain.accounts.passwords import hash_password, verify_password
+from server.domain.accounts.passwords import STAFF_MIN_LENGTH, hash_password, verify_password
 from shared.api import LoginRequest
 from shared.errors import (
     AccountLocked,
@@ -162,8 +162,10 @@ async def create_user(
     """
     if email is not None and settings is None:
         raise ValueError("settings are needed to mail the confirmation link")
-    if len(password) < 8:
-        raise InvalidInput("パスワードは8文字以上にしてください。", code="password.too_short")
+    if len(password) < STAFF_MIN_LENGTH:
+        raise InvalidInput(
+            f"パスワードは{STAFF_MIN_LENGTH}文字以上にしてください。", code="password.too_short"
+        )
     if await get_user(session, lg_code, username) is not None:
         raise Conflict(f"ユーザー「{username}」は登録済みです。")
     user = User(

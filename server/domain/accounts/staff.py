@@ -25,9 +25,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.crypto import KeyRing
-from server.db.models import Group, OrganisationMember, Procedure, ProcedureRole, User, UserGroup
+from server.db.models import (
+    AuthSession,
+    Group,
+    OrganisationMember,
+    Procedure,
+    ProcedureRole,
+    User,
+    UserGroup,
+)
 from server.domain import audit, notifications
-from server.domain.accounts.passwords import hash_password
+from server.domain.accounts import lockout
+from server.domain.accounts.passwords import MAX_LENGTH, STAFF_MIN_LENGTH, hash_password, verify_password
 from server.domain.accounts.services import _totp_aad
 
 EMAIL_MAX = 254
@@ -38,6 +47,8 @@ _EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za
 #: Letters of a generated initial password: no 0/O, 1/l/I that are misread when handed over.
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105
 INITIAL_PASSWORD_LENGTH = 14
+#: Inputs of the own-password form (the keys of its errors).
+CURRENT_KEY, NEW_KEY, AGAIN_KEY = "current_password", "new_password", "new_password2"
 
 VERIFY_SUBJECT = "【窓口】メールアドレスの確認"
 NOTICE_SUBJECT = "【窓口】新しい申請が届きました（{reference}）"
@@ -170,6 +181,99 @@ async def reset_password(session: AsyncSession, user: User, actor: audit.Actor) 
         object_id=user.id,
     )
     return password
+
+
+def check_new_password(user: User, password: str, again: str) -> dict[str, str]:
+    """The staff password rules (length as for ``user create``; not the login id; typed twice)."""
+    errors: dict[str, str] = {}
+    if not password:
+        errors[NEW_KEY] = "新しいパスワードを入力してください。"
+    elif len(password) > MAX_LENGTH:
+        errors[NEW_KEY] = f"パスワードは{MAX_LENGTH}文字以内で入力してください。"
+    elif len(password) < STAFF_MIN_LENGTH:
+        errors[NEW_KEY] = f"パスワードは{STAFF_MIN_LENGTH}文字以上にしてください。"
+    elif password.strip() != password:
+        errors[NEW_KEY] = "パスワードの最初と最後に空白は使えません。"
+    elif user.username.casefold() in password.casefold():
+        errors[NEW_KEY] = "ログインIDを含むパスワードは使えません。"
+    elif password != again:
+        errors[AGAIN_KEY] = "確認用のパスワードが一致しません。"
+    return errors
+
+
+async def change_password(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    current: str,
+    new: str,
+    again: str,
+    actor: audit.Actor,
+    keep_session: uuid.UUID,
+) -> dict[str, str]:
+    """The staff member's own password change; errors keyed by input (empty: changed).
+
+    The current password is required and a wrong one counts toward the lockout like a wrong
+    login. On success every other session of the account ends (the one in use stays); the TOTP
+    secret is left as it is. One audit event either way.
+    """
+    now = datetime.now(UTC)
+    errors: dict[str, str] = {}
+    reason = None
+    if lockout.is_locked(user, now):
+        errors[CURRENT_KEY] = (
+            "パスワードを続けて間違えたため、しばらく変更できません。時間をおいてからやり直してください。"
+        )
+        reason = "locked"
+    elif not current or len(current) > MAX_LENGTH:
+        errors[CURRENT_KEY] = "今のパスワードを入力してください。"
+        reason = "current_missing"
+    elif not await anyio.to_thread.run_sync(verify_password, user.password_hash, current):
+        locked = lockout.record_failure(user, settings, now)
+        errors[CURRENT_KEY] = (
+            "今のパスワードが正しくありません。続けて間違えたため、しばらく変更できません。"
+            if locked
+            else "今のパスワードが正しくありません。"
+        )
+        reason = "locked" if locked else "current_password"
+    else:
+        errors = check_new_password(user, new, again)
+        if not errors and await anyio.to_thread.run_sync(verify_password, user.password_hash, new):
+            errors[NEW_KEY] = "今と同じパスワードです。別のパスワードにしてください。"
+        reason = "rules" if errors else None
+    if errors:
+        await audit.record(
+            session,
+            lg_code=user.lg_code,
+            actor=actor,
+            action="user_password_change_failure",
+            object_type="user",
+            object_id=user.id,
+            details={"reason": reason},
+        )
+        return errors
+    user.password_hash = await anyio.to_thread.run_sync(hash_password, new)
+    lockout.clear(user)
+    ended = await session.execute(
+        sa.update(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.id != keep_session,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    await audit.record(
+        session,
+        lg_code=user.lg_code,
+        actor=actor,
+        action="user_password_change_success",
+        object_type="user",
+        object_id=user.id,
+        details={"sessions_ended": int(getattr(ended, "rowcount", 0) or 0)},
+    )
+    return {}
 
 
 # ---------------------------------------------------------------- e-mail address

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
-from server.db.models import OrganisationMember, Procedure, ProcedureRole
+from server.db.models import OrganisationMember, Procedure, ProcedureRole, User
 from server.domain import audit
 from server.domain.accounts.services import Principal
 from shared.errors import NotFound, PermissionDenied
@@ -135,6 +135,46 @@ async def tenant(db: Database, principal: Principal) -> AsyncIterator[AsyncSessi
                 details={"need": exc.need.name},
             )
         raise
+
+
+async def overrides(
+    session: AsyncSession, *, procedure_id: uuid.UUID | None = None, user_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, Role | None]:
+    """Per-procedure roles set for one procedure (keyed by user) or for one user (by procedure)."""
+    query = sa.select(ProcedureRole.user_id, ProcedureRole.procedure_id, ProcedureRole.role)
+    if procedure_id is not None:
+        query = query.where(ProcedureRole.procedure_id == procedure_id)
+    if user_id is not None:
+        query = query.where(ProcedureRole.user_id == user_id)
+    rows = (await session.execute(query)).all()
+    return {(pid if procedure_id is None else uid): role_named(role) for uid, pid, role in rows}
+
+
+async def set_override(
+    session: AsyncSession, principal: Principal, procedure: Procedure, user: User, role: Role | None
+) -> None:
+    """Set ``user``'s own role on ``procedure`` (None: back to his 課's role); audited."""
+    current = await session.get(ProcedureRole, (procedure.id, user.id))
+    if role is None:
+        if current is not None:
+            await session.delete(current)
+    elif current is None:
+        session.add(
+            ProcedureRole(
+                lg_code=procedure.lg_code, procedure_id=procedure.id, user_id=user.id, role=role.name
+            )
+        )
+    else:
+        current.role = role.name
+    await audit.record(
+        session,
+        lg_code=principal.lg_code,
+        actor=principal.actor,
+        action="procedure_role_success",
+        object_type="procedure",
+        object_id=procedure.id,
+        details={"user": user.username, "role": role.name if role is not None else "inherit"},
+    )
 
 
 def not_found() -> NotFound:

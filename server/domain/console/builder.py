@@ -31,6 +31,7 @@ from shared.schemas.eform import (
     MAX_FILE_MB,
     MAX_GROUP_FIELDS,
     ApplicantType,
+    EformField,
     EformFieldType,
     EformProcedure,
     MailEvent,
@@ -84,6 +85,10 @@ APPLICANT_LABELS = {
     ApplicantType.corporation: "法人",
     ApplicantType.group: "団体",
 }
+#: The field in which the applicant says whether he applies as 個人, 法人 or 団体: needed when a
+#: procedure admits more than one type (the console lists, filters and exports by it, and
+#: conditions show / require fields per type); its options are exactly the admitted types.
+APPLICANT_FIELD = "applicant_type"
 #: 差戻し mails also fill in the items to fix and the link to the correction page.
 RETURN_PLACEHOLDERS = ("fields", "fix_url")
 MAIL_LABELS: dict[MailEvent, str] = {
@@ -158,6 +163,7 @@ FIELD_KEYS = (
     "max",
     "wareki",
     "address_field",
+    "name_field",
     "visible_if",
     "required_if",
     "max_repeat",
@@ -165,7 +171,22 @@ FIELD_KEYS = (
     "vis_join",
     "req_join",
     "show_required",
+    "keep",
 )
+#: Properties of a field / a procedure the builder has inputs for. Any other property of the
+#: schema travels through the page untouched in a hidden ``keep`` input (JSON), so saving a
+#: definition in the builder never drops what the builder does not show.
+_FIELD_PROPS = "name label type required help options max_length min max wareki address_field name_field"
+_PROCEDURE_PROPS = "slug title description category keywords bring fee contact homepage applicant_types"
+EDITED_FIELD_PROPS = frozenset(
+    (_FIELD_PROPS + " visible_if required_if fields max_repeat min_repeat").split()
+)
+EDITED_PROCEDURE_PROPS = frozenset(
+    (_PROCEDURE_PROPS + " guest_allowed jpki_required uploads payment mails fields").split()
+)
+KEEP_MAX_CHARS = 8000
+#: Types a 法人番号 field may fill with the 名称 / 所在地 it finds (the schema's rule).
+CORPORATE_TARGETS = ("text", "textarea", "address")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 _INDEXED = re.compile(r"^fields\.(\d{1,3})\.(?:fields\.(\d{1,3})\.)?([a-z_]+)$")
 _COND = re.compile(r"^fields\.(\d{1,3})\.(?:fields\.(\d{1,3})\.)?(vis|req)\.(\d{1,2})\.(field|op|value)$")
@@ -233,6 +254,13 @@ def rows_of(rule: Any) -> tuple[str, list[dict[str, str]]] | None:
     return None
 
 
+def _kept(model: Any, edited: frozenset[str]) -> str:
+    """The properties of ``model`` the builder has no input for (set ones only), as JSON."""
+    data = model.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    rest = {k: v for k, v in data.items() if k not in edited}
+    return json.dumps(rest, ensure_ascii=False, sort_keys=True) if rest else ""
+
+
 def _field_state(f: Any) -> dict[str, Any]:
     vis = rows_of(f.visible_if)
     both = bool(vis and vis[1]) and f.required_if == f.visible_if
@@ -249,6 +277,8 @@ def _field_state(f: Any) -> dict[str, Any]:
         "max": _num_text(f.max),
         "wareki": f.wareki,
         "address_field": f.address_field or "",
+        "name_field": f.name_field or "",
+        "keep": _kept(f, EDITED_FIELD_PROPS),
         "visible_if": "" if vis else _rule_text(f.visible_if),
         "required_if": "" if req else _rule_text(f.required_if),
         "vis": vis[1] if vis else [],
@@ -297,6 +327,7 @@ def state_of(
         "payment_amount_per": d.payment.amount_per or "",
         "mails": {e.value: {"subject": t.subject, "body": t.body} for e, t in d.mails.items()},
         "fields": [_field_state(f) for f in d.fields],
+        "keep": _kept(d, EDITED_PROCEDURE_PROPS),
     }
 
 
@@ -313,6 +344,8 @@ def blank_field(kind: str = "text") -> dict[str, Any]:
         "max": "",
         "wareki": False,
         "address_field": "",
+        "name_field": "",
+        "keep": "",
         "visible_if": "",
         "required_if": "",
         "vis": [],
@@ -387,6 +420,7 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
             "payment_mode",
             "payment_amount",
             "payment_amount_per",
+            "keep",
         )
     }
     state["applicant_types"] = [str(v) for v in form.get("applicant_types", [])][:3]
@@ -453,6 +487,10 @@ def apply(state: State, action: str) -> str | None:
     """Apply 追加 / 削除 / 上へ / 下へ (and 条件の追加・削除) to the state; a Japanese message if it
     cannot be done."""
     verb, _, arg = action.partition(":")
+    if verb == "refresh":  # 値の選択肢を表示 (no JavaScript): the page is drawn again, nothing changes
+        return None
+    if verb == "applicant_field":
+        return _applicant_field(state)
     if verb in ("add_cond", "del_cond"):
         path, _, rest = arg.partition(":")
         kind, _, row = rest.partition(":")
@@ -492,6 +530,48 @@ def apply(state: State, action: str) -> str | None:
     elif verb == "down" and i < len(items) - 1:
         items[i + 1], items[i] = items[i], items[i + 1]
     return None
+
+
+def _applicant_field(state: State) -> str | None:
+    """Put the 申請者の種別 field first (or fix the one there): a required radio whose options are
+    the chosen applicant types."""
+    types = [t for t in ApplicantType if t.value in state["applicant_types"]]
+    if not types:
+        return "先に申請者の属性（個人・法人・団体）を選んでください。"
+    options = "\n".join(f"{t.value}:{APPLICANT_LABELS[t]}" for t in types)
+    found = next((f for f in state["fields"] if f["name"].strip() == APPLICANT_FIELD), None)
+    if found is None:
+        if len(state["fields"]) >= MAX_FIELDS:
+            return f"項目は{MAX_FIELDS}個までです。"
+        found = blank_field("radio")
+        found.update({"name": APPLICANT_FIELD, "label": "申請者の種別"})
+        state["fields"].insert(0, found)
+    if found["type"] not in ("radio", "select"):
+        found["type"] = "radio"
+    found["options"], found["required"] = options, True
+    return None
+
+
+def _check_applicant_field(errors: dict[str, str], data: dict[str, Any], types: list[str]) -> None:
+    """With more than one applicant type the form must ask which one (see APPLICANT_FIELD)."""
+    at = next((i for i, f in enumerate(data["fields"]) if f["name"] == APPLICANT_FIELD), None)
+    if at is None:
+        if len(types) > 1:
+            errors.setdefault(
+                "applicant_types",
+                "申請者の属性を2つ以上選んだときは、申請者が種別を選ぶ項目（項目名 applicant_type）が"
+                "必要です。「申請者の種別を選ぶ項目を入れる」を押してください。",
+            )
+        return
+    f = data["fields"][at]
+    values = [o["value"] for o in f.get("options", [])]
+    if f["type"] not in ("radio", "select") or not f["required"] or sorted(values) != sorted(types):
+        errors.setdefault(
+            f"fields.{at}.options",
+            "申請者の種別の項目（applicant_type）は必須の選択（ラジオボタンかプルダウン）にし、選択肢を選んだ属性"
+            "（individual:個人 / corporation:法人 / group:団体）と同じにしてください。"
+            "「申請者の種別を選ぶ項目を入れる」で直せます。",
+        )
 
 
 # ---------------------------------------------------------------- state → definition
@@ -625,6 +705,29 @@ def _options(errors: dict[str, str], key: str, text: str) -> list[dict[str, str]
     return out
 
 
+CHOICE_TYPES = ("select", "radio", "checkbox")
+
+
+def option_pairs(text: str) -> list[tuple[str, str]]:
+    """(value, label) of an options text as the builder reads it (bad lines left out)."""
+    pairs = []
+    for line in text.splitlines()[:100]:
+        value, sep, label = line.strip().partition(":")
+        value, label = value.strip(), (label.strip() if sep else value.strip())
+        if value and label:
+            pairs.append((value, label))
+    return pairs
+
+
+def value_choices(candidates: list[dict[str, Any]], name: str) -> list[tuple[str, str]]:
+    """The options a condition row's value may be picked from: those of the field ``name`` among
+    ``candidates`` when it is a select / radio / checkbox, else none (the value is typed)."""
+    found = next((f for f in candidates if f["name"].strip() == name.strip() and name.strip()), None)
+    if found is None or found["type"] not in CHOICE_TYPES:
+        return []
+    return option_pairs(found["options"])
+
+
 def _not_before(name: str) -> str:
     return (
         f"条件の項目「{name[:40]}」がこの項目より前にありません（削除されたか、名前が変わったか、"
@@ -739,8 +842,12 @@ def _field(
             errors[f"{prefix}max"] = "最大値は最小値以上にしてください。"
     if kind == "date" and f["wareki"]:
         out["wareki"] = True
-    if kind == "postal_code" and f["address_field"].strip():
+    if kind in ("postal_code", "corporate_number") and f["address_field"].strip():
         out["address_field"] = f["address_field"].strip()[:60]
+    if kind == "corporate_number" and f["name_field"].strip():
+        out["name_field"] = f["name_field"].strip()[:60]
+    kept = _keep(errors, key, f["keep"], EDITED_FIELD_PROPS, EformField)
+    out = {**kept, **out}
     for attr in ("visible_if", "required_if"):
         rule = _parse_rule(errors, f"{prefix}{attr}", f[attr], known)
         if rule is not None:
@@ -790,6 +897,31 @@ def _field(
             for j, c in enumerate(children)
         ]
     return out
+
+
+def _keep(
+    errors: dict[str, str], key: str, text: str, edited: frozenset[str], model: type[Any]
+) -> dict[str, Any]:
+    """The hidden ``keep`` JSON back as properties: an object of properties of ``model`` that the
+    builder does not edit (a tampered or broken one is an error, never merged)."""
+    text = text.strip()
+    if not text:
+        return {}
+    allowed = set(model.model_fields) - edited
+    try:
+        data = json.loads(text) if len(text) <= KEEP_MAX_CHARS else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not set(data) <= allowed:
+        errors[key] = "画面に表示していない設定が読めません。画面を読み込み直してください。"
+        return {}
+    return data
+
+
+def without(keep: str, *names: str) -> str:
+    """A ``keep`` JSON text without the properties ``names``."""
+    data = {k: v for k, v in (json.loads(keep) if keep else {}).items() if k not in names}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
 
 
 def _typed(fields: list[dict[str, Any]]) -> dict[str, str]:
@@ -848,7 +980,9 @@ def _when(errors: dict[str, str], key: str, text: str) -> datetime | None:
 def _mail(errors: dict[str, str], event: str, text: dict[str, str]) -> dict[str, str] | None:
     subject_key, body_key = f"mails.{event}.subject", f"mails.{event}.body"
     subject = _check_text(errors, subject_key, text.get("subject", ""), "subject")
-    body = _check_text(errors, body_key, text.get("body", ""), "body", multiline=True)
+    raw_body = text.get("body", "")
+    # The body is stored as typed (a trailing line break included); the check is on the text.
+    body = raw_body if _check_text(errors, body_key, raw_body, "body", multiline=True) else ""
     if not subject and not body:
         return None
     if not subject:
@@ -962,10 +1096,23 @@ def build(state: State) -> Built:
     kinds = {f["name"]: f["type"] for f in data["fields"]}
     for i, f in enumerate(data["fields"]):
         target = f.get("address_field")
-        if target is not None and kinds.get(target) != "address":
+        corporate = f["type"] == "corporate_number"
+        if target is not None and not (
+            kinds.get(target) in CORPORATE_TARGETS if corporate else kinds.get(target) == "address"
+        ):
             errors.setdefault(
-                f"fields.{i}.address_field", "住所の項目（種類が「住所」の項目）の項目名を入力してください。"
+                f"fields.{i}.address_field",
+                "所在地を入れる項目を一覧から選んでください（文字・住所の項目）。"
+                if corporate
+                else "住所を入れる項目を一覧から選んでください（種類が「住所」の項目）。",
             )
+        target = f.get("name_field")
+        if target is not None and kinds.get(target) not in CORPORATE_TARGETS:
+            errors.setdefault(
+                f"fields.{i}.name_field", "名称を入れる項目を一覧から選んでください（文字・住所の項目）。"
+            )
+    _check_applicant_field(errors, data, types)
+    data = {**_keep(errors, "keep", state["keep"], EDITED_PROCEDURE_PROPS, EformProcedure), **data}
     names = [f["name"].strip() for f in fields]
     for i, name in enumerate(names):
         if name and names.index(name) != i:
@@ -998,6 +1145,12 @@ def _error_key(loc: str) -> str:
         return {"uploads.max_file_mb": "max_file_mb"}.get(loc, "extensions")
     if loc.startswith("payment"):
         return "payment_amount"
+    parts = loc.split(".")
+    if parts[0] and parts[0] not in EDITED_PROCEDURE_PROPS:
+        return "keep"  # a property carried in the hidden input: shown at the top of the form
+    m = re.fullmatch(r"(fields\.\d+(?:\.fields\.\d+)?)\.([a-z_]+)(?:\..*)?", loc)
+    if m and m.group(2) not in EDITED_FIELD_PROPS:
+        return m.group(1)
     return loc or "fields"
 
 
@@ -1023,6 +1176,7 @@ def labels_for(state: State) -> dict[str, str]:
         "payment_amount": "手数料",
         "payment_amount_per": "手数料に掛ける項目",
         "fields": "項目",
+        "keep": "表示していない設定",
     }
     attrs = {
         "name": "項目名",
@@ -1035,6 +1189,9 @@ def labels_for(state: State) -> dict[str, str]:
         "max": "最大値",
         "visible_if": "表示条件",
         "required_if": "必須条件",
+        "address_field": "住所・所在地を入れる項目",
+        "name_field": "名称を入れる項目",
+        "keep": "表示していない設定",
         "max_repeat": "繰り返しの上限数",
         "min_repeat": "最初に表示する数",
         "show_required": "「表示されるときは必須」",

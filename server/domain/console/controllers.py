@@ -28,7 +28,14 @@ from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH, request_
 from server.domain.accounts.services import Principal
 from server.domain.console import access, pages
 from server.domain.console.access import Role
-from server.domain.console.export import Row, columns_of, to_csv
+from server.domain.console.export import (
+    APPLICANT_FIELD,
+    APPLICANT_TYPE_LABELS,
+    Row,
+    applicant_type_of,
+    columns_of,
+    to_csv,
+)
 from server.domain.console.organisations import organisation_routes
 from server.domain.console.procedures import procedure_routes
 from server.domain.console.staff import staff_routes
@@ -129,12 +136,23 @@ def _filtered(
     procedure_ids: list[uuid.UUID],
     status: str | None,
     reference: str | None,
+    applicant: tuple[str, list[uuid.UUID]] | None = None,
 ) -> Any:
     query = sa.select(Application).where(
         Application.lg_code == lg_code,
         Application.reference.is_not(None),
         Application.procedure_id.in_(procedure_ids),
     )
+    if applicant is not None:
+        # 個人 / 法人 / 団体: chosen in the applicant_type field, or implied by a procedure that
+        # admits that type only.
+        kind, implied = applicant
+        query = query.where(
+            sa.or_(
+                Application.values[APPLICANT_FIELD].as_string() == kind,
+                Application.procedure_id.in_(implied),
+            )
+        )
     if status:
         query = query.where(Application.status == status)
     if reference:
@@ -150,19 +168,21 @@ async def applications(
     procedure: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
     reference: FromQuery[str | None] = None,
+    applicant_type: FromQuery[str | None] = None,
 ) -> Response[str]:
-    """Submitted applications with filters (procedure, status, 申請番号)."""
+    """Submitted applications with filters (procedure, status, 申請番号, 申請者の属性)."""
+    kind = applicant_type if applicant_type in APPLICANT_TYPE_LABELS else None
     async with db.tenant(principal.lg_code) as session:
         procs = await _procedures(session, principal)
         by_slug = {p.slug: p for p in procs}
         chosen = by_slug.get(procedure or "")
         ids = [chosen.id] if chosen else [p.id for p in procs]
-        rows = (
-            (await session.execute(_filtered(principal.lg_code, ids, status, reference).limit(PAGE_SIZE)))
-            .scalars()
-            .all()
-        )
+        definitions = {p.id: services.definition_of(p) for p in procs}
+        implied = [pid for pid, d in definitions.items() if [t.value for t in d.applicant_types] == [kind]]
+        query = _filtered(principal.lg_code, ids, status, reference, (kind, implied) if kind else None)
+        rows = (await session.execute(query.limit(PAGE_SIZE))).scalars().all()
     titles = {p.id: p.title for p in procs}
+    kinds = {a.id: applicant_type_of(definitions[a.procedure_id], a.values or {}) for a in rows}
     ctx = _ctx(
         request,
         principal,
@@ -171,7 +191,14 @@ async def applications(
         procedures=procs,
         chosen=chosen,
         columns=columns_of(services.definition_of(chosen)) if chosen else {},
-        filters={"procedure": procedure or "", "status": status or "", "reference": reference or ""},
+        kinds=kinds,
+        applicant_labels=APPLICANT_TYPE_LABELS,
+        filters={
+            "procedure": procedure or "",
+            "status": status or "",
+            "reference": reference or "",
+            "applicant_type": kind or "",
+        },
     )
     return page("console/applications.html", ctx)
 
@@ -447,6 +474,7 @@ async def export_csv(
     procedure: FromQuery[str],
     encoding: FromQuery[str] = "utf-8",
     status: FromQuery[str | None] = None,
+    applicant_type: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The filtered applications of one procedure as CSV (columns chosen with ``column=``)."""
     columns = request.query_params.getall("column", [])
@@ -456,7 +484,10 @@ async def export_csv(
         if row is None:
             raise NotFound("手続きを選んでください。")
         definition = services.definition_of(row)
-        apps = (await session.execute(_filtered(principal.lg_code, [row.id], status, None))).scalars().all()
+        kind = applicant_type if applicant_type in APPLICANT_TYPE_LABELS else None
+        implied = [row.id] if kind and [t.value for t in definition.applicant_types] == [kind] else []
+        query = _filtered(principal.lg_code, [row.id], status, None, (kind, implied) if kind else None)
+        apps = (await session.execute(query)).scalars().all()
         out = []
         for app in apps:
             files = {str(f.id): f for f in await services.files_of(session, app)}
@@ -470,6 +501,9 @@ async def export_csv(
                 else "",
                 "email": app.email,
                 "amount": app.amount,
+                "applicant_type": APPLICANT_TYPE_LABELS.get(
+                    applicant_type_of(own, app.values or {}) or "", ""
+                ),
             }
             out.append(Row(base, checked.values, files))
         await audit.record(
@@ -479,7 +513,7 @@ async def export_csv(
             action="application_export_success",
             object_type="procedure",
             object_id=row.id,
-            details={"count": len(out), "encoding": encoding},
+            details={"count": len(out), "encoding": encoding, "applicant_type": kind},
         )
     enc = "sjis" if encoding.lower() in ("sjis", "shift_jis", "cp932") else "utf-8"
     data = to_csv(definition, columns, out, enc)

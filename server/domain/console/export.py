@@ -19,10 +19,26 @@ from shared.schemas.eform import EformFieldType, EformProcedure
 BASE_COLUMNS: dict[str, str] = {
     "reference": "申請番号",
     "status": "状態",
+    "applicant_type": "申請者の属性",
     "submitted_at": "申請日時",
     "email": "メールアドレス",
     "amount": "決済金額",
 }
+
+
+APPLICANT_TYPE_LABELS = {"individual": "個人", "corporation": "法人", "group": "団体"}
+#: The field in which the applicant chose 個人 / 法人 / 団体 (the builder's APPLICANT_FIELD).
+APPLICANT_FIELD = "applicant_type"
+
+
+def applicant_type_of(definition: EformProcedure, values: Mapping[str, Any]) -> str | None:
+    """個人 / 法人 / 団体 of one application: what the applicant chose in the ``applicant_type``
+    field, else the procedure's only type; None when it cannot be told."""
+    types = [t.value for t in definition.applicant_types]
+    chosen = values.get(APPLICANT_FIELD)
+    if isinstance(chosen, str) and chosen in types:
+        return chosen
+    return types[0] if len(types) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -140,15 +140,24 @@ async def _org_page(
         .scalars()
         .all()
     )
-    procs = (
+    every = (
         (
             await session.execute(
-                sa.select(Procedure).where(Procedure.organisation_id == org.id).order_by(Procedure.title)
+                sa.select(Procedure)
+                .where(Procedure.lg_code == principal.lg_code)
+                .order_by(Procedure.category, Procedure.title)
             )
         )
         .scalars()
         .all()
     )
+    procs = [p for p in every if p.organisation_id == org.id]
+    names = {o.id: o.name for o, _n in await _orgs(session, principal.lg_code)}
+    others = [
+        (p, names.get(p.organisation_id) if p.organisation_id else None)
+        for p in every
+        if p.organisation_id != org.id
+    ]
     ctx = _ctx(
         request,
         principal,
@@ -156,6 +165,7 @@ async def _org_page(
         members=[(u, role_named(r)) for u, r in members],
         users=users,
         procedures=procs,
+        others=others,
         errors=errors or {},
         notice=request.query_params.get("notice"),
         typed=org.name if typed is None else typed,
@@ -225,6 +235,53 @@ async def set_member(
             details={"user": user.username, "role": None if remove else role_name},
         )
     notice = "removed" if remove else "saved"
+    return Redirect(f"{CONSOLE_PATH}/organisations/{org_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post(
+    "/organisations/{org_id:uuid}/procedures", opt=requires(Permission.user_manage), include_in_schema=False
+)
+async def assign_procedure(
+    org_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """Make this 課 the one in charge of a procedure (``action=assign``; it leaves its former 課),
+    or take it away (``action=release``: then only staff with 全課の権限 see it)."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    action = str(form.get("action") or "")
+    async with db.tenant(principal.lg_code) as session:
+        org = await _org(session, principal, org_id)
+        try:
+            proc_id = uuid.UUID(str(form.get("procedure_id") or ""))
+        except ValueError:
+            proc_id = None
+        proc: Procedure | None = await session.get(Procedure, proc_id) if proc_id else None
+        if proc is None or proc.lg_code != principal.lg_code or action not in ("assign", "release"):
+            return await _org_page(
+                request, principal, session, org, {"procedure_id": "手続きを選んでください。"}, status=422
+            )
+        if action == "release" and proc.organisation_id != org.id:
+            raise Conflict("この手続きはこの組織の担当ではありません。", code="organisation.not_in_charge")
+        before = proc.organisation_id
+        proc.organisation_id = org.id if action == "assign" else None
+        if before != proc.organisation_id:
+            await audit.record(
+                session,
+                lg_code=principal.lg_code,
+                actor=principal.actor,
+                action="procedure_organisation_success",
+                object_type="procedure",
+                object_id=proc.id,
+                details={
+                    "slug": proc.slug,
+                    "from": str(before) if before else None,
+                    "to": str(proc.organisation_id) if proc.organisation_id else None,
+                },
+            )
+    notice = "assigned" if action == "assign" else "released"
     return Redirect(f"{CONSOLE_PATH}/organisations/{org_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -306,6 +363,7 @@ organisation_routes: list[Any] = [
     create_organisation,
     organisation_page,
     set_member,
+    assign_procedure,
     rename_organisation,
     delete_organisation,
 ]

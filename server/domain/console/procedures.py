@@ -18,7 +18,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from server.db.engine import Database
-from server.db.models import Organisation, OrganisationMember, Procedure, ProcedureRole, User
+from server.db.models import Organisation, OrganisationMember, Procedure, User
 from server.domain import audit
 from server.domain.accounts.access import requires
 from server.domain.accounts.guards import CONSOLE_COOKIE, CONSOLE_PATH
@@ -197,6 +197,8 @@ def _builder_page(
         cond_ops=builder.COND_OPS,
         cond_joins=builder.COND_JOINS,
         cond_types=builder.COND_TYPES,
+        corporate_targets=builder.CORPORATE_TARGETS,
+        value_choices=builder.value_choices,
         errors_under=_errors_under,
         base=fingerprint(row) if row else "",
         defaults=_default_mails(),
@@ -232,6 +234,8 @@ async def new_page(
     state = builder.state_of(chosen.definition) if chosen else builder.blank_state()
     if chosen:
         state["slug"] = ""
+        # A copy is a procedure in use, not the starter's example.
+        state["keep"] = builder.without(state["keep"], "example")
     if len(orgs) == 1:
         state["organisation_id"] = str(orgs[0].id)
     return _builder_page(request, principal, state, row=None, orgs=orgs)
@@ -353,7 +357,8 @@ async def reorder(
     db: NamedDependency[Database],
 ) -> Response[Any]:
     """The builder's drag and drop: the new order of the top-level fields (``order`` = field
-    names), stored in the draft. JSON for the page's script; the live version is never touched."""
+    names) or, with ``group``, of the fields inside that repeating group; stored in the draft.
+    JSON for the page's script; the live version is never touched."""
     async with _posted(request, principal, db, proc_id) as (form, session, row):
         if str(form.get("base") or "") != fingerprint(row):
             return _order_reply(
@@ -361,10 +366,19 @@ async def reorder(
                 "この手続きは、この画面を開いた後に保存または公開されました。"
                 "画面を読み込み直してから並べ替えてください。",
             )
-        order = [str(v) for v in form.getall("order")] if "order" in form else []
+        order = [str(v)[:100] for v in form.getall("order")] if "order" in form else []
+        group = str(form.get("group") or "")[:100]
         d = EformProcedure.model_validate(row.draft_definition or row.definition)
         state = builder.state_of(d)
-        problem = builder.reorder(state, order[: MAX_FIELDS + 1])
+        target: dict[str, Any] | None = state
+        if group:
+            target = next(
+                (f for f in state["fields"] if f["name"] == group and f["type"] == EformFieldType.group),
+                None,
+            )
+        if target is None:
+            return _order_reply(422, "並べ替える繰り返し要素が見つかりません。画面を読み込み直してください。")
+        problem = builder.reorder(target, order[: MAX_FIELDS + 1])
         if problem:
             return _order_reply(422, problem)
         problems = builder.dangling(state)
@@ -372,8 +386,15 @@ async def reorder(
             labels = builder.labels_for(state)
             key, message = next(iter(problems.items()))
             return _order_reply(422, f"{labels.get(key, '')}: {message}")
-        by_name = {f.name: f for f in d.fields}
-        moved = d.model_copy(update={"fields": [by_name[n] for n in order]})
+        if group:
+            owner = d.field(group)
+            assert owner is not None
+            by_child = {c.name: c for c in owner.fields}
+            regrouped = owner.model_copy(update={"fields": [by_child[n] for n in order]})
+            moved = d.model_copy(update={"fields": [regrouped if f is owner else f for f in d.fields]})
+        else:
+            by_name = {f.name: f for f in d.fields}
+            moved = d.model_copy(update={"fields": [by_name[n] for n in order]})
         await _store_draft(session, row, moved)
         await audit.record(
             session,
@@ -382,7 +403,7 @@ async def reorder(
             action="procedure_save_success",
             object_type="procedure",
             object_id=row.id,
-            details={"slug": d.slug, "reordered": True, "fields": len(order)},
+            details={"slug": d.slug, "reordered": True, "fields": len(order), "group": group or None},
         )
         base = fingerprint(row)
     return _order_reply(200, "並び順を下書きに保存しました。", base=base)
@@ -532,19 +553,8 @@ async def _access_rows(session: Any, row: Procedure) -> list[tuple[User, Role, R
             .order_by(User.username)
         )
     ).all()
-    overrides = dict(
-        (
-            await session.execute(
-                sa.select(ProcedureRole.user_id, ProcedureRole.role).where(
-                    ProcedureRole.procedure_id == row.id
-                )
-            )
-        ).all()
-    )
-    return [
-        (u, role_named(r) or Role.none, role_named(overrides[u.id]) if u.id in overrides else None)
-        for u, r in members
-    ]
+    own = await access.overrides(session, procedure_id=row.id)
+    return [(u, role_named(r) or Role.none, own.get(u.id)) for u, r in members]
 
 
 @get("/procedures/{proc_id:uuid}/access", opt=MANAGE, include_in_schema=False)
@@ -578,25 +588,7 @@ async def set_access(
         role = role_named(choice)
         if user is None or (role is None and choice != "inherit"):
             raise access.not_found() if user is None else PermissionDenied("権限の指定が正しくありません。")
-        current = await session.get(ProcedureRole, (row.id, user.id))
-        if role is None:
-            if current is not None:
-                await session.delete(current)
-        elif current is None:
-            session.add(
-                ProcedureRole(lg_code=row.lg_code, procedure_id=row.id, user_id=user.id, role=role.name)
-            )
-        else:
-            current.role = role.name
-        await audit.record(
-            session,
-            lg_code=principal.lg_code,
-            actor=principal.actor,
-            action="procedure_role_success",
-            object_type="procedure",
-            object_id=row.id,
-            details={"user": user.username, "role": role.name if role else "inherit"},
-        )
+        await access.set_override(session, principal, row, user, role)
     return Redirect(
         f"{CONSOLE_PATH}/procedures/{proc_id}/access?notice=saved", status_code=HTTP_303_SEE_OTHER
     )

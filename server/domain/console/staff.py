@@ -27,6 +27,7 @@ from server.db.models import (
     Municipality,
     Organisation,
     OrganisationMember,
+    Procedure,
     User,
     UserGroup,
 )
@@ -36,9 +37,17 @@ from server.domain.accounts import services as accounts
 from server.domain.accounts import staff
 from server.domain.accounts.access import LOGGED_IN, PUBLIC, requires
 from server.domain.accounts.guards import CONSOLE_PATH, request_client_ip
+from server.domain.accounts.passwords import MAX_LENGTH, STAFF_MIN_LENGTH
 from server.domain.accounts.services import Principal
 from server.domain.console import pages
-from server.domain.console.access import MEMBER_ROLES, ROLE_LABELS, role_named
+from server.domain.console.access import (
+    MEMBER_ROLES,
+    ROLE_LABELS,
+    Role,
+    overrides,
+    role_named,
+    set_override,
+)
 from server.domain.portal.html import page
 from shared.errors import InvalidInput, NotFound
 from shared.permissions import Permission
@@ -54,6 +63,31 @@ LABELS = {
     "groups": "グループ",
     "active": "有効・無効",
 }
+
+
+@dataclass
+class ProcedureAccess:
+    """One procedure of a 課 the staff member belongs to: his 課 role and his own override."""
+
+    procedure: Procedure
+    organisation: str
+    base: Role
+    own: Role | None
+
+
+async def procedure_access(session: Any, user: User) -> list[ProcedureAccess]:
+    """Every procedure of the staff member's 課, with the role he has there and his override."""
+    rows = (
+        await session.execute(
+            sa.select(Procedure, Organisation.name, OrganisationMember.role)
+            .join(Organisation, Organisation.id == Procedure.organisation_id)
+            .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+            .where(OrganisationMember.user_id == user.id, Procedure.lg_code == user.lg_code)
+            .order_by(Organisation.name, Procedure.title)
+        )
+    ).all()
+    own = await overrides(session, user_id=user.id)
+    return [ProcedureAccess(p, org, role_named(role) or Role.none, own.get(p.id)) for p, org, role in rows]
 
 
 @dataclass
@@ -215,6 +249,7 @@ async def _member_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, Any] | None = None,
     status: int = 200,
+    proc_errors: dict[str, str] | None = None,
 ) -> Response[str]:
     mine = set(
         (await session.execute(sa.select(UserGroup.group_id).where(UserGroup.user_id == user.id))).scalars()
@@ -245,6 +280,8 @@ async def _member_page(
         errors=errors or {},
         notice=request.query_params.get("notice"),
         myself=user.id == principal.user_id,
+        procedures=await procedure_access(session, user),
+        proc_errors=proc_errors or {},
     )
     return page("console/staff_member.html", ctx, status=status)
 
@@ -335,6 +372,38 @@ async def save_member(
         mailed = await staff.set_email(session, settings, user, email, principal.actor, resend=resend)
     notice = "mailed" if mailed else "saved"
     return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice={notice}", status_code=HTTP_303_SEE_OTHER)
+
+
+@post("/staff/{user_id:uuid}/procedures", opt=MANAGE, include_in_schema=False)
+async def save_procedure_roles(
+    user_id: FromPath[uuid.UUID],
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+) -> Response[Any]:
+    """His own role on each procedure of his 課 (``proc-<id>``: inherit / none / view / process /
+    edit); one ``procedure_role_success`` per procedure that changed."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        user = await _user(session, principal, user_id)
+        rows = await procedure_access(session, user)
+        errors: dict[str, str] = {}
+        wanted: dict[uuid.UUID, Role | None] = {}
+        for row in rows:
+            key = f"proc-{row.procedure.id}"
+            choice = _form_text(form, key, 20) or "inherit"
+            role = role_named(choice)
+            if role is None and choice != "inherit":
+                errors[key] = "権限（課の権限のまま・権限なし・閲覧・処理・編集）を選んでください。"
+            wanted[row.procedure.id] = role
+        if errors:
+            return await _member_page(request, principal, session, user, status=422, proc_errors=errors)
+        for row in rows:
+            role = wanted[row.procedure.id]
+            if role != row.own:
+                await set_override(session, principal, row.procedure, user, role)
+    return Redirect(f"{CONSOLE_PATH}/staff/{user_id}?notice=procedures", status_code=HTTP_303_SEE_OTHER)
 
 
 async def _group_permissions(session: Any, group_id: uuid.UUID) -> set[str]:
@@ -445,6 +514,7 @@ async def _account_page(
         form=form,
         errors=errors or {},
         notice=request.query_params.get("notice"),
+        min_length=STAFF_MIN_LENGTH,
     )
     return page("console/account.html", ctx, status=status)
 
@@ -496,6 +566,34 @@ async def save_account(
     return Redirect(f"{CONSOLE_PATH}/account?notice={notice}", status_code=HTTP_303_SEE_OTHER)
 
 
+@post("/account/password", opt=LOGGED_IN, include_in_schema=False)
+async def change_own_password(
+    request: Req,
+    principal: NamedDependency[Principal],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+) -> Response[Any]:
+    """Change one's own password: the current one is required; the other sessions end, TOTP stays."""
+    form = await request.form()
+    pages.check_csrf(request, form)
+    async with db.tenant(principal.lg_code) as session:
+        user = await _user(session, principal, principal.user_id)
+        errors = await staff.change_password(
+            session,
+            settings,
+            user,
+            current=str(form.get("current_password") or "")[: MAX_LENGTH + 1],
+            new=str(form.get("new_password") or "")[: MAX_LENGTH + 1],
+            again=str(form.get("new_password2") or "")[: MAX_LENGTH + 1],
+            actor=principal.actor,
+            keep_session=principal.session_id,
+        )
+        if errors:
+            # Passwords are never typed back into the page.
+            return await _account_page(request, principal, user, errors=errors, status=422)
+    return Redirect(f"{CONSOLE_PATH}/account?notice=password", status_code=HTTP_303_SEE_OTHER)
+
+
 @get("/verify-email", opt=PUBLIC, include_in_schema=False)
 async def verify_email(
     request: Req,
@@ -524,10 +622,12 @@ staff_routes: list[Any] = [
     issue_account,
     member_page,
     save_member,
+    save_procedure_roles,
     set_active,
     reset_totp,
     new_password,
     account_page,
     save_account,
+    change_own_password,
     verify_email,
 ]

@@ -79,7 +79,9 @@ def form_of(html: str) -> dict[str, Any]:
             continue
         data[name] = _unescape(attrs.get("value", ""))
     for m in re.finditer(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
-        data[m.group(1)] = _unescape(m.group(2))
+        # As a browser: the line break right after <textarea> is not part of the value.
+        text = m.group(2)
+        data[m.group(1)] = _unescape(text[1:] if text.startswith("\n") else text)
     for m in re.finditer(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', m.group(2))
         first = re.search(r'<option value="([^"]*)"', m.group(2))
