@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +23,8 @@ from server.domain.eforms import fields as F
 from server.domain.jpki import verify as V
 from server.domain.jpki.canonical import canonical_bytes
 from server.plugins.blobstore import BlobStore, open_store
-from server.plugins.jpki import SigningApp, registry
-from shared.errors import Conflict, NotFound
+from server.plugins.jpki import SigningApp, SigningAppFailed, SigningUnavailable, app_failed, registry
+from shared.errors import Conflict, MadoguchiError, NotFound
 from shared.schemas.eform import EformProcedure
 
 UPLOAD = "upload"
@@ -107,7 +107,9 @@ async def begin(
             transaction=start.transaction,
             state="pending",
             content_sha256=hashlib.sha256(content).hexdigest(),
-            result={},
+            # What the adapter needs on the way back (PKCE verifier, nonce): replaced by the
+            # outcome once the attempt ends, so it never outlives the transaction.
+            result={"pending": dict(start.kept)} if start.kept else {},
             created_at=datetime.now(UTC),
         )
     )
@@ -133,37 +135,19 @@ async def _pending(session: AsyncSession, app: Application, transaction: str) ->
     return sig
 
 
-async def _verify_into(
-    session: AsyncSession,
-    settings: Settings,
-    app: Application,
-    row: Procedure,
-    sig: ApplicationSignature,
-    cms: bytes,
-    plugin: SigningApp | None,
-) -> V.SignatureRejected | None:
-    content = await canonical_of(session, app, row, open_store(settings))
-    now = datetime.now(UTC)
-    sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
-    sig.verified_at = now
+async def _finish(
+    session: AsyncSession, app: Application, sig: ApplicationSignature, error: MadoguchiError | None
+) -> MadoguchiError | None:
+    """End an attempt (the transaction and what was kept for it are dropped) and audit it."""
+    sig.verified_at = datetime.now(UTC)
     sig.transaction = None
-    error: V.SignatureRejected | None = None
-    try:
-        if hashlib.sha256(content).hexdigest() != sig.content_sha256:
-            raise V.rejected("jpki.mismatch", "application changed while signing")
-        result = await V.verify(cms, content, trust_for(settings, plugin))
-    except V.SignatureRejected as exc:
-        error = exc
+    if error is not None:
         sig.state = "rejected"
         sig.result = {
-            "code": exc.error_code,
-            "message": exc.message,
-            "detail": str(getattr(exc, "detail", "") or "")[:500],
+            "code": error.error_code,
+            "message": error.message,
+            "detail": str(getattr(error, "detail", "") or "")[:500],
         }
-    else:
-        sig.state = "valid"
-        sig.four_info = result.four_info.as_dict()
-        sig.result = result.as_dict()
     await session.flush()
     await audit.record(
         session,
@@ -177,6 +161,34 @@ async def _verify_into(
     return error
 
 
+async def _verify_into(
+    session: AsyncSession,
+    settings: Settings,
+    app: Application,
+    row: Procedure,
+    sig: ApplicationSignature,
+    cms: bytes,
+    plugin: SigningApp | None,
+) -> MadoguchiError | None:
+    content = await canonical_of(session, app, row, open_store(settings))
+    sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
+    try:
+        if hashlib.sha256(content).hexdigest() != sig.content_sha256:
+            raise V.rejected("jpki.mismatch", "application changed while signing")
+        result = await V.verify(cms, content, trust_for(settings, plugin))
+    except V.SignatureRejected as exc:
+        return await _finish(session, app, sig, exc)
+    sig.state = "valid"
+    sig.four_info = result.four_info.as_dict()
+    sig.result = result.as_dict()
+    return await _finish(session, app, sig, None)
+
+
+def _expired(settings: Settings, sig: ApplicationSignature) -> bool:
+    started = sig.created_at if sig.created_at.tzinfo else sig.created_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - started > timedelta(minutes=settings.jpki_app_transaction_minutes)
+
+
 async def complete(
     session: AsyncSession,
     settings: Settings,
@@ -184,17 +196,47 @@ async def complete(
     row: Procedure,
     transaction: str,
     params: dict[str, str],
-) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
-    """The resident is back from the signing app: fetch, verify and keep the signature."""
+) -> tuple[ApplicationSignature, MadoguchiError | None]:
+    """The resident is back from the signing app: fetch, verify and keep the signature.
+
+    Every way this can fail (the resident declined, the attempt is too old, the state or the
+    result does not check, the app's API is down) ends the attempt as ``rejected`` with the
+    error's code and Japanese message, shown on the 署名 page; the application is not touched.
+    """
     sig = await _pending(session, app, transaction)
     plugin = signing_app(settings)
-    cms = await plugin.result(transaction, params)
+    kept = (sig.result or {}).get("pending") or {}
+    try:
+        if _expired(settings, sig):
+            raise app_failed("jpki.app_expired", "attempt older than jpki_app_transaction_minutes")
+        cms = await plugin.result(transaction, params, kept)
+    except (SigningAppFailed, SigningUnavailable) as exc:
+        return sig, await _finish(session, app, sig, exc)
     return sig, await _verify_into(session, settings, app, row, sig, cms, plugin)
+
+
+async def pending_by_transaction(session: AsyncSession, lg_code: str, transaction: str) -> uuid.UUID:
+    """The application of an open attempt, found by its transaction (an OAuth ``state``): for the
+    one return address a signing app is registered with. Unknown → ``jpki.transaction_unknown``."""
+    found = (
+        await session.execute(
+            sa.select(ApplicationSignature.application_id).where(
+                ApplicationSignature.lg_code == lg_code,
+                ApplicationSignature.transaction == transaction,
+                ApplicationSignature.state == "pending",
+            )
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(
+            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+        )
+    return found
 
 
 async def upload(
     session: AsyncSession, settings: Settings, app: Application, row: Procedure, cms: bytes
-) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
+) -> tuple[ApplicationSignature, MadoguchiError | None]:
     """A signature file (.p7s, detached CMS over the downloaded canonical data) the resident uploaded."""
     content = await canonical_of(session, app, row)
     sig = ApplicationSignature(
@@ -209,19 +251,9 @@ async def upload(
     )
     session.add(sig)
     if len(cms) > V.MAX_SIGNATURE_BYTES:
-        sig.state, sig.verified_at = "rejected", datetime.now(UTC)
-        sig.result = {"code": "jpki.too_large", "message": V.MESSAGES["jpki.too_large"]}
-        await session.flush()
-        await audit.record(
-            session,
-            lg_code=app.lg_code,
-            actor=_actor(app),
-            action="application_sign_failure",
-            object_type="application",
-            object_id=app.id,
-            details={"signing_app": UPLOAD, "code": "jpki.too_large"},
-        )
-        return sig, V.rejected("jpki.too_large")
+        error = V.rejected("jpki.too_large")
+        await _finish(session, app, sig, error)
+        return sig, error
     # The sandbox CA is trusted only when the sandbox is the configured app.
     return sig, await _verify_into(session, settings, app, row, sig, cms, None)
 

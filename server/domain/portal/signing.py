@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -123,8 +124,36 @@ async def sign_start(
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
         if not F.validate(definition, dict(app.values or {}), app.sealed or {}).ok:
             return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
-        back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
+        if jpki.signing_app(settings).fixed_return:  # one registered redirect URI per municipality
+            back = f"{settings.public_base_url}/portal/{site['lg_code']}/sign/return"
+        else:
+            back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
         target = await jpki.begin(session, settings, app, row, back)
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+
+def _return_params(request: Req) -> dict[str, str]:
+    """The signing app's answer on the return URL (each value cut to 2,000 characters)."""
+    return {k: str(v)[:2000] for k, v in request.query_params.items() if len(k) <= 40}
+
+
+@get("/sign/return", opt=PUBLIC, include_in_schema=False)
+async def sign_return_registered(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database]
+) -> Response[Any]:
+    """The one return address registered with the signing app (OAuth ``redirect_uri``): find the
+    application of the open attempt by ``state`` and hand the answer on to its own return URL,
+    where the application's cookie (scoped to its path) is sent and checked."""
+    site = await C._site(db, lg_code)
+    params = _return_params(request)
+    state = params.get("state", "")[:200]
+    if not state:
+        raise NotFound(
+            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+        )
+    async with db.tenant(site["lg_code"]) as session:
+        app_id = await jpki.pending_by_transaction(session, site["lg_code"], state)
+    target = f"{C._app_url(site['lg_code'], app_id)}/sign/return?{urlencode(params)}"
     return Redirect(target, status_code=HTTP_303_SEE_OTHER)
 
 
@@ -132,19 +161,20 @@ async def sign_start(
 async def sign_return(
     lg_code: FromPath[str],
     app_id: FromPath[uuid.UUID],
-    tx: FromQuery[str],
     request: Req,
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """Back from the signing app: fetch and verify; the 署名 page shows the outcome."""
+    """Back from the signing app: fetch and verify; the 署名 page shows the outcome (also a
+    refusal: declined, expired, a result that does not decrypt or verify)."""
     site = await C._site(db, lg_code)
-    params = {k: str(v)[:500] for k, v in request.query_params.items()}
+    params = _return_params(request)
+    tx = (params.get("tx") or params.get("state") or "")[:200]
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        await jpki.complete(session, settings, app, row, tx[:200], params)
+        await jpki.complete(session, settings, app, row, tx, params)
     return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -284,4 +314,13 @@ async def sandbox_sign(
     return Redirect(f"{target}?tx={tx}", status_code=HTTP_303_SEE_OTHER)
 
 
-route_handlers = [sign_page, sign_start, sign_return, sign_data, sign_upload, sandbox_page, sandbox_sign]
+route_handlers = [
+    sign_page,
+    sign_start,
+    sign_return_registered,
+    sign_return,
+    sign_data,
+    sign_upload,
+    sandbox_page,
+    sandbox_sign,
+]
