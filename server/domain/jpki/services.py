@@ -58,9 +58,13 @@ async def canonical_of(
     signature is never asked for or accepted over a file whose stored bytes changed or vanished.
     """
     definition = EformProcedure.model_validate(row.definition)
-    checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
-    files = (
-        (
+    raw, sealed, _since = await signed_version(session, app)
+    checked = F.validate(definition, raw, sealed)
+    # The files the version refers to (a 差戻し keeps the replaced ones for the returned version).
+    referenced = {str(v) for v in raw.values() if isinstance(v, str)}
+    files = [
+        f
+        for f in (
             await session.execute(
                 sa.select(ApplicationFile).where(
                     ApplicationFile.application_id == app.id, ApplicationFile.lg_code == app.lg_code
@@ -69,7 +73,8 @@ async def canonical_of(
         )
         .scalars()
         .all()
-    )
+        if str(f.id) in referenced
+    ]
     if store is not None:
         from server.domain.eforms.files import verify_all
 
@@ -80,9 +85,31 @@ async def canonical_of(
         procedure=row.slug,
         title=row.title,
         values=checked.values,
-        files=list(files),
-        sealed=app.sealed or {},
+        files=files,
+        sealed=sealed,
     )
+
+
+async def signed_version(
+    session: AsyncSession, app: Application
+) -> tuple[dict[str, Any], dict[str, Any], datetime | None]:
+    """The raw values and sealed 個人番号 a signature must cover now, and since when it must exist.
+
+    A draft: the application itself. 差戻し中 (``returned``): the resident's corrected working
+    copy, and only a signature made after the return counts — the old one covered the version
+    staff returned, and resubmitting needs the resident's signature over the corrected one.
+    """
+    if app.status == "returned":
+        from server.domain.eforms import returns
+
+        ret = next(
+            (r for r in reversed(await returns.returns_of(session, app)) if r.resubmitted_at is None), None
+        )
+        if ret is not None:
+            raw, sealed = returns.working(ret)
+            since = ret.returned_at if ret.returned_at.tzinfo else ret.returned_at.replace(tzinfo=UTC)
+            return raw, sealed, since
+    return dict(app.values or {}), dict(app.sealed or {}), None
 
 
 def _actor(app: Application) -> audit.Actor:
@@ -277,12 +304,32 @@ async def signatures_of(session: AsyncSession, app: Application) -> list[Applica
 async def valid_signature(
     session: AsyncSession, app: Application, row: Procedure
 ) -> ApplicationSignature | None:
-    """The valid signature over the application as it is now, if any."""
+    """The valid signature over the application as it is now (see :func:`signed_version`), if any."""
     digest = hashlib.sha256(await canonical_of(session, app, row)).hexdigest()
+    _raw, _sealed, since = await signed_version(session, app)
     for sig in await signatures_of(session, app):
-        if sig.state == "valid" and sig.content_sha256 == digest:
+        made = sig.created_at if sig.created_at.tzinfo else sig.created_at.replace(tzinfo=UTC)
+        if sig.state == "valid" and sig.content_sha256 == digest and (since is None or made > since):
             return sig
     return None
+
+
+async def supersede(session: AsyncSession, app: Application, current: ApplicationSignature) -> list[str]:
+    """At resubmission after a 差戻し: every other valid signature (over the returned version) is
+    kept for the record as ``superseded``, pointing at the one that covers the new version."""
+    now = datetime.now(UTC)
+    replaced = []
+    for sig in await signatures_of(session, app):
+        if sig.state == "valid" and sig.id != current.id:
+            sig.state = "superseded"
+            sig.result = {
+                **(sig.result or {}),
+                "superseded_by": str(current.id),
+                "superseded_at": now.isoformat(),
+            }
+            replaced.append(str(sig.id))
+    await session.flush()
+    return replaced
 
 
 async def require_signature(session: AsyncSession, app: Application, row: Procedure) -> ApplicationSignature:

@@ -62,7 +62,23 @@ async def _files_checked(db: Database, lg_code: str, app_id: uuid.UUID) -> Async
 
 
 def _not_signable(app: Any, definition: Any) -> bool:
-    return not definition.jpki_required or app.status != ApplicationStatus.draft
+    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version)."""
+    return not definition.jpki_required or app.status not in (
+        ApplicationStatus.draft,
+        ApplicationStatus.returned,
+    )
+
+
+async def _checked(session: Any, app: Any, definition: Any) -> F.Checked:
+    """The version to sign, checked: the draft, or the working copy of a 差戻し."""
+    raw, sealed, _since = await jpki.signed_version(session, app)
+    return F.validate(definition, raw, sealed)
+
+
+def _review_url(lg_code: str, app: Any) -> str:
+    """Where the whole version to sign is shown: the confirmation page, or the correction's."""
+    base = C._app_url(lg_code, app.id)
+    return f"{base}/fix/confirm" if app.status == ApplicationStatus.returned else f"{base}/confirm"
 
 
 @get("/applications/{app_id:uuid}/sign", opt=PUBLIC, include_in_schema=False)
@@ -79,9 +95,10 @@ async def sign_page(
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        checked = await _checked(session, app, definition)
         if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
-            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+            return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
+        returned = app.status == ApplicationStatus.returned
         valid = await jpki.valid_signature(session, app, row)
         attempts = await jpki.signatures_of(session, app)
         amount = services.fee_of(definition, checked.values)
@@ -100,6 +117,8 @@ async def sign_page(
         "valid": valid,
         "error": error,
         "amount": amount,
+        "returned": returned,
+        "review_url": _review_url(site["lg_code"], app),
         "app_label": plugin.label,
         "app_is_fake": plugin.is_fake,
     }
@@ -122,8 +141,8 @@ async def sign_start(
         C._check_csrf(secret, form)
         if _not_signable(app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
-        if not F.validate(definition, dict(app.values or {}), app.sealed or {}).ok:
-            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+        if not (await _checked(session, app, definition)).ok:
+            return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
         if jpki.signing_app(settings).fixed_return:  # one registered redirect URI per municipality
             back = f"{settings.public_base_url}/portal/{site['lg_code']}/sign/return"
         else:
@@ -266,7 +285,7 @@ async def sandbox_page(
     plugin = _sandbox(settings)
     async with db.tenant(site["lg_code"]) as session:
         app, _row, definition, secret = await C._load(db, site, request, app_id, session)
-        values = F.validate(definition, dict(app.values or {}), app.sealed or {}).values
+        values = (await _checked(session, app, definition)).values
     if plugin.pending(tx[:200]) is None:
         raise NotFound("署名の手続きが見つかりません。もう一度「署名する」からやり直してください。")
     ctx = {

@@ -16,8 +16,9 @@ from server.plugins.jpki import registry
 from tests.conftest import DEMO_LG_CODE
 from tests.server.conftest import sqlite_settings
 from tests.server.eforms.conftest import Resident
+from tests.server.jpki.conftest import VALUES, _api
 from tests.server.jpki.emulator import CLIENT_ID, Emulator, serve
-from tests.server.jpki.test_portal_sign import VALUES, _api, confirmed
+from tests.server.jpki.test_portal_sign import confirmed
 
 
 def _pem(key: RSAKey) -> bytes:
