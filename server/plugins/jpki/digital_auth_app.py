@@ -156,8 +156,8 @@ class DigitalAuthApp(SigningApp):
         return r
 
     @staticmethod
-    def _json(r: httpx.Response) -> dict[str, Any]:
-        if r.status_code != 200:
+    def _json(r: httpx.Response, ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
+        if r.status_code not in ok:
             raise SigningUnavailable()
         try:
             data = r.json()
@@ -218,9 +218,7 @@ class DigitalAuthApp(SigningApp):
                     headers={"Authorization": f"Bearer {token['access_token']}"},
                 )
             )
-            if r.status_code == 201:
-                r = httpx.Response(200, content=r.content, request=r.request)
-            data = self._json(r)
+            data = self._json(r, ok=(200, 201))
         tx_id = data.get("id")
         if not isinstance(tx_id, str) or not _TX_ID.fullmatch(tx_id):
             raise SigningUnavailable()

@@ -218,6 +218,10 @@ async def test_replayed_and_forged_state_change_nothing(dapi, emulator):
     assert r.status_code == 404
     r = await res.http.get(f"/portal/{DEMO_LG_CODE}/sign/return")
     assert r.status_code == 404
+    r = await res.http.get(
+        f"/portal/{DEMO_LG_CODE}/sign/return", params={"state": "s" * 20_000, "x" * 500: "1"}
+    )
+    assert r.status_code == 404 and "署名の手続きが見つかりません" in r.text
     (sig,) = await _rows(dapi)
     assert sig.state == "pending"  # still open: the real answer can still come
     r = await res.http.get(back)
