@@ -144,21 +144,32 @@ async def begin(
     return start.redirect_url
 
 
-async def _pending(session: AsyncSession, app: Application, transaction: str) -> ApplicationSignature:
+def _unknown() -> NotFound:
+    return NotFound(
+        "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+    )
+
+
+async def _open_attempt(session: AsyncSession, lg_code: str, transaction: str) -> ApplicationSignature:
+    """The open (``pending``) attempt with this transaction; unknown → ``jpki.transaction_unknown``."""
     sig = (
         await session.execute(
             sa.select(ApplicationSignature).where(
-                ApplicationSignature.application_id == app.id,
-                ApplicationSignature.lg_code == app.lg_code,
+                ApplicationSignature.lg_code == lg_code,
                 ApplicationSignature.transaction == transaction,
                 ApplicationSignature.state == "pending",
             )
         )
     ).scalar_one_or_none()
     if sig is None:
-        raise NotFound(
-            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
-        )
+        raise _unknown()
+    return sig
+
+
+async def _pending(session: AsyncSession, app: Application, transaction: str) -> ApplicationSignature:
+    sig = await _open_attempt(session, app.lg_code, transaction)
+    if sig.application_id != app.id:  # another application's transaction: unknown here
+        raise _unknown()
     return sig
 
 
@@ -245,20 +256,7 @@ async def complete(
 async def pending_by_transaction(session: AsyncSession, lg_code: str, transaction: str) -> uuid.UUID:
     """The application of an open attempt, found by its transaction (an OAuth ``state``): for the
     one return address a signing app is registered with. Unknown → ``jpki.transaction_unknown``."""
-    found = (
-        await session.execute(
-            sa.select(ApplicationSignature.application_id).where(
-                ApplicationSignature.lg_code == lg_code,
-                ApplicationSignature.transaction == transaction,
-                ApplicationSignature.state == "pending",
-            )
-        )
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(
-            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
-        )
-    return found
+    return (await _open_attempt(session, lg_code, transaction)).application_id
 
 
 async def upload(

@@ -33,21 +33,26 @@ TENSHUTSU = {
 }
 
 
+async def signed_tenshutsu(api: Api) -> Resident:
+    """A 転出届 filled, signed in the sandbox and submitted."""
+    async with api.db.tenant(DEMO_LG_CODE) as s:
+        await services.import_procedures(s, DEMO_LG_CODE)
+    res = Resident(api)
+    await res.start("tenshutsu")
+    r = await res.post_form(TENSHUTSU, files={"id_document": ("id.pdf", PDF, "application/pdf")})
+    assert r.status_code == 303, r.text
+    assert "電子署名を確認しました" in await sandbox_sign(res)
+    r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
+    assert r.headers["location"].endswith("?done=1")
+    return res
+
+
 async def test_signature_flow_and_isolation_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
-    settings = pg.settings().model_copy(
-        update={"mail_transport": "memory", "public_base_url": "http://testserver"}
+    api = Api(
+        pg.settings().model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
     )
-    api = Api(settings)
     try:
-        async with api.db.tenant(DEMO_LG_CODE) as s:
-            await services.import_procedures(s, DEMO_LG_CODE)
-        res = Resident(api)
-        await res.start("tenshutsu")
-        r = await res.post_form(TENSHUTSU, files={"id_document": ("id.pdf", PDF, "application/pdf")})
-        assert r.status_code == 303, r.text
-        assert "電子署名を確認しました" in await sandbox_sign(res)
-        r = await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})
-        assert r.headers["location"].endswith("?done=1")
+        await signed_tenshutsu(api)
         await _ensure_other_municipality(pg)
         async with api.db.tenant(OTHER_LG) as s:
             count = sa.select(sa.func.count()).select_from(ApplicationSignature)
@@ -71,19 +76,11 @@ async def test_jpki_return_sign_again_and_resubmit_on_postgres(pg: PgDatabase) -
     from tests.server.eforms.test_console import staff
     from tests.server.eforms.test_returns import follow
 
-    settings = pg.settings().model_copy(
-        update={"mail_transport": "memory", "public_base_url": "http://testserver"}
+    api = Api(
+        pg.settings().model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
     )
-    api = Api(settings)
     try:
-        async with api.db.tenant(DEMO_LG_CODE) as s:
-            await services.import_procedures(s, DEMO_LG_CODE)
-        res = Resident(api)
-        await res.start("tenshutsu")
-        r = await res.post_form(TENSHUTSU, files={"id_document": ("id.pdf", PDF, "application/pdf")})
-        assert r.status_code == 303, r.text
-        assert "電子署名を確認しました" in await sandbox_sign(res)
-        assert (await res.http.post(res.app_url + "/submit", data={"csrf": res.csrf})).status_code == 303
+        res = await signed_tenshutsu(api)
         await deliver(api)
         http, csrf = await staff(api)
         r = await http.post(
