@@ -116,6 +116,11 @@ async def sign_page(
         "csrf": csrf_token(secret),
         "valid": valid,
         "error": error,
+        # The app's side ended (declined, expired, unreadable result, API down) vs. a signature
+        # that arrived and failed verification.
+        "error_heading": "電子署名が完了していません"
+        if error and str(last.result.get("code", "")).startswith("jpki.app_")  # type: ignore[union-attr]
+        else "電子署名を確認できませんでした",
         "amount": amount,
         "returned": returned,
         "review_url": _review_url(site["lg_code"], app),

@@ -169,6 +169,10 @@ async def test_every_failure_has_its_code_and_message_and_leaves_the_application
     page = await round_trip(res, emulator)
     assert page.status_code == 422 and text in page.text, page.text
     assert "電子署名を確認しました" not in page.text
+    heading = (
+        "電子署名が完了していません" if code.startswith("jpki.app_") else "電子署名を確認できませんでした"
+    )
+    assert f"<h2>{heading}</h2>" in page.text
     (sig,) = await _rows(dapi)
     assert sig.state == "rejected" and sig.result["code"] == code and sig.transaction is None
     assert "pending" not in sig.result
