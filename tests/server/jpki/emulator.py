@@ -48,7 +48,7 @@ class Emulator:
     signer: T.Issued
     chain: list[Any]
     #: ok | deny | wrong_alg | tamper | other_digest | bad_nonce | result_gone | result_500 |
-    #: slow_result | garbage_result | start_500
+    #: slow_result | garbage_result | huge_result | start_500 | bad_tx_id
     mode: str = "ok"
     idp_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "idp-1"}))
     secret: str = "s3cret"
@@ -119,6 +119,8 @@ class Emulator:
             return 400, {"error": "invalid_request"}
         tx = str(uuid.uuid4())
         self.transactions[tx] = {"digest": digest, "signed": None}
+        if self.mode == "bad_tx_id":  # would walk out of the result path if it were used
+            return 201, {"id": "../../admin?x=" + tx}
         return 201, {"id": tx}
 
     def authorize(self, q: dict[str, str]) -> str:
@@ -147,6 +149,8 @@ class Emulator:
             return 410, {"error": "expired"}
         if self.mode == "slow_result":
             time.sleep(1.5)
+        if self.mode == "huge_result":
+            return 200, {"result": "A" * 300_000}
         if bearer not in self.tokens or self.tokens[bearer] != tx_id:
             return 401, {"error": "invalid_token"}
         tx = self.transactions[tx_id]

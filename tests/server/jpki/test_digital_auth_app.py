@@ -159,6 +159,7 @@ async def test_authorization_request_carries_state_nonce_and_pkce(dapi, emulator
         ("result_gone", "jpki.app_expired", "署名の受付時間が過ぎました"),
         ("result_500", "jpki.app_unavailable", "署名アプリとの連携ができませんでした"),
         ("slow_result", "jpki.app_unavailable", "署名アプリとの連携ができませんでした"),
+        ("huge_result", "jpki.app_unavailable", "署名アプリとの連携ができませんでした"),
     ],
 )
 async def test_every_failure_has_its_code_and_message_and_leaves_the_application_unsigned(
@@ -276,14 +277,15 @@ async def test_api_down_at_start_stores_nothing(data_dir, pki, emulator, closed_
         assert await _rows(api) == []
     finally:
         await api.close()
-    emulator.mode = "start_500"
-    api = await _api(_settings(data_dir, pki, emulator))
-    try:
-        res = await confirmed(api)
-        r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
-        assert r.status_code == 503 and await _rows(api) == []
-    finally:
-        await api.close()
+    for mode in ("start_500", "bad_tx_id"):
+        emulator.mode = mode
+        api = await _api(_settings(data_dir, pki, emulator))
+        try:
+            res = await confirmed(api)
+            r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
+            assert r.status_code == 503 and await _rows(api) == [], mode
+        finally:
+            await api.close()
 
 
 async def test_client_secret_basic_and_the_check(data_dir, pki, emulator):
