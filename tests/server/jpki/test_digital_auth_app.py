@@ -247,6 +247,16 @@ async def test_replayed_and_forged_state_change_nothing(dapi, emulator):
     assert [s.state for s in await _rows(dapi)] == ["valid", "pending"]
 
 
+async def test_another_applications_state_is_unknown_here(dapi, emulator):
+    a, b = await confirmed(dapi), await confirmed(dapi)
+    r = await b.http.post(b.app_url + "/sign/start", data={"csrf": b.csrf})
+    state = parse_qs(urlsplit(r.headers["location"]).query)["state"][0]
+    r = await a.http.get(a.app_url + "/sign/return", params={"state": state, "code": "stolen"})
+    assert r.status_code == 404 and "署名の手続きが見つかりません" in r.text
+    (sig,) = await _rows(dapi)
+    assert sig.application_id == b.app_id and sig.state == "pending"  # B's attempt is untouched
+
+
 async def test_an_attempt_left_open_too_long_expires(dapi, emulator):
     res = await confirmed(dapi)
     r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
