@@ -148,7 +148,7 @@ class Emulator:
         if self.mode == "result_gone":
             return 410, {"error": "expired"}
         if self.mode == "slow_result":
-            time.sleep(1.5)
+            time.sleep(4.0)  # longer than the adapter waits (2 s in the tests)
         if self.mode == "huge_result":
             return 200, {"result": "A" * 300_000}
         if bearer not in self.tokens or self.tokens[bearer] != tx_id:

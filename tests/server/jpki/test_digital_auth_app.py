@@ -57,7 +57,7 @@ def _settings(data_dir, pki, emu: Emulator, **extra):
         "jpki_app_client_id": CLIENT_ID,
         "jpki_app_client_key_file": data_dir / "client.pem",
         "jpki_app_jwe_key_file": data_dir / "jwe.pem",
-        "jpki_app_timeout_seconds": 0.5,
+        "jpki_app_timeout_seconds": 2.0,  # generous: the shared test machine is slow
         "jpki_trust_anchors": [data_dir / "ca.pem"],
         "jpki_crl_files": [data_dir / "crls"],
     }
