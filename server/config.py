@@ -295,10 +295,26 @@ class Settings(BaseSettings):
     """``digital_auth_app``: client id of the municipality's service registration."""
 
     jpki_app_client_secret: SecretStr | None = None
-    """``digital_auth_app``: client secret of the registration."""
+    """``digital_auth_app``: client secret of the registration (``client_secret_basic``); not
+    needed when ``jpki_app_client_key_file`` is set."""
+
+    jpki_app_client_key_file: Path | None = None
+    """``digital_auth_app``: private key (PEM, RSA or EC) the client authenticates with at the token
+    endpoint (``private_key_jwt``, as the public guides show); its public key is registered with
+    the Digital Agency. Preferred over ``jpki_app_client_secret`` when both are set."""
 
     jpki_app_jwe_key_file: Path | None = None
-    """``digital_auth_app``: private key (PEM) the signing results are encrypted to (JWE)."""
+    """``digital_auth_app``: private key (PEM, RSA or EC) the signing results are encrypted to (JWE)."""
+
+    jpki_app_issuer: str = ""
+    """``digital_auth_app``: expected ``iss`` of the ID token (empty: ``<base URL>/api/realms/main``)."""
+
+    jpki_app_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """``digital_auth_app``: how long to wait for each call to the サービスAPI before telling the
+    resident to try again."""
+
+    jpki_app_transaction_minutes: int = Field(default=10, ge=1, le=60)
+    """How long a started signing stays open: a resident coming back later signs again."""
 
     corporate_lookup: str = "sandbox"
     """Where 法人番号 fields look up the name and address: ``nta`` (国税庁 法人番号システム Web-API;

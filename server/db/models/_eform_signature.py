@@ -29,7 +29,8 @@ class ApplicationSignature(UUIDPrimaryKey, Base):
     transaction: Mapped[str | None] = mapped_column(sa.String(200), nullable=True, comment="署名取引ID")
     """The signing app's transaction id while pending."""
     state: Mapped[str] = mapped_column(sa.String(20), comment="状態")
-    """``pending``, ``valid`` or ``rejected``."""
+    """``pending``, ``valid``, ``rejected``, or ``superseded`` (a valid signature over a version
+    returned for correction (差戻し), replaced by the signature over the resubmitted one)."""
     content_sha256: Mapped[str] = mapped_column(sa.String(64), comment="署名対象データのSHA-256")
     """SHA-256 (hex) of the canonical bytes that were to be signed."""
     signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary, nullable=True, comment="署名データ (CMS)")

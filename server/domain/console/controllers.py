@@ -253,7 +253,7 @@ async def application_detail(
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
         returnable=eform_returns.returnable(definition, app)
-        if app.status == services.ApplicationStatus.submitted and not definition.jpki_required
+        if app.status == services.ApplicationStatus.submitted
         else [],
         values_by_path={
             i.path: i.value for i in summary_of(definition, checked.values, {str(f.id): f for f in files})

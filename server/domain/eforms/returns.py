@@ -9,6 +9,11 @@ resubmission. The corrected values are a working copy in ``eform_returns.after``
 resident resubmits; the application then takes them, goes back to ``submitted`` (申請済み), and
 the row keeps both versions and which items changed. A file replaced during a correction is never
 deleted: the returned version still refers to it.
+
+A procedure that needs a JPKI signature is returned the same way; before resubmitting, the
+resident signs the corrected version (its canonical bytes, ``jpki.services.signed_version``) with
+a signature made after the return. At resubmission the earlier valid signature is kept for the
+record as ``superseded`` (pointing at the new one), and staff see both.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from server.domain.eforms.services import (
     tell_resident,
 )
 from server.domain.eforms.uploads import check_file
+from server.domain.jpki import services as jpki
 from shared.errors import Conflict, InvalidInput, MadoguchiError, PermissionDenied
 from shared.schemas.eform import EformProcedure, MailEvent, PaymentMode
 
@@ -121,11 +127,6 @@ async def return_application(
     await _lock(session, app)
     if app.status != ApplicationStatus.submitted:
         raise Conflict("差戻しできるのは「申請済み」の申請だけです。", code="eform.bad_transition")
-    if definition.jpki_required:
-        raise Conflict(
-            "電子署名が必要な手続きは、まだ差戻しできません。不受理とし、申請し直すよう案内してください。",
-            code="eform.return_jpki",
-        )
     allowed = dict(returnable(definition, app))
     chosen = list(dict.fromkeys(p for p in paths if p))
     if not chosen:
@@ -311,6 +312,8 @@ async def resubmit(
     checked = F.validate(definition, raw, sealed)
     if not checked.ok:
         return checked
+    # A JPKI procedure: the resident signs the corrected version (made after the return) first.
+    signature = await jpki.require_signature(session, app, row) if definition.jpki_required else None
     changed = changed_paths(definition, ret.before or {}, raw, ret.before_sealed or {}, sealed)
     now = datetime.now(UTC)
     ret.after, ret.after_sealed, ret.changed, ret.resubmitted_at = raw, sealed, changed, now
@@ -319,6 +322,9 @@ async def resubmit(
     app.updated_at = now
     labels = "、".join(F.label_of(definition, p) for p in changed) or "変更なし"
     _history(app, ApplicationStatus.submitted, "resident", f"修正して再提出（{labels}）")
+    signed: dict[str, Any] = {}
+    if signature is not None:  # the old signature stays, marked as replaced by the new one
+        signed = {"signature": str(signature.id), "superseded": await jpki.supersede(session, app, signature)}
     await session.flush()
     await tell_resident(session, settings, app, row, MailEvent.submitted)
     await audit.record(
@@ -328,6 +334,6 @@ async def resubmit(
         action="application_resubmit_success",
         object_type="application",
         object_id=app.id,
-        details={"return": str(ret.id), "changed": changed},
+        details={"return": str(ret.id), "changed": changed, **signed},
     )
     return checked

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +23,8 @@ from server.domain.eforms import fields as F
 from server.domain.jpki import verify as V
 from server.domain.jpki.canonical import canonical_bytes
 from server.plugins.blobstore import BlobStore, open_store
-from server.plugins.jpki import SigningApp, registry
-from shared.errors import Conflict, NotFound
+from server.plugins.jpki import SigningApp, SigningAppFailed, SigningUnavailable, app_failed, registry
+from shared.errors import Conflict, MadoguchiError, NotFound
 from shared.schemas.eform import EformProcedure
 
 UPLOAD = "upload"
@@ -58,9 +58,13 @@ async def canonical_of(
     signature is never asked for or accepted over a file whose stored bytes changed or vanished.
     """
     definition = EformProcedure.model_validate(row.definition)
-    checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
-    files = (
-        (
+    raw, sealed, _since = await signed_version(session, app)
+    checked = F.validate(definition, raw, sealed)
+    # The files the version refers to (a 差戻し keeps the replaced ones for the returned version).
+    referenced = {str(v) for v in raw.values() if isinstance(v, str)}
+    files = [
+        f
+        for f in (
             await session.execute(
                 sa.select(ApplicationFile).where(
                     ApplicationFile.application_id == app.id, ApplicationFile.lg_code == app.lg_code
@@ -69,7 +73,8 @@ async def canonical_of(
         )
         .scalars()
         .all()
-    )
+        if str(f.id) in referenced
+    ]
     if store is not None:
         from server.domain.eforms.files import verify_all
 
@@ -80,9 +85,31 @@ async def canonical_of(
         procedure=row.slug,
         title=row.title,
         values=checked.values,
-        files=list(files),
-        sealed=app.sealed or {},
+        files=files,
+        sealed=sealed,
     )
+
+
+async def signed_version(
+    session: AsyncSession, app: Application
+) -> tuple[dict[str, Any], dict[str, Any], datetime | None]:
+    """The raw values and sealed 個人番号 a signature must cover now, and since when it must exist.
+
+    A draft: the application itself. 差戻し中 (``returned``): the resident's corrected working
+    copy, and only a signature made after the return counts — the old one covered the version
+    staff returned, and resubmitting needs the resident's signature over the corrected one.
+    """
+    if app.status == "returned":
+        from server.domain.eforms import returns
+
+        ret = next(
+            (r for r in reversed(await returns.returns_of(session, app)) if r.resubmitted_at is None), None
+        )
+        if ret is not None:
+            raw, sealed = returns.working(ret)
+            since = ret.returned_at if ret.returned_at.tzinfo else ret.returned_at.replace(tzinfo=UTC)
+            return raw, sealed, since
+    return dict(app.values or {}), dict(app.sealed or {}), None
 
 
 def _actor(app: Application) -> audit.Actor:
@@ -107,7 +134,9 @@ async def begin(
             transaction=start.transaction,
             state="pending",
             content_sha256=hashlib.sha256(content).hexdigest(),
-            result={},
+            # What the adapter needs on the way back (PKCE verifier, nonce): replaced by the
+            # outcome once the attempt ends, so it never outlives the transaction.
+            result={"pending": dict(start.kept)} if start.kept else {},
             created_at=datetime.now(UTC),
         )
     )
@@ -115,55 +144,48 @@ async def begin(
     return start.redirect_url
 
 
-async def _pending(session: AsyncSession, app: Application, transaction: str) -> ApplicationSignature:
+def _unknown() -> NotFound:
+    return NotFound(
+        "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+    )
+
+
+async def _open_attempt(session: AsyncSession, lg_code: str, transaction: str) -> ApplicationSignature:
+    """The open (``pending``) attempt with this transaction; unknown → ``jpki.transaction_unknown``."""
     sig = (
         await session.execute(
             sa.select(ApplicationSignature).where(
-                ApplicationSignature.application_id == app.id,
-                ApplicationSignature.lg_code == app.lg_code,
+                ApplicationSignature.lg_code == lg_code,
                 ApplicationSignature.transaction == transaction,
                 ApplicationSignature.state == "pending",
             )
         )
     ).scalar_one_or_none()
     if sig is None:
-        raise NotFound(
-            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
-        )
+        raise _unknown()
     return sig
 
 
-async def _verify_into(
-    session: AsyncSession,
-    settings: Settings,
-    app: Application,
-    row: Procedure,
-    sig: ApplicationSignature,
-    cms: bytes,
-    plugin: SigningApp | None,
-) -> V.SignatureRejected | None:
-    content = await canonical_of(session, app, row, open_store(settings))
-    now = datetime.now(UTC)
-    sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
-    sig.verified_at = now
+async def _pending(session: AsyncSession, app: Application, transaction: str) -> ApplicationSignature:
+    sig = await _open_attempt(session, app.lg_code, transaction)
+    if sig.application_id != app.id:  # another application's transaction: unknown here
+        raise _unknown()
+    return sig
+
+
+async def _finish(
+    session: AsyncSession, app: Application, sig: ApplicationSignature, error: MadoguchiError | None
+) -> MadoguchiError | None:
+    """End an attempt (the transaction and what was kept for it are dropped) and audit it."""
+    sig.verified_at = datetime.now(UTC)
     sig.transaction = None
-    error: V.SignatureRejected | None = None
-    try:
-        if hashlib.sha256(content).hexdigest() != sig.content_sha256:
-            raise V.rejected("jpki.mismatch", "application changed while signing")
-        result = await V.verify(cms, content, trust_for(settings, plugin))
-    except V.SignatureRejected as exc:
-        error = exc
+    if error is not None:
         sig.state = "rejected"
         sig.result = {
-            "code": exc.error_code,
-            "message": exc.message,
-            "detail": str(getattr(exc, "detail", "") or "")[:500],
+            "code": error.error_code,
+            "message": error.message,
+            "detail": str(getattr(error, "detail", "") or "")[:500],
         }
-    else:
-        sig.state = "valid"
-        sig.four_info = result.four_info.as_dict()
-        sig.result = result.as_dict()
     await session.flush()
     await audit.record(
         session,
@@ -177,6 +199,34 @@ async def _verify_into(
     return error
 
 
+async def _verify_into(
+    session: AsyncSession,
+    settings: Settings,
+    app: Application,
+    row: Procedure,
+    sig: ApplicationSignature,
+    cms: bytes,
+    plugin: SigningApp | None,
+) -> MadoguchiError | None:
+    content = await canonical_of(session, app, row, open_store(settings))
+    sig.signature = cms[: V.MAX_SIGNATURE_BYTES]
+    try:
+        if hashlib.sha256(content).hexdigest() != sig.content_sha256:
+            raise V.rejected("jpki.mismatch", "application changed while signing")
+        result = await V.verify(cms, content, trust_for(settings, plugin))
+    except V.SignatureRejected as exc:
+        return await _finish(session, app, sig, exc)
+    sig.state = "valid"
+    sig.four_info = result.four_info.as_dict()
+    sig.result = result.as_dict()
+    return await _finish(session, app, sig, None)
+
+
+def _expired(settings: Settings, sig: ApplicationSignature) -> bool:
+    started = sig.created_at if sig.created_at.tzinfo else sig.created_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - started > timedelta(minutes=settings.jpki_app_transaction_minutes)
+
+
 async def complete(
     session: AsyncSession,
     settings: Settings,
@@ -184,17 +234,34 @@ async def complete(
     row: Procedure,
     transaction: str,
     params: dict[str, str],
-) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
-    """The resident is back from the signing app: fetch, verify and keep the signature."""
+) -> tuple[ApplicationSignature, MadoguchiError | None]:
+    """The resident is back from the signing app: fetch, verify and keep the signature.
+
+    Every way this can fail (the resident declined, the attempt is too old, the state or the
+    result does not check, the app's API is down) ends the attempt as ``rejected`` with the
+    error's code and Japanese message, shown on the 署名 page; the application is not touched.
+    """
     sig = await _pending(session, app, transaction)
     plugin = signing_app(settings)
-    cms = await plugin.result(transaction, params)
+    kept = (sig.result or {}).get("pending") or {}
+    try:
+        if _expired(settings, sig):
+            raise app_failed("jpki.app_expired", "attempt older than jpki_app_transaction_minutes")
+        cms = await plugin.result(transaction, params, kept)
+    except (SigningAppFailed, SigningUnavailable) as exc:
+        return sig, await _finish(session, app, sig, exc)
     return sig, await _verify_into(session, settings, app, row, sig, cms, plugin)
+
+
+async def pending_by_transaction(session: AsyncSession, lg_code: str, transaction: str) -> uuid.UUID:
+    """The application of an open attempt, found by its transaction (an OAuth ``state``): for the
+    one return address a signing app is registered with. Unknown → ``jpki.transaction_unknown``."""
+    return (await _open_attempt(session, lg_code, transaction)).application_id
 
 
 async def upload(
     session: AsyncSession, settings: Settings, app: Application, row: Procedure, cms: bytes
-) -> tuple[ApplicationSignature, V.SignatureRejected | None]:
+) -> tuple[ApplicationSignature, MadoguchiError | None]:
     """A signature file (.p7s, detached CMS over the downloaded canonical data) the resident uploaded."""
     content = await canonical_of(session, app, row)
     sig = ApplicationSignature(
@@ -209,19 +276,9 @@ async def upload(
     )
     session.add(sig)
     if len(cms) > V.MAX_SIGNATURE_BYTES:
-        sig.state, sig.verified_at = "rejected", datetime.now(UTC)
-        sig.result = {"code": "jpki.too_large", "message": V.MESSAGES["jpki.too_large"]}
-        await session.flush()
-        await audit.record(
-            session,
-            lg_code=app.lg_code,
-            actor=_actor(app),
-            action="application_sign_failure",
-            object_type="application",
-            object_id=app.id,
-            details={"signing_app": UPLOAD, "code": "jpki.too_large"},
-        )
-        return sig, V.rejected("jpki.too_large")
+        error = V.rejected("jpki.too_large")
+        await _finish(session, app, sig, error)
+        return sig, error
     # The sandbox CA is trusted only when the sandbox is the configured app.
     return sig, await _verify_into(session, settings, app, row, sig, cms, None)
 
@@ -245,12 +302,32 @@ async def signatures_of(session: AsyncSession, app: Application) -> list[Applica
 async def valid_signature(
     session: AsyncSession, app: Application, row: Procedure
 ) -> ApplicationSignature | None:
-    """The valid signature over the application as it is now, if any."""
+    """The valid signature over the application as it is now (see :func:`signed_version`), if any."""
     digest = hashlib.sha256(await canonical_of(session, app, row)).hexdigest()
+    _raw, _sealed, since = await signed_version(session, app)
     for sig in await signatures_of(session, app):
-        if sig.state == "valid" and sig.content_sha256 == digest:
+        made = sig.created_at if sig.created_at.tzinfo else sig.created_at.replace(tzinfo=UTC)
+        if sig.state == "valid" and sig.content_sha256 == digest and (since is None or made > since):
             return sig
     return None
+
+
+async def supersede(session: AsyncSession, app: Application, current: ApplicationSignature) -> list[str]:
+    """At resubmission after a 差戻し: every other valid signature (over the returned version) is
+    kept for the record as ``superseded``, pointing at the one that covers the new version."""
+    now = datetime.now(UTC)
+    replaced = []
+    for sig in await signatures_of(session, app):
+        if sig.state == "valid" and sig.id != current.id:
+            sig.state = "superseded"
+            sig.result = {
+                **(sig.result or {}),
+                "superseded_by": str(current.id),
+                "superseded_at": now.isoformat(),
+            }
+            replaced.append(str(sig.id))
+    await session.flush()
+    return replaced
 
 
 async def require_signature(session: AsyncSession, app: Application, row: Procedure) -> ApplicationSignature:

@@ -26,6 +26,7 @@ from server.domain.eforms import fields as F
 from server.domain.eforms import files as files_store
 from server.domain.eforms import returns, services
 from server.domain.eforms.services import ApplicationStatus
+from server.domain.jpki import services as jpki
 from server.domain.portal import controllers as C
 from server.domain.portal.html import csrf_token, page
 from server.domain.portal.summary import display, summary_of
@@ -192,6 +193,14 @@ async def fix_submit(
     async with db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
+        # A JPKI procedure: the corrected version needs the resident's signature first (the 署名
+        # step then resubmits).
+        if (
+            definition.jpki_required
+            and app.status == ApplicationStatus.returned
+            and await jpki.valid_signature(session, app, row) is None
+        ):
+            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
         checked = await returns.resubmit(session, settings, app, row, definition, request_client_ip(request))
         if not checked.ok:
             ret = await returns.open_return(session, app)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -61,7 +62,23 @@ async def _files_checked(db: Database, lg_code: str, app_id: uuid.UUID) -> Async
 
 
 def _not_signable(app: Any, definition: Any) -> bool:
-    return not definition.jpki_required or app.status != ApplicationStatus.draft
+    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version)."""
+    return not definition.jpki_required or app.status not in (
+        ApplicationStatus.draft,
+        ApplicationStatus.returned,
+    )
+
+
+async def _checked(session: Any, app: Any, definition: Any) -> F.Checked:
+    """The version to sign, checked: the draft, or the working copy of a 差戻し."""
+    raw, sealed, _since = await jpki.signed_version(session, app)
+    return F.validate(definition, raw, sealed)
+
+
+def _review_url(lg_code: str, app: Any) -> str:
+    """Where the whole version to sign is shown: the confirmation page, or the correction's."""
+    base = C._app_url(lg_code, app.id)
+    return f"{base}/fix/confirm" if app.status == ApplicationStatus.returned else f"{base}/confirm"
 
 
 @get("/applications/{app_id:uuid}/sign", opt=PUBLIC, include_in_schema=False)
@@ -78,9 +95,10 @@ async def sign_page(
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
+        checked = await _checked(session, app, definition)
         if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
-            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+            return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
+        returned = app.status == ApplicationStatus.returned
         valid = await jpki.valid_signature(session, app, row)
         attempts = await jpki.signatures_of(session, app)
         amount = services.fee_of(definition, checked.values)
@@ -98,7 +116,14 @@ async def sign_page(
         "csrf": csrf_token(secret),
         "valid": valid,
         "error": error,
+        # The app's side ended (declined, expired, unreadable result, API down) vs. a signature
+        # that arrived and failed verification.
+        "error_heading": "電子署名が完了していません"
+        if error and str(last.result.get("code", "")).startswith("jpki.app_")  # type: ignore[union-attr]
+        else "電子署名を確認できませんでした",
         "amount": amount,
+        "returned": returned,
+        "review_url": _review_url(site["lg_code"], app),
         "app_label": plugin.label,
         "app_is_fake": plugin.is_fake,
     }
@@ -121,10 +146,38 @@ async def sign_start(
         C._check_csrf(secret, form)
         if _not_signable(app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
-        if not F.validate(definition, dict(app.values or {}), app.sealed or {}).ok:
-            return Redirect(f"{C._app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
-        back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
+        if not (await _checked(session, app, definition)).ok:
+            return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
+        if jpki.signing_app(settings).fixed_return:  # one registered redirect URI per municipality
+            back = f"{settings.public_base_url}/portal/{site['lg_code']}/sign/return"
+        else:
+            back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
         target = await jpki.begin(session, settings, app, row, back)
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+
+
+def _return_params(request: Req) -> dict[str, str]:
+    """The signing app's answer on the return URL (each value cut to 2,000 characters)."""
+    return {k: str(v)[:2000] for k, v in request.query_params.items() if len(k) <= 40}
+
+
+@get("/sign/return", opt=PUBLIC, include_in_schema=False)
+async def sign_return_registered(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database]
+) -> Response[Any]:
+    """The one return address registered with the signing app (OAuth ``redirect_uri``): find the
+    application of the open attempt by ``state`` and hand the answer on to its own return URL,
+    where the application's cookie (scoped to its path) is sent and checked."""
+    site = await C._site(db, lg_code)
+    params = _return_params(request)
+    state = params.get("state", "")[:200]
+    if not state:
+        raise NotFound(
+            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
+        )
+    async with db.tenant(site["lg_code"]) as session:
+        app_id = await jpki.pending_by_transaction(session, site["lg_code"], state)
+    target = f"{C._app_url(site['lg_code'], app_id)}/sign/return?{urlencode(params)}"
     return Redirect(target, status_code=HTTP_303_SEE_OTHER)
 
 
@@ -132,19 +185,20 @@ async def sign_start(
 async def sign_return(
     lg_code: FromPath[str],
     app_id: FromPath[uuid.UUID],
-    tx: FromQuery[str],
     request: Req,
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
 ) -> Response[Any]:
-    """Back from the signing app: fetch and verify; the 署名 page shows the outcome."""
+    """Back from the signing app: fetch and verify; the 署名 page shows the outcome (also a
+    refusal: declined, expired, a result that does not decrypt or verify)."""
     site = await C._site(db, lg_code)
-    params = {k: str(v)[:500] for k, v in request.query_params.items()}
+    params = _return_params(request)
+    tx = (params.get("tx") or params.get("state") or "")[:200]
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
         if _not_signable(app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        await jpki.complete(session, settings, app, row, tx[:200], params)
+        await jpki.complete(session, settings, app, row, tx, params)
     return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -236,7 +290,7 @@ async def sandbox_page(
     plugin = _sandbox(settings)
     async with db.tenant(site["lg_code"]) as session:
         app, _row, definition, secret = await C._load(db, site, request, app_id, session)
-        values = F.validate(definition, dict(app.values or {}), app.sealed or {}).values
+        values = (await _checked(session, app, definition)).values
     if plugin.pending(tx[:200]) is None:
         raise NotFound("署名の手続きが見つかりません。もう一度「署名する」からやり直してください。")
     ctx = {
@@ -284,4 +338,13 @@ async def sandbox_sign(
     return Redirect(f"{target}?tx={tx}", status_code=HTTP_303_SEE_OTHER)
 
 
-route_handlers = [sign_page, sign_start, sign_return, sign_data, sign_upload, sandbox_page, sandbox_sign]
+route_handlers = [
+    sign_page,
+    sign_start,
+    sign_return_registered,
+    sign_return,
+    sign_data,
+    sign_upload,
+    sandbox_page,
+    sandbox_sign,
+]

@@ -14,7 +14,7 @@ signed attributes, which verifies the same way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from asn1crypto import algos, cms
@@ -33,12 +33,52 @@ class SigningUnavailable(MadoguchiError):
     default_message = "署名アプリとの連携ができませんでした。時間をおいてもう一度お試しください。"
 
 
+class SigningAppFailed(MadoguchiError):
+    """The signing app's side ended without a usable result; ``code`` says why (``APP_MESSAGES``)."""
+
+    code = "jpki.app_failed"
+    http_status = 422
+    default_message = "署名アプリでの署名が完了しませんでした。もう一度「署名する」からやり直してください。"
+
+
+#: Japanese messages of the signing-app failures (the application stays unsigned and unchanged).
+APP_MESSAGES = {
+    "jpki.app_denied": (
+        "デジタル認証アプリでの署名が取りやめられました。申請はまだ署名されていません。"
+        "署名するときは、もう一度「署名する」を押してください。"
+    ),
+    "jpki.app_expired": (
+        "署名の受付時間が過ぎました。申請はまだ署名されていません。もう一度「署名する」からやり直してください。"
+    ),
+    "jpki.app_state": (
+        "署名アプリから戻った情報が、この申請の署名手続きと一致しません。"
+        "申請はまだ署名されていません。もう一度「署名する」からやり直してください。"
+    ),
+    "jpki.app_result": (
+        "署名アプリから受け取った署名結果を読み取れませんでした（暗号化された結果を復号できないか、"
+        "形式が正しくありません）。申請はまだ署名されていません。もう一度「署名する」からやり直してください。"
+        "続く場合は担当課にお問い合わせください。"
+    ),
+    "jpki.app_failed": SigningAppFailed.default_message,
+}
+
+
+def app_failed(code: str, detail: str | None = None) -> SigningAppFailed:
+    exc = SigningAppFailed(APP_MESSAGES[code], code=code)
+    exc.detail = detail  # type: ignore[attr-defined]
+    return exc
+
+
 @dataclass(frozen=True)
 class SignStart:
-    """A started signing: the app's transaction id (kept by the server) and where the resident goes."""
+    """A started signing: the app's transaction id (kept by the server) and where the resident goes.
+
+    ``kept`` is what the adapter needs again when the resident comes back (PKCE verifier, nonce,
+    the app's own transaction id): stored with the pending attempt only, dropped once it ends."""
 
     transaction: str
     redirect_url: str
+    kept: Mapping[str, str] = field(default_factory=dict)
 
 
 class SigningApp(Plugin):
@@ -46,6 +86,10 @@ class SigningApp(Plugin):
 
     #: The revocation source this app forces (the sandbox publishes its own CRL), or None.
     revocation_override: ClassVar[str | None] = None
+    #: True when the app sends the resident back to one registered address per municipality
+    #: (``/portal/{lg_code}/sign/return?state=…``, as OAuth 2.0 redirect URIs are registered),
+    #: False when the per-application return URL may be used.
+    fixed_return: ClassVar[bool] = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -54,8 +98,12 @@ class SigningApp(Plugin):
         """Open a signing transaction for ``content``; the resident is sent to ``redirect_url``."""
         raise NotImplementedError
 
-    async def result(self, transaction: str, params: Mapping[str, str]) -> bytes:
-        """The detached CMS (DER) of a finished transaction; ``params`` are the return URL's query."""
+    async def result(
+        self, transaction: str, params: Mapping[str, str], kept: Mapping[str, str] | None = None
+    ) -> bytes:
+        """The detached CMS (DER) of a finished transaction; ``params`` are the return URL's query,
+        ``kept`` what :meth:`start` asked to keep. Raises :class:`SigningAppFailed` (denied,
+        expired, state, result) or :class:`SigningUnavailable` (the app's API unreachable)."""
         raise NotImplementedError
 
     def extra_trust_anchors(self) -> list[bytes]:

@@ -96,7 +96,9 @@ class SandboxSigningApp(SigningApp):
 
     # -- the contract ---------------------------------------------------------------------------
 
-    async def result(self, transaction: str, params: Mapping[str, str]) -> bytes:
+    async def result(
+        self, transaction: str, params: Mapping[str, str], kept: Mapping[str, str] | None = None
+    ) -> bytes:
         with _LOCK:
             cms = _DONE.pop(transaction, None)
         if cms is None:

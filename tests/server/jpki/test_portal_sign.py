@@ -16,38 +16,7 @@ from tests.conftest import DEMO_LG_CODE
 from tests.server.conftest import Api, sqlite_settings
 from tests.server.eforms.conftest import Resident, deliver
 from tests.server.eforms.test_console import staff
-from tests.server.jpki.conftest import TARO
-
-PROCEDURE = """
-slug: jpki-test
-title: 電子署名つきの申請（テスト）
-jpki_required: true
-fields:
-  - {name: name, label: 氏名, type: text, required: true, max_length: 50}
-  - {name: birth_date, label: 生年月日, type: date, required: true}
-  - {name: address, label: 住所, type: address, required: true, max_length: 200}
-"""
-VALUES = {"name": "下妻 太郎", "birth_date": "1980-04-01", "address": "茨城県下妻市本城町二丁目22番地"}
-
-
-async def _api(settings) -> Api:
-    api = Api(settings)
-    folder = Path(settings.data_dir) / "procs"
-    folder.mkdir(exist_ok=True)
-    (folder / "jpki-test.yaml").write_text(PROCEDURE, encoding="utf-8")
-    async with api.db.tenant(DEMO_LG_CODE) as session:
-        await services.import_procedures(session, DEMO_LG_CODE, folder=folder)
-        await services.import_procedures(session, DEMO_LG_CODE)
-    return api
-
-
-@pytest.fixture
-async def japi(data_dir):
-    api = await _api(sqlite_settings(data_dir, mail_transport="memory", public_base_url="http://testserver"))
-    try:
-        yield api
-    finally:
-        await api.close()
+from tests.server.jpki.conftest import PROCEDURE, TARO, VALUES, _api
 
 
 async def confirmed(api) -> Resident:

@@ -1,0 +1,106 @@
+"""差戻し of a procedure that needs a JPKI signature, in real headless Chromium: a signed 転出届 is
+returned for one item → the resident fixes it from the mailed link → signs the corrected version
+(sandbox signing app) → resubmits; staff see the new signature and the replaced one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
+from tests.e2e.conftest import axe_violations, code_in, shot
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+OLD_ADDRESS = "東京都千代田区霞が関三丁目1番1号"
+NEW_ADDRESS = "東京都千代田区霞が関三丁目1番2号"
+
+
+def _sandbox_sign(page) -> None:
+    page.get_by_role("button", name="署名する").click()
+    assert "テスト用署名アプリ" in page.content()
+    page.get_by_label("女").check()
+    page.get_by_label("住所").fill("茨城県下妻市本城町二丁目22番地")
+    page.get_by_role("button", name="署名する").click()
+    assert "電子署名を確認しました" in page.content()
+
+
+def test_signed_application_returned_corrected_signed_again_and_resubmitted(portal, browser, tmp_path):
+    document = tmp_path / "免許証.pdf"
+    document.write_bytes(PDF)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
+    phone.set_default_timeout(8000)
+    page = phone.new_page()
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/tenshutsu"))
+    page.get_by_label("メールアドレス").fill("hanako@example.jp")
+    page.get_by_role("button", name="確認コードを送る").click()
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+    page.locator("#f-name").fill("下妻 花子")
+    page.locator("#f-name_kana").fill("シモツマ ハナコ")
+    page.locator("#f-birth_date-y").fill("60")
+    page.locator("#f-birth_date-m").fill("5")
+    page.locator("#f-birth_date-d").fill("6")
+    page.locator("#f-moving_date").fill("2027-03-31")
+    page.locator("#f-new_address").fill(OLD_ADDRESS)
+    page.locator("#f-movers-0-mover_name").fill("下妻 花子")
+    page.locator("#f-movers-0-mover_birth_date-y").fill("60")
+    page.locator("#f-movers-0-mover_birth_date-m").fill("5")
+    page.locator("#f-movers-0-mover_birth_date-d").fill("6")
+    page.locator("#f-id_document").set_input_files(str(document))
+    page.get_by_role("button", name="入力内容を確認する").click()
+    page.get_by_role("button", name="電子署名に進む").click()
+    _sandbox_sign(page)
+    page.get_by_role("button", name="申請する").click()
+    assert "申請を受け付けました" in page.content()
+    reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
+
+    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    office.set_default_timeout(8000)
+    staff = office.new_page()
+    staff.goto(portal.url("/console/"))
+    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
+    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
+    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
+    staff.get_by_role("button", name="ログイン").click()
+    staff.get_by_role("link", name=reference).click()
+    assert "電子署名（公的個人認証）" in staff.content()
+    staff.get_by_label("転出先の住所", exact=True).check()
+    staff.get_by_label("転出先の住所の差戻し理由").fill("番地を確認してください。")
+    staff.get_by_role("button", name="差戻ししてメールで知らせる").click()
+    assert "差戻ししました" in staff.content()
+    assert axe_violations(staff) == []
+
+    mail = next(b for s, b in portal.send_mail() if "修正をお願いします" in s)
+    link = re.search(r"(http\S+/resume\?key=\S+)", mail).group(1)
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
+    laptop.set_default_timeout(8000)
+    resident = laptop.new_page()
+    resident.goto(portal.local(link))
+    resident.get_by_role("link", name="修正する").click()
+    resident.locator("#f-new_address").fill(NEW_ADDRESS)
+    resident.get_by_role("button", name="修正内容を確認する").click()
+    assert "修正内容の確認" in resident.content() and NEW_ADDRESS in resident.content()
+    assert axe_violations(resident) == []
+    shot(resident, "20-jpki-fix-confirm")
+    resident.get_by_role("button", name="電子署名に進む").click()
+    assert "差戻しで修正した内容に、あらためて電子署名をしてください" in resident.content()
+    assert "電子署名を確認しました" not in resident.content()
+    assert axe_violations(resident) == []
+    shot(resident, "21-jpki-sign-again")
+    _sandbox_sign(resident)
+    assert axe_violations(resident) == []
+    shot(resident, "22-jpki-signed-again")
+    resident.get_by_role("button", name="修正した内容で再提出する").click()
+    assert "申請済み" in resident.content() and "修正して再提出（転出先の住所）" in resident.content()
+
+    staff.reload()
+    text = staff.content()
+    assert "差戻し前の内容への署名（再提出で置き換え済み・記録として保存）" in text
+    assert "<strong>有効</strong>" in text and f"再提出: {NEW_ADDRESS}" in text
+    assert axe_violations(staff) == []
+    shot(staff, "23-console-two-signatures")
+    for context in (phone, office, laptop):
+        context.close()
