@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from client.core.ocr.engines.registry import registry as ocr_registry
 from client.core.ocr.routing import ROUTED, Engines
 from client.devices.biometric.base import BiometricReader
@@ -25,6 +23,7 @@ from client.devices.scanners.registry import registry as scanner_registry
 from shared.errors import InvalidInput, MadoguchiError
 from shared.plugins import CheckResult, Plugin
 from shared.schemas.device_profiles import StationProfile
+from shared.yamlfile import load_yaml
 
 FAMILY_LABELS = {
     "scanner": "スキャナー",
@@ -42,7 +41,7 @@ def load_station(station_dir: Path, station_id: str) -> StationProfile:
         raise InvalidInput(
             f"端末プロファイル「{station_id}」が見つかりません（{path}）。", code="station.unknown"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return StationProfile.model_validate(data)
 
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from shared.errors import describe_validation_errors
 from shared.schemas.registry import FOLDERS, FolderSchema
+from shared.yamlfile import load_yaml
 
 DATA_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -61,7 +62,7 @@ def _load(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".json":
         return json.loads(text)
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def check_file(path: Path) -> list[Problem]:

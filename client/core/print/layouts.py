@@ -5,9 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from shared.schemas.print_layout import PrintLayout
+from shared.yamlfile import load_yaml
 
 from .errors import LayoutNotFound
 
@@ -19,7 +18,7 @@ def load_layouts(folder: Path = LAYOUT_DIR) -> dict[str, PrintLayout]:
     """Every layout in ``folder`` by id (examples included), validated by the schema."""
     layouts: dict[str, PrintLayout] = {}
     for path in sorted(folder.glob("*.yaml")):
-        layout = PrintLayout.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        layout = PrintLayout.model_validate(load_yaml(path.read_text(encoding="utf-8")))
         layouts[layout.id] = layout
     return layouts
 

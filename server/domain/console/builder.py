@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import ValidationError
 
 from server.domain.eforms.services import starter_folder
@@ -38,6 +37,7 @@ from shared.schemas.eform import (
     PaymentMode,
 )
 from shared.text.wareki import parse_date
+from shared.yamlfile import load_yaml
 
 JST = ZoneInfo("Asia/Tokyo")
 SLUG_MAX = 80
@@ -381,7 +381,7 @@ def starters(folder: Path | None = None) -> list[Starter]:
     """The starter templates (form_templates/eforms), examples included."""
     out = []
     for path in sorted((folder or starter_folder()).glob("*.yaml")):
-        d = EformProcedure.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        d = EformProcedure.model_validate(load_yaml(path.read_text(encoding="utf-8")))
         out.append(Starter(d.slug, d.title, d))
     return out
 

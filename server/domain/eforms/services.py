@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
@@ -40,6 +39,7 @@ from server.domain.eforms.uploads import check_file
 from server.domain.jpki import services as jpki
 from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PermissionDenied
 from shared.schemas.eform import EformFieldType, EformProcedure, MailEvent, MailText, PaymentMode
+from shared.yamlfile import load_yaml
 
 JST = ZoneInfo("Asia/Tokyo")
 CODE_ATTEMPTS = 5
@@ -136,7 +136,7 @@ async def import_procedures(
     ``only_new`` leaves existing procedures alone (the console: never overwrite builder edits)."""
     rows: list[Procedure] = []
     for path in sorted((folder or starter_folder()).glob("*.yaml")):
-        definition = EformProcedure.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        definition = EformProcedure.model_validate(load_yaml(path.read_text(encoding="utf-8")))
         if definition.example and not include_examples:
             continue
         row = (
