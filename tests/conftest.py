@@ -90,11 +90,13 @@ class LiveServer:
 # Variables that only matter to a running server (mail, links), not to `db upgrade` / `demo seed`:
 # two live servers that differ only in these share one migrated and seeded template.
 _RUNTIME_ONLY = ("MADOGUCHI_SMTP_", "MADOGUCHI_PUBLIC_BASE_URL", "MADOGUCHI_TEST_", "MADOGUCHI_STRICT")
-_templates: dict[tuple[tuple[str, str], ...], Path] = {}
+_templates: dict[tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, str], ...]], Path] = {}
 
 
-def _migrated_and_seeded(data_dir: Path, env: dict[str, str], extra_env: dict[str, str]) -> None:
-    """``db upgrade`` + ``demo seed`` into ``data_dir``.
+def _migrated_and_seeded(
+    data_dir: Path, env: dict[str, str], extra_env: dict[str, str], setup: tuple[tuple[str, ...], ...]
+) -> None:
+    """``db upgrade`` + ``demo seed`` + the ``setup`` commands into ``data_dir``.
 
     Both run once per test session for each set of settings that could change what they write; every
     further live server starts from a copy of that result (database file and key ring), which is
@@ -104,15 +106,18 @@ def _migrated_and_seeded(data_dir: Path, env: dict[str, str], extra_env: dict[st
     import tempfile
 
     own = {"MADOGUCHI_DATA_DIR", "MADOGUCHI_DATABASE_URL"}
-    key = tuple(
-        sorted(
-            (k, v)
-            for k, v in {
-                **{k: v for k, v in os.environ.items() if k.startswith("MADOGUCHI_")},
-                **extra_env,
-            }.items()
-            if k not in own and not k.startswith(_RUNTIME_ONLY)
-        )
+    key = (
+        setup,
+        tuple(
+            sorted(
+                (k, v)
+                for k, v in {
+                    **{k: v for k, v in os.environ.items() if k.startswith("MADOGUCHI_")},
+                    **extra_env,
+                }.items()
+                if k not in own and not k.startswith(_RUNTIME_ONLY)
+            )
+        ),
     )
     template = _templates.get(key)
     if template is None:
@@ -122,6 +127,8 @@ def _migrated_and_seeded(data_dir: Path, env: dict[str, str], extra_env: dict[st
         tenv["MADOGUCHI_DATABASE_URL"] = f"sqlite+aiosqlite:///{template / 'madoguchi.db'}"
         subprocess.run(_server_cmd("db", "upgrade"), env=tenv, check=True, capture_output=True)
         subprocess.run(_server_cmd("demo", "seed"), env=tenv, check=True, capture_output=True)
+        for command in setup:
+            subprocess.run(_server_cmd(*command), env=tenv, check=True, capture_output=True)
         _templates[key] = template
     shutil.copytree(template, data_dir, dirs_exist_ok=True)
 
@@ -156,8 +163,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not become healthy in 60 s")
 
 
-def start_live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Migrate, seed and start a server in ``data_dir``; the caller stops it."""
+def start_live_server(
+    data_dir: Path, extra_env: dict[str, str] | None = None, setup: tuple[tuple[str, ...], ...] = ()
+) -> LiveServer:
+    """Migrate, seed, run the ``setup`` commands (``madoguchi-server`` arguments) and start a server
+    in ``data_dir``; the caller stops it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.update(
@@ -170,7 +180,7 @@ def start_live_server(data_dir: Path, extra_env: dict[str, str] | None = None) -
             **(extra_env or {}),
         }
     )
-    _migrated_and_seeded(data_dir, env, extra_env or {})
+    _migrated_and_seeded(data_dir, env, extra_env or {}, setup)
     port = free_port()
     proc = _spawn(env, port)
     url = f"http://127.0.0.1:{port}"

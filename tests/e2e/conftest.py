@@ -87,14 +87,10 @@ def portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
     monkeypatch.setenv("MADOGUCHI_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("MADOGUCHI_SMTP_PORT", str(smtp.port))
     monkeypatch.setenv("MADOGUCHI_PUBLIC_BASE_URL", PUBLIC)
-    server = start_live_server(tmp_path / "server")
+    server = start_live_server(
+        tmp_path / "server", setup=(("eforms", "import", "--lg-code", DEMO_LG_CODE, "--publish"),)
+    )
     try:
-        subprocess.run(
-            [sys.executable, "-m", "server", "eforms", "import", "--lg-code", DEMO_LG_CODE, "--publish"],
-            env=server.env,
-            check=True,
-            capture_output=True,
-        )
         yield Portal(server, inbox)
     finally:
         server.stop()
