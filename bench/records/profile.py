@@ -54,10 +54,42 @@ def _kind(statement: str) -> str:
     return s[:40]
 
 
-async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: int) -> None:
+def _count_round_trips() -> Counter[str]:
+    """Count the client/server round trips psycopg makes: a statement or a BEGIN / COMMIT /
+    ROLLBACK outside pipeline mode is one (SQLAlchemy's pre-ping ``SELECT 1`` included), a
+    pipeline (everything queued in it, sent together) is one."""
+    trips: Counter[str] = Counter()
+    execute = psycopg.AsyncCursor.execute
+    command = psycopg.AsyncConnection._exec_command
+    pipeline_exit = psycopg.AsyncPipeline.__aexit__
+
+    async def counted_execute(self: Any, query: Any, *a: Any, **k: Any) -> Any:
+        if self.connection._pipeline is None:
+            trips["statement"] += 1
+        return await execute(self, query, *a, **k)
+
+    def counted_command(self: Any, cmd: Any, *a: Any, **k: Any) -> Any:
+        if self._pipeline is None:
+            trips[bytes(cmd).split()[0].decode().upper() if not isinstance(cmd, str) else cmd.upper()] += 1
+        return command(self, cmd, *a, **k)
+
+    async def counted_exit(self: Any, *a: Any) -> Any:
+        trips["pipeline (BEGIN + set_config)"] += 1
+        return await pipeline_exit(self, *a)
+
+    psycopg.AsyncCursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.AsyncConnection._exec_command = counted_command  # type: ignore[method-assign]
+    psycopg.AsyncPipeline.__aexit__ = counted_exit  # type: ignore[method-assign]
+    return trips
+
+
+async def _profile(
+    settings: Settings, qs: list[tuple[str, dict[str, str]]], n: int, dump: str | None = None
+) -> None:
     from server.app import create_app
 
     app = create_app(settings)
+    trips = _count_round_trips()
     stats: list[tuple[float, float]] = []
     kinds: Counter[str] = Counter()
     kind_ms: Counter[str] = Counter()
@@ -94,8 +126,10 @@ async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: 
             h = {"Authorization": f"Bearer {token}"}
             for _shape, params in qs[:20]:  # warm-up
                 await http.get("/api/v1/records/receptions", params={**params, "page_size": "50"}, headers=h)
+            await asyncio.sleep(0.2)  # the warm-up's audit events
             kinds.clear()
             kind_ms.clear()
+            trips.clear()
             begins["n"] = 0
             profiler = cProfile.Profile()
             for i in range(n):
@@ -117,9 +151,15 @@ async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: 
         f"  wall p50 {statistics.median(walls):.1f} ms, p95 {sorted(walls)[int(0.95 * (n - 1))]:.1f} ms;"
         f" in the driver p50 {statistics.median(dbs):.1f} ms"
     )
-    print(f"  per request: {sum(kinds.values()) / n:.1f} statements, {begins['n'] / n:.2f} transactions")
+    print(
+        f"  per request: {sum(kinds.values()) / n:.1f} statements, {begins['n'] / n:.2f} transactions,"
+        f" {sum(trips.values()) / n:.1f} round trips to PostgreSQL"
+        f" ({', '.join(f'{k} {v / n:.2f}' for k, v in trips.most_common())})"
+    )
     for kind, count in kinds.most_common():
         print(f"    {kind:<32} {count / n:5.2f}/req  {kind_ms[kind] / count:6.2f} ms each")
+    if dump:
+        profiler.dump_stats(dump)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     print("\n".join(out.getvalue().splitlines()[:45]))
@@ -170,6 +210,7 @@ def main() -> None:
     parser.add_argument(
         "--clients", type=int, default=0, help="also: a server process under this many concurrent clients"
     )
+    parser.add_argument("--pstats", help="also write the cProfile data to this file (for pstats)")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     if args.database:
@@ -202,7 +243,7 @@ def main() -> None:
         settings = Settings(
             data_dir=data_dir, database_url=app_url, demo=True, log_level="WARNING", scheduler_enabled=False
         )
-        asyncio.run(_profile(settings, qs, args.requests))
+        asyncio.run(_profile(settings, qs, args.requests, args.pstats))
         if args.clients:
             _concurrent(data_dir, app_url, qs, args.clients, args.requests)
     finally:

@@ -20,15 +20,16 @@ timeouts of firewalls or servers can cut them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from psycopg import pq
+from psycopg.rows import Row
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.config import Settings
@@ -125,6 +126,38 @@ class Database:
                     return
             except _Replaced:
                 continue
+
+    async def one_shot(self, lg_code: str, statement: str, params: Sequence[Any]) -> list[Row]:
+        """Run ``statement`` (psycopg placeholders) alone in a transaction bound to ``lg_code``
+        and return its rows: BEGIN, the binding, the statement and COMMIT go to PostgreSQL in
+        one round trip, so a lock the statement takes is held for no client round trip at all.
+        PostgreSQL only. Errors are SQLAlchemy's (``IntegrityError`` …), the transaction then
+        rolled back; a dead pooled connection is replaced as in :meth:`tenant`."""
+        tries = int(getattr(self.engine.pool, "size", lambda: 0)()) + 1
+        for attempt in range(tries):
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+                try:
+                    async with driver.pipeline():
+                        await driver.execute(_SET_TENANT, (lg_code,))
+                        cursor = await driver.execute(statement, params)
+                        await driver.commit()
+                    rows = await cursor.fetchall()
+                except psycopg.Error as exc:
+                    dead, answered = driver.closed, conn.info.get(_ANSWERED, False)
+                    if dead:
+                        await conn.invalidate(exc)
+                    else:
+                        await driver.rollback()
+                    if dead and answered and attempt < tries - 1:
+                        continue
+                    raise DBAPIError.instance(
+                        statement, params, exc, psycopg.Error, connection_invalidated=dead
+                    ) from exc
+                conn.info[_ANSWERED] = True
+                return rows
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def _pg(self) -> bool:

@@ -270,3 +270,84 @@ async def test_one_connection_never_carries_a_municipality_into_the_next_transac
         )
         assert (await conn.execute(sa.text("SELECT count(*) FROM users"))).scalar_one() == 0
     assert len(pids) == 1  # it really was the same connection throughout
+
+
+@contextmanager
+def round_trips() -> Iterator[list[str]]:
+    """What psycopg sends with a wait for the answer: statements and BEGIN/COMMIT/ROLLBACK
+    outside pipeline mode, and each pipeline (everything queued in it goes together)."""
+    sent: list[str] = []
+    execute, command = psycopg.AsyncCursor.execute, psycopg.AsyncConnection._exec_command
+    pipeline_exit = psycopg.AsyncPipeline.__aexit__
+
+    async def spy_execute(self: Any, query: Any, *a: Any, **k: Any) -> Any:
+        if self.connection._pipeline is None:
+            sent.append("statement")
+        return await execute(self, query, *a, **k)
+
+    def spy_command(self: Any, cmd: Any, *a: Any, **k: Any) -> Any:
+        if self._pipeline is None:
+            sent.append(bytes(cmd).decode())
+        return command(self, cmd, *a, **k)
+
+    async def spy_exit(self: Any, *a: Any) -> Any:
+        sent.append("pipeline")
+        return await pipeline_exit(self, *a)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(psycopg.AsyncCursor, "execute", spy_execute)
+        mp.setattr(psycopg.AsyncConnection, "_exec_command", spy_command)
+        mp.setattr(psycopg.AsyncPipeline, "__aexit__", spy_exit)
+        yield sent
+
+
+async def test_a_read_event_is_appended_and_committed_in_one_round_trip(app_db: Database) -> None:
+    """record_committed (a search's audit event) once the chain's end is known: BEGIN, binding,
+    append and COMMIT are one pipeline — the chain's lock is held for no client round trip."""
+    before = (await _verify(app_db)).count
+    await audit.record_committed(app_db, DEMO_LG_CODE, _event(1))  # learns the chain's end
+    with round_trips() as sent:
+        await audit.record_committed(app_db, DEMO_LG_CODE, _event(2))
+    assert sent == ["pipeline"]
+    report = await _verify(app_db)
+    assert report.ok and report.count == before + 2
+
+
+async def test_a_read_event_after_another_process_appended_still_joins_the_chain(
+    pg: PgDatabase,  # noqa: F811
+    app_db: Database,
+) -> None:
+    """The one-round-trip append guessed an old chain end (another process appended since): it
+    stores nothing, the event goes again under the lock, the chain verifies."""
+    other = Database(pg.app_url)
+    try:
+        await audit.record_committed(app_db, DEMO_LG_CODE, _event(1))
+        async with other.tenant(DEMO_LG_CODE) as session:
+            await audit.record_many(session, DEMO_LG_CODE, [_event(2)])
+        before = (await _verify(app_db)).count
+        with round_trips() as sent:
+            await audit.record_committed(app_db, DEMO_LG_CODE, _event(3))
+        assert sent[0] == "pipeline" and len(sent) > 1  # refused, then appended under the lock
+        report = await _verify(app_db)
+        assert report.ok and report.count == before + 1
+    finally:
+        await other.dispose()
+
+
+async def test_one_shot_errors_are_sqlalchemys_and_leave_the_connection_clean(
+    pg: PgDatabase,  # noqa: F811
+    app_db: Database,
+) -> None:
+    """A failing statement raises SQLAlchemy's error class and is rolled back: the pooled
+    connection (pool of 1) is idle and usable; an unknown municipality's audit event fails its
+    caller. A dead pooled connection is replaced as for tenant()."""
+    with pytest.raises(sa.exc.DataError):
+        await app_db.one_shot(DEMO_LG_CODE, "SELECT 1/0", ())
+    rows = await app_db.one_shot(DEMO_LG_CODE, "SELECT current_setting('madoguchi.lg_code', true)", ())
+    assert rows == [(DEMO_LG_CODE,)]
+    with pytest.raises(sa.exc.IntegrityError):
+        await audit.record_committed(app_db, "999999", _event(1))
+    async with app_db.unbound() as session:
+        pid = await _pid(session)
+    _terminate(pg, pid)
+    assert await app_db.one_shot(DEMO_LG_CODE, "SELECT 1", ()) == [(1,)]

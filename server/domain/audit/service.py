@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +152,27 @@ async def record_many(session: AsyncSession, lg_code: str, events: list[Event]) 
     return rows
 
 
+async def _append_one_shot(db: Database, lg_code: str, events: list[Event]) -> bool:
+    """PostgreSQL, a transaction of their own: append ``events`` in one round trip (BEGIN,
+    binding, function, COMMIT pipelined) when this process knows the chain's end; False when it
+    does not or guessed wrong (the caller then appends holding the lock, :func:`record_many`)."""
+    if db.dialect != "postgresql":
+        return False
+    heads = _head_cache.setdefault(db.engine.sync_engine, {})
+    head = heads.get(lg_code)
+    if head is None:
+        return False
+    rows = _chain(lg_code, events, head, datetime.now(UTC))
+    result = await db.one_shot(
+        lg_code,
+        "SELECT head_seq, head_hash, appended FROM madoguchi_audit_append(%s, %s, %s, %s)",
+        (lg_code, head[0], head[1], Jsonb([_jsonable(row) for row in rows])),
+    )
+    seq, row_hash, appended = result[0]
+    heads[lg_code] = (int(seq), str(row_hash))
+    return bool(appended)
+
+
 _APPEND = sa.text(
     "SELECT head_seq, head_hash, appended FROM madoguchi_audit_append(:lg, :seq, :hash, :rows)"
 ).bindparams(sa.bindparam("rows", type_=JSONB(none_as_null=True)))
@@ -239,8 +261,10 @@ class _GroupWriter:
                 by_lg.setdefault(lg_code, []).append((event, done))
             for lg_code, items in by_lg.items():
                 try:
-                    async with self.db.tenant(lg_code) as session:
-                        await record_many(session, lg_code, [event for event, _ in items])
+                    events = [event for event, _ in items]
+                    if not await _append_one_shot(self.db, lg_code, events):
+                        async with self.db.tenant(lg_code) as session:
+                            await record_many(session, lg_code, events)
                 except Exception as exc:  # every waiting request fails with the write
                     for _, done in items:
                         if not done.done():
