@@ -74,7 +74,7 @@ def _count_round_trips() -> Counter[str]:
         return command(self, cmd, *a, **k)
 
     async def counted_exit(self: Any, *a: Any) -> Any:
-        trips["pipeline (BEGIN + set_config)"] += 1
+        trips["pipeline"] += 1
         return await pipeline_exit(self, *a)
 
     psycopg.AsyncCursor.execute = counted_execute  # type: ignore[method-assign]
@@ -132,6 +132,7 @@ async def _profile(
             trips.clear()
             begins["n"] = 0
             profiler = cProfile.Profile()
+            cpu0 = time.process_time()
             for i in range(n):
                 _shape, params = qs[i % len(qs)]
                 current["db"] = 0.0
@@ -144,6 +145,7 @@ async def _profile(
                 assert r.status_code == 200, r.text
                 stats.append(((time.perf_counter() - t) * 1000, current["db"]))
             await asyncio.sleep(0.2)  # let the audit writer finish
+            cpu = (time.process_time() - cpu0) * 1000 / n
     walls = [w for w, _ in stats]
     dbs = [d for _, d in stats]
     print(f"{n} searches one at a time, load {os.getloadavg()[0]:.1f}:")
@@ -156,6 +158,7 @@ async def _profile(
         f" {sum(trips.values()) / n:.1f} round trips to PostgreSQL"
         f" ({', '.join(f'{k} {v / n:.2f}' for k, v in trips.most_common())})"
     )
+    print(f"  CPU of this process (app and client, under cProfile): {cpu:.1f} ms per request")
     for kind, count in kinds.most_common():
         print(f"    {kind:<32} {count / n:5.2f}/req  {kind_ms[kind] / count:6.2f} ms each")
     if dump:
@@ -165,10 +168,51 @@ async def _profile(
     print("\n".join(out.getvalue().splitlines()[:45]))
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (Linux /proc), gone processes count 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants (a server started with workers forks them)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in _family(int(child)))]
+
+
+def _backends(libpq: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the bench database as the app role."""
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = %s",
+            (APP_ROLE,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def _concurrent(
-    data_dir: Path, app_url: str, qs: list[tuple[str, dict[str, str]]], clients: int, requests: int
+    data_dir: Path,
+    app_url: str,
+    libpq: str,
+    qs: list[tuple[str, dict[str, str]]],
+    clients: int,
+    requests: int,
 ) -> None:
-    """The same searches against a real server process (1 worker) from ``clients`` clients."""
+    """The same searches against a real server process (1 worker) from ``clients`` clients.
+
+    Also the CPU time per search of the server process and of its PostgreSQL backends (the
+    pool is made large enough that no connection is closed during the run): on a shared
+    machine these vary far less with the load than the latencies do."""
     from bench.records.run import load, pct, start_server
 
     env = {
@@ -179,6 +223,8 @@ def _concurrent(
         "MADOGUCHI_LOG_LEVEL": "WARNING",
         "MADOGUCHI_SERVER_WORKERS": "1",
         "MADOGUCHI_SCHEDULER_ENABLED": "0",
+        "MADOGUCHI_DB_POOL_SIZE": str(clients + 5),
+        "MADOGUCHI_DB_POOL_OVERFLOW": "0",
     }
     port = 19000 + random.randrange(1000)
     proc = start_server(env, port)
@@ -188,13 +234,19 @@ def _concurrent(
             f"{base}/api/v1/auth/login",
             json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
         ).json()["token"]
-        asyncio.run(load(base, token, 5, qs, 40))  # warm-up
+        asyncio.run(load(base, token, clients, qs, 2 * clients))  # warm-up: every connection opened
+        backends = _backends(libpq)
+        server = _family(proc.pid)
+        cpu_server, cpu_db = _cpu_seconds(server), _cpu_seconds(backends)
         load_before = os.getloadavg()[0]
         lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests))
+        cpu_server = (_cpu_seconds(server) - cpu_server) * 1000 / len(lat)
+        cpu_db = (_cpu_seconds(backends) - cpu_db) * 1000 / len(lat)
         print(
             f"server process, {clients} clients, {len(lat)} searches (load {load_before:.1f} before,"
             f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
-            f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s"
+            f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s; CPU per search: server"
+            f" {cpu_server:.1f} ms, PostgreSQL {cpu_db:.1f} ms ({len(backends)} backends)"
         )
     finally:
         proc.terminate()
@@ -245,7 +297,7 @@ def main() -> None:
         )
         asyncio.run(_profile(settings, qs, args.requests, args.pstats))
         if args.clients:
-            _concurrent(data_dir, app_url, qs, args.clients, args.requests)
+            _concurrent(data_dir, app_url, libpq, qs, args.clients, args.requests)
     finally:
         if not args.keep and not args.database:
             with psycopg.connect(pg_url, autocommit=True) as admin:
