@@ -199,22 +199,14 @@ async def test_begin_and_binding_are_one_round_trip_without_ping(app_db: Databas
     its first statement already runs bound (BEGIN and set_config went in one pipeline)."""
     async with app_db.tenant(DEMO_LG_CODE):
         pass  # the pool's connection exists
-    sent: list[tuple[bytes, bool]] = []
-    orig = psycopg.AsyncConnection._exec_command
-
-    def spy(self: Any, command: Any, *a: Any, **k: Any) -> Any:
-        sent.append((bytes(command), self._pipeline is not None))
-        return orig(self, command, *a, **k)
-
-    with statements(app_db) as seen, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(psycopg.AsyncConnection, "_exec_command", spy)
+    with statements(app_db) as seen, round_trips() as sent:
         async with app_db.tenant(DEMO_LG_CODE) as session:
             bound = (
                 await session.execute(sa.text("SELECT current_setting('madoguchi.lg_code', true)"))
             ).scalar()
     assert bound == DEMO_LG_CODE
     assert seen == ["SELECT current_setting('madoguchi.lg_code', true)"]
-    assert sent == [(b"BEGIN", True), (b"COMMIT", False)]  # BEGIN went in the pipeline with set_config
+    assert sent == ["pipeline", "statement", "COMMIT"]  # BEGIN went in the pipeline with set_config
 
 
 async def _setting(session: Any) -> str | None:
