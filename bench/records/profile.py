@@ -54,10 +54,42 @@ def _kind(statement: str) -> str:
     return s[:40]
 
 
-async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: int) -> None:
+def _count_round_trips() -> Counter[str]:
+    """Count the client/server round trips psycopg makes: a statement or a BEGIN / COMMIT /
+    ROLLBACK outside pipeline mode is one (SQLAlchemy's pre-ping ``SELECT 1`` included), a
+    pipeline (everything queued in it, sent together) is one."""
+    trips: Counter[str] = Counter()
+    execute = psycopg.AsyncCursor.execute
+    command = psycopg.AsyncConnection._exec_command
+    pipeline_exit = psycopg.AsyncPipeline.__aexit__
+
+    async def counted_execute(self: Any, query: Any, *a: Any, **k: Any) -> Any:
+        if self.connection._pipeline is None:
+            trips["statement"] += 1
+        return await execute(self, query, *a, **k)
+
+    def counted_command(self: Any, cmd: Any, *a: Any, **k: Any) -> Any:
+        if self._pipeline is None:
+            trips[bytes(cmd).split()[0].decode().upper() if not isinstance(cmd, str) else cmd.upper()] += 1
+        return command(self, cmd, *a, **k)
+
+    async def counted_exit(self: Any, *a: Any) -> Any:
+        trips["pipeline"] += 1
+        return await pipeline_exit(self, *a)
+
+    psycopg.AsyncCursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.AsyncConnection._exec_command = counted_command  # type: ignore[method-assign]
+    psycopg.AsyncPipeline.__aexit__ = counted_exit  # type: ignore[method-assign]
+    return trips
+
+
+async def _profile(
+    settings: Settings, qs: list[tuple[str, dict[str, str]]], n: int, dump: str | None = None
+) -> None:
     from server.app import create_app
 
     app = create_app(settings)
+    trips = _count_round_trips()
     stats: list[tuple[float, float]] = []
     kinds: Counter[str] = Counter()
     kind_ms: Counter[str] = Counter()
@@ -94,10 +126,13 @@ async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: 
             h = {"Authorization": f"Bearer {token}"}
             for _shape, params in qs[:20]:  # warm-up
                 await http.get("/api/v1/records/receptions", params={**params, "page_size": "50"}, headers=h)
+            await asyncio.sleep(0.2)  # the warm-up's audit events
             kinds.clear()
             kind_ms.clear()
+            trips.clear()
             begins["n"] = 0
             profiler = cProfile.Profile()
+            cpu0 = time.process_time()
             for i in range(n):
                 _shape, params = qs[i % len(qs)]
                 current["db"] = 0.0
@@ -110,6 +145,7 @@ async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: 
                 assert r.status_code == 200, r.text
                 stats.append(((time.perf_counter() - t) * 1000, current["db"]))
             await asyncio.sleep(0.2)  # let the audit writer finish
+            cpu = (time.process_time() - cpu0) * 1000 / n
     walls = [w for w, _ in stats]
     dbs = [d for _, d in stats]
     print(f"{n} searches one at a time, load {os.getloadavg()[0]:.1f}:")
@@ -117,18 +153,66 @@ async def _profile(settings: Settings, qs: list[tuple[str, dict[str, str]]], n: 
         f"  wall p50 {statistics.median(walls):.1f} ms, p95 {sorted(walls)[int(0.95 * (n - 1))]:.1f} ms;"
         f" in the driver p50 {statistics.median(dbs):.1f} ms"
     )
-    print(f"  per request: {sum(kinds.values()) / n:.1f} statements, {begins['n'] / n:.2f} transactions")
+    print(
+        f"  per request: {sum(kinds.values()) / n:.1f} statements, {begins['n'] / n:.2f} transactions,"
+        f" {sum(trips.values()) / n:.1f} round trips to PostgreSQL"
+        f" ({', '.join(f'{k} {v / n:.2f}' for k, v in trips.most_common())})"
+    )
+    print(f"  CPU of this process (app and client, under cProfile): {cpu:.1f} ms per request")
     for kind, count in kinds.most_common():
         print(f"    {kind:<32} {count / n:5.2f}/req  {kind_ms[kind] / count:6.2f} ms each")
+    if dump:
+        profiler.dump_stats(dump)
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
     print("\n".join(out.getvalue().splitlines()[:45]))
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (Linux /proc), gone processes count 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants (a server started with workers forks them)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in _family(int(child)))]
+
+
+def _backends(libpq: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the bench database as the app role."""
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = %s",
+            (APP_ROLE,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def _concurrent(
-    data_dir: Path, app_url: str, qs: list[tuple[str, dict[str, str]]], clients: int, requests: int
+    data_dir: Path,
+    app_url: str,
+    libpq: str,
+    qs: list[tuple[str, dict[str, str]]],
+    clients: int,
+    requests: int,
 ) -> None:
-    """The same searches against a real server process (1 worker) from ``clients`` clients."""
+    """The same searches against a real server process (1 worker) from ``clients`` clients.
+
+    Also the CPU time per search of the server process and of its PostgreSQL backends (the
+    pool is made large enough that no connection is closed during the run): on a shared
+    machine these vary far less with the load than the latencies do."""
     from bench.records.run import load, pct, start_server
 
     env = {
@@ -139,6 +223,8 @@ def _concurrent(
         "MADOGUCHI_LOG_LEVEL": "WARNING",
         "MADOGUCHI_SERVER_WORKERS": "1",
         "MADOGUCHI_SCHEDULER_ENABLED": "0",
+        "MADOGUCHI_DB_POOL_SIZE": str(clients + 5),
+        "MADOGUCHI_DB_POOL_OVERFLOW": "0",
     }
     port = 19000 + random.randrange(1000)
     proc = start_server(env, port)
@@ -148,13 +234,19 @@ def _concurrent(
             f"{base}/api/v1/auth/login",
             json={"lg_code": LG, "username": "demo-admin", "password": "madoguchi-demo"},
         ).json()["token"]
-        asyncio.run(load(base, token, 5, qs, 40))  # warm-up
+        asyncio.run(load(base, token, clients, qs, 2 * clients))  # warm-up: every connection opened
+        backends = _backends(libpq)
+        server = _family(proc.pid)
+        cpu_server, cpu_db = _cpu_seconds(server), _cpu_seconds(backends)
         load_before = os.getloadavg()[0]
         lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests))
+        cpu_server = (_cpu_seconds(server) - cpu_server) * 1000 / len(lat)
+        cpu_db = (_cpu_seconds(backends) - cpu_db) * 1000 / len(lat)
         print(
             f"server process, {clients} clients, {len(lat)} searches (load {load_before:.1f} before,"
             f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
-            f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s"
+            f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s; CPU per search: server"
+            f" {cpu_server:.1f} ms, PostgreSQL {cpu_db:.1f} ms ({len(backends)} backends)"
         )
     finally:
         proc.terminate()
@@ -170,6 +262,7 @@ def main() -> None:
     parser.add_argument(
         "--clients", type=int, default=0, help="also: a server process under this many concurrent clients"
     )
+    parser.add_argument("--pstats", help="also write the cProfile data to this file (for pstats)")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     if args.database:
@@ -202,9 +295,9 @@ def main() -> None:
         settings = Settings(
             data_dir=data_dir, database_url=app_url, demo=True, log_level="WARNING", scheduler_enabled=False
         )
-        asyncio.run(_profile(settings, qs, args.requests))
+        asyncio.run(_profile(settings, qs, args.requests, args.pstats))
         if args.clients:
-            _concurrent(data_dir, app_url, qs, args.clients, args.requests)
+            _concurrent(data_dir, app_url, libpq, qs, args.clients, args.requests)
     finally:
         if not args.keep and not args.database:
             with psycopg.connect(pg_url, autocommit=True) as admin:

@@ -2,18 +2,34 @@
 
 On PostgreSQL every municipal table is under row-level security keyed on the transaction setting
 ``madoguchi.lg_code``; :meth:`Database.tenant` sets it (``set_config(..., true)``: local to the
-transaction) before anything else runs. On SQLite the same call is skipped and the code filters
-by ``lg_code`` itself, so the same service code runs on both.
+transaction, so PostgreSQL itself drops it at COMMIT or ROLLBACK) before anything else runs, and
+:meth:`Database.unbound` sets it to the empty string. On SQLite the same call is skipped and the
+code filters by ``lg_code`` itself, so the same service code runs on both.
+
+Round trips, not statements, are what a request costs on a busy machine, so on PostgreSQL the
+transaction's ``BEGIN`` and the ``set_config`` go to the server together (psycopg's pipeline
+mode): one round trip where there were three (``pool_pre_ping``'s ``SELECT 1``, ``BEGIN``,
+``set_config``). That first round trip is also the liveness check of the pooled connection: a
+connection found dead there (PostgreSQL restarted, a killed backend) is invalidated and the
+transaction starts again on another one before the caller's code has run, so it is never handed
+out again and the caller does not see the failure (see :meth:`Database._begin`). A connection
+that dies later, in the middle of the caller's work, fails that one transaction; SQLAlchemy
+invalidates it on the disconnect error. ``pool_recycle`` replaces connections before idle
+timeouts of firewalls or servers can cut them.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from psycopg import pq
+from psycopg.rows import Row
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.config import Settings
@@ -42,13 +58,25 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    return create_async_engine(url, **kwargs)
+
+
+#: Pooled PostgreSQL connections older than this are closed at checkout and replaced.
+POOL_RECYCLE_SECONDS = 1800
+_SET_TENANT = "SELECT set_config('madoguchi.lg_code', %s, true)"
+#: ``info`` key of a pooled connection that has answered once (a new one that fails is not retried).
+_ANSWERED = "madoguchi_answered"
 
 
 async def bind_tenant(session: AsyncSession, lg_code: str) -> None:
     """Bind the current transaction to ``lg_code`` (PostgreSQL RLS); no-op on SQLite."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(sa.text("SELECT set_config('madoguchi.lg_code', :lg, true)"), {"lg": lg_code})
+
+
+class _Replaced(Exception):
+    """The pooled connection was dead before the transaction began: begin again on another."""
 
 
 class Database:
@@ -75,15 +103,92 @@ class Database:
     @asynccontextmanager
     async def tenant(self, lg_code: str) -> AsyncIterator[AsyncSession]:
         """One transaction bound to ``lg_code``: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            await bind_tenant(session, lg_code)
+        async with self._transaction(lg_code) as session:
             yield session
 
     @asynccontextmanager
     async def unbound(self) -> AsyncIterator[AsyncSession]:
         """One transaction bound to no municipality: sees only non-municipal tables on PostgreSQL."""
-        async with self.sessionmaker() as session, session.begin():
+        async with self._transaction("") as session:
             yield session
+
+    @asynccontextmanager
+    async def _transaction(self, lg_code: str) -> AsyncIterator[AsyncSession]:
+        # Every idle connection of the pool may be dead after a restart: one more try than the
+        # pool keeps; a connection opened for this transaction that fails ends the tries.
+        tries = int(getattr(self.engine.pool, "size", lambda: 0)()) + 1 if self._pg else 1
+        for attempt in range(tries):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    if self._pg:
+                        await self._begin(session, lg_code, last=attempt == tries - 1)
+                    yield session
+                    return
+            except _Replaced:
+                continue
+
+    async def one_shot(self, lg_code: str, statement: str, params: Sequence[Any]) -> list[Row]:
+        """Run ``statement`` (psycopg placeholders) alone in a transaction bound to ``lg_code``
+        and return its rows: BEGIN, the binding, the statement and COMMIT go to PostgreSQL in
+        one round trip, so a lock the statement takes is held for no client round trip at all.
+        PostgreSQL only. Errors are SQLAlchemy's (``IntegrityError`` …), the transaction then
+        rolled back; a dead pooled connection is replaced as in :meth:`tenant`."""
+        tries = int(getattr(self.engine.pool, "size", lambda: 0)()) + 1
+        for attempt in range(tries):
+            async with self.engine.connect() as conn:
+                raw = await conn.get_raw_connection()
+                driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+                try:
+                    async with driver.pipeline():
+                        await driver.execute(_SET_TENANT, (lg_code,))
+                        cursor = await driver.execute(statement, params)
+                        await driver.commit()
+                    rows = await cursor.fetchall()
+                except psycopg.Error as exc:
+                    dead, answered = driver.closed, conn.info.get(_ANSWERED, False)
+                    if dead:
+                        await conn.invalidate(exc)
+                    else:
+                        await driver.rollback()
+                    if dead and answered and attempt < tries - 1:
+                        continue
+                    raise DBAPIError.instance(
+                        statement, params, exc, psycopg.Error, connection_invalidated=dead
+                    ) from exc
+                conn.info[_ANSWERED] = True
+                return rows
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _pg(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @staticmethod
+    async def _begin(session: AsyncSession, lg_code: str, *, last: bool) -> None:
+        """``BEGIN`` and the binding to ``lg_code`` ('' = none) in one round trip.
+
+        Raises :class:`_Replaced` when the pooled connection turns out dead (it is invalidated,
+        never handed out again) and another one may be tried.
+        """
+        conn = await session.connection()
+        raw = await conn.get_raw_connection()
+        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+        if driver.info.transaction_status != pq.TransactionStatus.IDLE:
+            # Not ours to begin (a connection some code left in a transaction): bind only.
+            await bind_tenant(session, lg_code)
+            return
+        try:
+            async with driver.pipeline():
+                await driver.execute(_SET_TENANT, (lg_code,))
+        except psycopg.OperationalError as exc:
+            answered = conn.info.get(_ANSWERED, False)
+            if not driver.closed:
+                raise OperationalError(_SET_TENANT, (lg_code,), exc) from exc
+            await conn.invalidate(exc)
+            if last or not answered:
+                raise OperationalError(_SET_TENANT, (lg_code,), exc) from exc
+            raise _Replaced from exc
+        conn.info[_ANSWERED] = True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -587,18 +587,28 @@ async def search(
             .correlate(Reception)
             .scalar_subquery()
         )
+        # Columns, not ORM entities: no identity map, and of the stored notice only its persons.
         fetched = (
             await session.execute(
-                sa.select(Reception, User.username, documents)
+                sa.select(
+                    Reception.id,
+                    Reception.reception_number,
+                    Reception.business_date,
+                    Reception.kind,
+                    Reception.status,
+                    Reception.terminal_id,
+                    Reception.created_at,
+                    Reception.notice["persons"].label("persons"),
+                    User.username,
+                    documents.label("documents"),
+                )
                 .join(page, page.c.page_id == Reception.id)
                 .join(User, User.id == Reception.created_by)
                 .where(Reception.lg_code == lg_code)
                 .order_by(*order)
             )
         ).all()
-        receptions = [(r, username) for r, username, _ in fetched]
-        total, capped = await _count(session, cond, offset, len(receptions), query.page_size, settings)
-        counts: dict[uuid.UUID, int] = {r.id: int(n) for r, _, n in fetched}
+        total, capped = await _count(session, cond, offset, len(fetched), query.page_size, settings)
         items = [
             ReceptionSummary(
                 id=r.id,
@@ -607,17 +617,17 @@ async def search(
                 kind=r.kind,
                 status=r.status,
                 terminal_id=r.terminal_id,
-                clerk=username,
+                clerk=r.username,
                 created_at=r.created_at,
                 names=[
                     " ".join(x for x in (p.get("family_name"), p.get("given_name")) if x)
                     or p.get("roman_name")
                     or ""
-                    for p in r.notice.get("persons", [])
+                    for p in r.persons or []
                 ],
-                attachment_count=counts.get(r.id, 0),
+                attachment_count=int(r.documents),
             )
-            for r, username in receptions
+            for r in fetched
         ]
     # Audited before anything is answered; the event is committed together with those of
     # concurrent searches (one disk flush for many), the search itself only read.
