@@ -341,6 +341,49 @@ def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def prepare(pg_url: str) -> tuple[str, str, dict[str, str]]:
+    """A throwaway database, migrated, with the demo municipality and the starter procedures;
+    (its name, the owner's libpq URL, the server's environment: plain app role, RLS on)."""
+    from server.__main__ import seed_demo
+    from server.db.engine import Database
+    from server.db.migrate import upgrade
+    from server.domain.eforms import services
+
+    name, owner, app = create_database(pg_url)
+    data_dir = Path(tempfile.gettempdir()) / name
+    owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
+
+    async def procedures() -> None:
+        db = Database(owner_settings.database_url)
+        try:
+            async with db.tenant(LG) as session:
+                await services.import_procedures(session, LG)
+        finally:
+            await db.dispose()
+
+    try:
+        upgrade(owner_settings)
+        asyncio.run(seed_demo(owner_settings))
+        asyncio.run(procedures())
+    except BaseException:
+        drop(pg_url, name)
+        raise
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(data_dir),
+        "MADOGUCHI_DATABASE_URL": app,
+        "MADOGUCHI_DEMO": "1",
+        "MADOGUCHI_LOG_LEVEL": "WARNING",
+    }
+    return name, "postgresql://" + owner.split("://", 1)[1], env
+
+
+def drop(pg_url: str, name: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200], help="concurrency levels")
@@ -358,39 +401,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    name, owner, app = create_database(pg_url)
-    data_dir = Path(tempfile.gettempdir()) / name
-    owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
-    owner_libpq = "postgresql://" + owner.split("://", 1)[1]
+    name, owner_libpq, env = prepare(pg_url)
+    data_dir = Path(env["MADOGUCHI_DATA_DIR"])
     baseline: Path | None = None
     try:
-        from server.__main__ import seed_demo
-        from server.db.engine import Database
-        from server.db.migrate import upgrade
-        from server.domain.eforms import services
-
-        upgrade(owner_settings)
-        asyncio.run(seed_demo(owner_settings))
-
-        async def procedures() -> None:
-            db = Database(owner_settings.database_url)
-            try:
-                async with db.tenant(LG) as session:
-                    await services.import_procedures(session, LG)
-            finally:
-                await db.dispose()
-
-        asyncio.run(procedures())
-        env = {
-            **os.environ,
-            "MADOGUCHI_DATA_DIR": str(data_dir),
-            "MADOGUCHI_DATABASE_URL": app,
-            "MADOGUCHI_DEMO": "1",
-            "MADOGUCHI_LOG_LEVEL": "WARNING",
-        }
         port = 19000 + os.getpid() % 1000
         log = data_dir / "server.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
         passes: list[tuple[str, Path, int]] = []
         if args.baseline:
             baseline = _baseline_tree(args.baseline)
@@ -443,8 +459,7 @@ def main() -> None:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False
             )
         if not args.keep:
-            with psycopg.connect(pg_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop(pg_url, name)
 
 
 if __name__ == "__main__":
