@@ -50,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,48 @@ class Burst:
         return text
 
 
+class Backends:
+    """CPU of the bench database's PostgreSQL backends while a burst runs.
+
+    A thread asks ``pg_stat_activity`` every 50 ms which backends serve the database and reads their CPU,
+    so a pool's overflow connection opened and closed during the burst is counted up to its last reading.
+    """
+
+    def __init__(self, owner_libpq: str, db: str) -> None:
+        self.conn = psycopg.connect(owner_libpq, autocommit=True)
+        self.db = db
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _read(self) -> dict[int, float]:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (self.db,)
+        ).fetchall()
+        return cpu.processes([r[0] for r in rows])
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.05):
+            self.last.update(self._read())
+
+    def __enter__(self) -> Backends:
+        self.first = self._read()
+        self.last = dict(self.first)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._read())
+        self.conn.close()
+
+    @property
+    def used(self) -> float:
+        return cpu.used(self.first, self.last)
+
+
 class Load:
     """The load generator's processes for one level, and the CPU readings around each command."""
 
@@ -167,33 +210,22 @@ class Load:
             if pipe.recv() != "ready":
                 raise RuntimeError("load generator did not start")
 
-    def _backends(self) -> list[int]:
-        with psycopg.connect(self.owner_libpq) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (self.db,)
-            ).fetchall()
-        return [r[0] for r in rows]
-
     def run(self, command: str, arg: object = None) -> Burst:
-        server0, pg0, machine0 = (
-            cpu.tree(self.server_pid),
-            cpu.processes(self._backends()),
-            cpu.Machine.read(),
-        )
-        t0 = time.perf_counter()
-        for pipe in self.pipes:
-            pipe.send((command, arg))
-        answers = [pipe.recv() for pipe in self.pipes]
-        wall = time.perf_counter() - t0
+        server0, machine0 = cpu.tree(self.server_pid), cpu.Machine.read()
+        with Backends(self.owner_libpq, self.db) as backends:
+            t0 = time.perf_counter()
+            for pipe in self.pipes:
+                pipe.send((command, arg))
+            answers = [pipe.recv() for pipe in self.pipes]
+            wall = time.perf_counter() - t0
         machine1, server1 = cpu.Machine.read(), cpu.tree(self.server_pid)
-        pg1 = cpu.processes(list(set(self._backends()) | set(pg0)))
         busy, available = machine1.since(machine0)
         return Burst(
             latencies=[ms for lat, _, _ in answers for ms in lat],
             ok=sum(sum(oks) for _, oks, _ in answers),
             wall=wall,
             server=cpu.used(server0, server1),
-            database=cpu.used(pg0, pg1),
+            database=backends.used,
             client=sum(c for _, _, c in answers),
             busy=busy,
             available=available,
