@@ -29,6 +29,8 @@ latencies only within one run. Baselines, measured in the same run:
   interpreter, same load generator) against the same database, one process, before the current
   code; ratios baseline / now are printed per level. ``--workers 1 2`` runs the current code once
   per process count (``MADOGUCHI_SERVER_WORKERS``);
+- ``--repeat K``: every pass K times, the order reversed every other time; the medians are compared (one
+  pass differs from the next by up to ±30 % on a shared machine, with the same code);
 - ``--wrk SECONDS``: a cross-check with ``wrk`` (Debian package ``wrk``), which keeps N connections
   busy on one resident's form page for that long (steady state, not a burst).
 
@@ -369,6 +371,11 @@ def _baseline_tree(ref: str) -> Path:
     return path
 
 
+def _median(runs: list[Figures]) -> Figures:
+    """Each figure's median over the passes of one configuration."""
+    return tuple(statistics.median(f[i] for f in runs) for i in range(len(runs[0])))  # type: ignore[return-value]
+
+
 def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -429,6 +436,12 @@ def main() -> None:
     parser.add_argument(
         "--wrk", type=int, default=0, metavar="SECONDS", help="cross-check the form page with wrk for so long"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run all passes this many times (order reversed every other time); medians are compared",
+    )
     parser.add_argument("--profile", type=Path, help="run the one-process pass under cProfile into this file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
@@ -444,20 +457,22 @@ def main() -> None:
             baseline = _baseline_tree(args.baseline)
             passes.append((f"baseline (git {args.baseline})", baseline, 1))
         passes += [("now", ROOT, w) for w in args.workers]
-        figures: dict[tuple[str, int], dict[int, Figures]] = {}
+        figures: dict[tuple[str, int], dict[int, list[Figures]]] = {}
+        # With --repeat the passes run again, in reverse order every other time (load drifts, tables grow).
+        schedule = [p for r in range(args.repeat) for p in (passes if r % 2 == 0 else passes[::-1])]
         print(
             f"portal on PostgreSQL (app role, RLS), {os.cpu_count()} cores, load generator: {args.clients}"
             f" process(es) on the same machine, load average before: {_load_average()}"
         )
-        for label, tree, workers in passes:
+        for label, tree, workers in schedule:
             profile = args.profile if (args.profile and tree == ROOT and workers == 1) else None
             proc = _serve(tree, {**env, "MADOGUCHI_SERVER_WORKERS": str(workers)}, port, log, profile)
             print(f"== {label}, {workers} uvicorn process(es)" + (" under cProfile" if profile else ""))
             try:
                 for users in args.users:
                     print(f"{users} concurrent residents:")
-                    figures.setdefault((label, workers), {})[users] = level(
-                        port, proc.pid, owner_libpq, name, users, args.clients
+                    figures.setdefault((label, workers), {}).setdefault(users, []).append(
+                        level(port, proc.pid, owner_libpq, name, users, args.clients)
                     )
                     if args.wrk:
                         one = asyncio.run(
@@ -472,9 +487,22 @@ def main() -> None:
                 # uvicorn re-raises the signal it stopped on: SIGINT lets the profile be written
                 proc.send_signal(signal.SIGINT if profile else signal.SIGTERM)
                 proc.wait()
+        medians = {
+            key: {users: _median(runs) for users, runs in levels.items()} for key, levels in figures.items()
+        }
+        if args.repeat > 1:
+            print(f"medians of {args.repeat} passes each:")
+            for (label, workers), levels in medians.items():
+                for users, f in levels.items():
+                    print(
+                        f"  {label}, {workers} process(es), {users:>3} at once: form page p50"
+                        f" {f[0]:.0f} / p95 {f[1]:.0f} ms, submission p50 {f[2]:.0f} / p95 {f[3]:.0f} ms,"
+                        f" {f[4]:.1f} submissions/s, server CPU per page {f[5]:.1f} ms, per submission"
+                        f" {f[6]:.1f} ms"
+                    )
         if baseline is not None:
-            before = figures[passes[0][0], 1]
-            for (label, workers), now in figures.items():
+            before = medians[passes[0][0], 1]
+            for (label, workers), now in medians.items():
                 if label == passes[0][0]:
                     continue
                 print(f"ratios baseline / now ({workers} process(es)):")
