@@ -520,6 +520,7 @@ def main() -> None:
             )
         if not args.keep:
             drop(pg_url, name)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -246,6 +247,7 @@ def main() -> None:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False
             )
         drop(pg_url, name)
+        shutil.rmtree(env["MADOGUCHI_DATA_DIR"], ignore_errors=True)
 
 
 if __name__ == "__main__":
