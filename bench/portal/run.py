@@ -3,122 +3,94 @@
 Prints figures; asserts nothing.
 
     MADOGUCHI_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python -m bench.portal.run --users 50 200
+        .venv/bin/python -m bench.portal.run --users 50 200 --workers 1 2 --wrk
 
 A throwaway database is created (and dropped at the end unless --keep), migrated and seeded with the
 demo municipality and the starter procedures. The server runs as a separate uvicorn process
-connected as the plain app role (row-level security applies); the load comes from httpx clients on
-the same machine, one cookie jar per resident, without JavaScript (as the tests' ``Resident``).
-
-For each concurrency level N, N guest residents start the 戸籍謄抄本 procedure and enter their
-emailed code (read from the mail outbox; not timed), then all N at once:
+connected as the plain app role (row-level security applies). For each concurrency level N, N guest
+residents start the 戸籍謄抄本 procedure and enter their emailed code (read from the mail outbox;
+httpx, not timed). Then the load generator (:mod:`bench.portal.load`: pre-built requests on plain
+sockets, in ``--clients`` processes of its own) lets all N at once:
 
 - open the form page (``GET …/form``);
 - submit: post the filled form with a 1 KB PDF (``POST …/form`` → confirmation) and send it
   (``POST …/submit``), timed together as one submission.
 
 A failed request (an error page, a pool timeout) counts with the time the resident waited and is
-reported as FAILED. Two baselines, measured in the same run:
+reported as FAILED. Next to the latencies, each burst reports CPU time read from ``/proc``
+(:mod:`bench.portal.cpu`): the server's processes per request, the PostgreSQL backends of the
+bench database, the load generator's own processes, and the machine's busy time, so the client's
+share is visible. CPU per request is the figure to compare across runs on a shared machine;
+latencies only within one run. Baselines, measured in the same run:
 
 - the bare framework floor at the same concurrency: the unauthenticated health route (one
   ``SELECT 1``, no template). The ratio says how much of the latency is the portal's own work;
-- ``--baseline REF``: the portal's code at git ``REF`` (the naive path; a temporary worktree run
-  by the same interpreter) against the same database, one process, before the current code;
-  ratios naive / now are printed per level. ``--workers 1 2`` runs the current code once per
-  process count (``MADOGUCHI_SERVER_WORKERS``).
+- ``--baseline REF``: the portal's code at git ``REF`` (a temporary worktree run by the same
+  interpreter, same load generator) against the same database, one process, before the current
+  code; ratios baseline / now are printed per level. ``--workers 1 2`` runs the current code once
+  per process count (``MADOGUCHI_SERVER_WORKERS``);
+- ``--repeat K``: every pass K times, the order reversed every other time; the medians are compared (one
+  pass differs from the next by up to ±30 % on a shared machine, with the same code);
+- ``--wrk SECONDS``: a cross-check with ``wrk`` (Debian package ``wrk``), which keeps N connections
+  busy on one resident's form page for that long (steady state, not a burst).
 
-``--profile FILE`` runs the one-process pass under cProfile (slow; for ``pstats``, not figures).
-The machine's load average is printed before and after each level: on a shared machine, figures
-are only comparable within one run.
+``--profile FILE`` runs the one-process pass under cProfile with a CPU-time clock (slow; for
+``pstats``: ``tottime`` is CPU spent in a function, not time waited on the database).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import multiprocessing
 import os
 import re
+import resource
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
 
-from bench.records.run import APP_ROLE, create_database, pct, start_server
+from bench.portal import cpu
+from bench.portal.load import Target, worker
+from bench.records.run import APP_ROLE, create_database, pct
 from server.config import Settings
 
 LG = "082104"
 PORTAL = f"/portal/{LG}"
 SLUG = "koseki"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"%" * 1000 + b"\n"
-FORM = {
-    "name": "下妻 太郎",
-    "tel": "0296432111",
-    "domicile": "茨城県下妻市本城町2-22",
-    "head": "下妻 一郎",
-    "kind": "koseki_full",
-    "copies": "1",
-}
+HOST = "127.0.0.1"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
 
-class Resident:
-    """One browser without JavaScript: its own cookies, the application URL and CSRF token."""
-
-    def __init__(self, base: str, n: int) -> None:
-        # Idle connections are dropped before uvicorn's 5 s keep-alive ends, or a reused one races it.
-        limits = httpx.Limits(keepalive_expiry=2)
-        self.http = httpx.AsyncClient(base_url=base, timeout=300, limits=limits)
-        self.email = f"bench{n}-{os.getpid()}@example.jp"
-        self.app_url = ""
-        self.csrf = ""
-
-    async def start(self, owner_libpq: str) -> None:
-        r = await self.http.post(f"{PORTAL}/procedures/{SLUG}/start", data={"email": self.email})
+async def _verified(base: str, n: int, owner_libpq: str) -> Target:
+    """One guest resident started and verified through httpx (not timed)."""
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends, or a reused one races it.
+    async with httpx.AsyncClient(base_url=base, timeout=300, limits=httpx.Limits(keepalive_expiry=2)) as http:
+        email = f"bench{n}-{os.getpid()}@example.jp"
+        r = await http.post(f"{PORTAL}/procedures/{SLUG}/start", data={"email": email})
         if r.status_code != 303:
             raise RuntimeError(f"start: {r.status_code} {r.text[:200]}")
-        self.app_url = r.headers["location"].removesuffix("/verify")
-        code = await asyncio.to_thread(_mailed_code, owner_libpq, self.email)
-        r = await self.http.get(self.app_url + "/verify")
+        path = r.headers["location"].removesuffix("/verify")
+        code = await asyncio.to_thread(_mailed_code, owner_libpq, email)
+        r = await http.get(path + "/verify")
         match = CSRF.search(r.text)
         if match is None:
             raise RuntimeError("verify page without CSRF token")
-        self.csrf = match.group(1)
-        r = await self.http.post(self.app_url + "/verify", data={"csrf": self.csrf, "code": code})
+        r = await http.post(path + "/verify", data={"csrf": match.group(1), "code": code})
         if r.status_code != 303:
             raise RuntimeError(f"verify: {r.status_code} {r.text[:200]}")
-
-    async def form_page(self) -> float:
-        t = time.perf_counter()
-        r = await self.http.get(self.app_url + "/form")
-        elapsed = (time.perf_counter() - t) * 1000
-        if r.status_code != 200 or "<form" not in r.text:
-            raise RuntimeError(f"form page: {r.status_code}")
-        return elapsed
-
-    async def submission(self) -> float:
-        t = time.perf_counter()
-        r = await self.http.post(
-            self.app_url + "/form",
-            data={"csrf": self.csrf, "action": "confirm", **FORM},
-            files={"id_document": ("id.pdf", PDF, "application/pdf")},
-        )
-        if r.status_code != 303:
-            raise RuntimeError(f"form post: {r.status_code} {r.text[:300]}")
-        r = await self.http.post(self.app_url + "/submit", data={"csrf": self.csrf})
-        elapsed = (time.perf_counter() - t) * 1000
-        if r.status_code != 303:
-            raise RuntimeError(f"submit: {r.status_code} {r.text[:300]}")
-        return elapsed
-
-    async def close(self) -> None:
-        await self.http.aclose()
+        cookie = next(f"{c.name}={c.value}" for c in http.cookies.jar if c.name.startswith("eform_"))
+        return Target(path=path, cookie=cookie, csrf=match.group(1))
 
 
 def _mailed_code(owner_libpq: str, email: str) -> str:
@@ -134,84 +106,221 @@ def _mailed_code(owner_libpq: str, email: str) -> str:
     return match.group(1)
 
 
-async def _bounded(limit: int, jobs: list) -> list:  # type: ignore[type-arg]
-    sem = asyncio.Semaphore(limit)
+async def _residents(base: str, owner_libpq: str, users: int) -> list[Target]:
+    sem = asyncio.Semaphore(20)
 
-    async def one(job):  # type: ignore[no-untyped-def]
+    async def one(n: int) -> Target:
         async with sem:
-            return await job()
+            return await _verified(base, n, owner_libpq)
 
-    return await asyncio.gather(*(one(j) for j in jobs))
-
-
-async def floor(base: str, concurrency: int, total: int) -> list[float]:
-    """The baseline: the health route (one ``SELECT 1``, no template) at the same concurrency."""
-    latencies: list[float] = []
-    # Idle connections are dropped before uvicorn's keep-alive ends (as the residents' clients).
-    limits = httpx.Limits(max_connections=concurrency, keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=300) as client:
-
-        async def hit() -> None:
-            t = time.perf_counter()
-            with contextlib.suppress(httpx.HTTPError):  # counted with its time: only a yardstick
-                (await client.get("/api/v1/health")).raise_for_status()
-            latencies.append((time.perf_counter() - t) * 1000)
-
-        await _bounded(concurrency, [hit for _ in range(total)])
-    return latencies
+    return list(await asyncio.gather(*(one(users * 10_000 + i) for i in range(users))))
 
 
-async def _timed(job) -> tuple[float, bool]:  # type: ignore[no-untyped-def]
-    """Milliseconds until ``job`` answered, and whether it answered as expected (an error page or a
-    server that gave up still counts with the time the resident waited for it)."""
-    t = time.perf_counter()
-    try:
-        await job()
-        ok = True
-    except (RuntimeError, httpx.HTTPError):
-        ok = False
-    return (time.perf_counter() - t) * 1000, ok
+@dataclass
+class Burst:
+    """One timed burst: latencies, and CPU seconds used while it ran."""
 
+    latencies: list[float]
+    ok: int
+    wall: float
+    server: float
+    database: float
+    client: float
+    busy: float
+    available: float
 
-async def level(base: str, owner_libpq: str, users: int) -> tuple[float, float, float, float, float]:
-    """One burst of ``users`` residents; prints and returns page p50/p95, submission p50/p95, rate."""
-    residents = [Resident(base, users * 10_000 + i) for i in range(users)]
-    try:
-        t0 = time.perf_counter()
-        await _bounded(20, [lambda r=r: r.start(owner_libpq) for r in residents])
-        print(
-            f"  {users} residents started and verified in {time.perf_counter() - t0:.1f} s (not timed below)"
+    def line(self, what: str, unit: str, floor_p50: float | None = None) -> str:
+        n, lat = len(self.latencies), self.latencies
+        text = f"  {what:<11} p50 {statistics.median(lat):7.1f} ms  p95 {pct(lat, 95):7.1f} ms"
+        text += f"  {self.ok / self.wall:6.1f} {unit}/s"
+        if floor_p50:
+            text += f"  ({statistics.median(lat) / floor_p50:.1f}× the floor's p50)"
+        if self.ok < n:
+            text += f"  FAILED {n - self.ok}"
+        busy, ms = self.busy or 1e-9, 1000 / n
+        text += (
+            f"\n  {'':<11} CPU per {unit.removesuffix('s')}: server {self.server * ms:5.1f} ms,"
+            f" PostgreSQL {self.database * ms:5.1f} ms, load generator {self.client * ms:5.2f} ms;"
+            f" machine busy {self.busy / self.available:4.0%}: server {self.server / busy:4.0%},"
+            f" PostgreSQL {self.database / busy:4.0%}, load generator {self.client / busy:4.0%}"
         )
-        t0 = time.perf_counter()
-        page_runs = await asyncio.gather(*(_timed(r.form_page) for r in residents))
-        page_wall = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        sub_runs = await asyncio.gather(*(_timed(r.submission) for r in residents))
-        sub_wall = time.perf_counter() - t0
-        base_lat = await floor(base, users, users * 2)
+        return text
+
+
+class Backends:
+    """CPU of the bench database's PostgreSQL backends while a burst runs.
+
+    A thread asks ``pg_stat_activity`` every 50 ms which backends serve the database and reads their CPU,
+    so a pool's overflow connection opened and closed during the burst is counted up to its last reading.
+    """
+
+    def __init__(self, owner_libpq: str, db: str) -> None:
+        self.conn = psycopg.connect(owner_libpq, autocommit=True)
+        self.db = db
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _read(self) -> dict[int, float]:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (self.db,)
+        ).fetchall()
+        return cpu.processes([r[0] for r in rows])
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.05):
+            self.last.update(self._read())
+
+    def __enter__(self) -> Backends:
+        self.first = self._read()
+        self.last = dict(self.first)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._read())
+        self.conn.close()
+
+    @property
+    def used(self) -> float:
+        return cpu.used(self.first, self.last)
+
+
+class Load:
+    """The load generator's processes for one level, and the CPU readings around each command."""
+
+    def __init__(
+        self, targets: list[Target], port: int, procs: int, server_pid: int, owner_libpq: str, db: str
+    ):
+        ctx = multiprocessing.get_context("spawn")
+        self.server_pid = server_pid
+        self.owner_libpq = owner_libpq
+        self.db = db
+        self.pipes = []
+        self.procs = []
+        for i in range(procs):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=worker, args=(child, HOST, port), daemon=True)
+            p.start()
+            parent.send(targets[i::procs])
+            self.pipes.append(parent)
+            self.procs.append(p)
+        for pipe in self.pipes:
+            if pipe.recv() != "ready":
+                raise RuntimeError("load generator did not start")
+
+    def run(self, command: str, arg: object = None) -> Burst:
+        server0, machine0 = cpu.tree(self.server_pid), cpu.Machine.read()
+        with Backends(self.owner_libpq, self.db) as backends:
+            t0 = time.perf_counter()
+            for pipe in self.pipes:
+                pipe.send((command, arg))
+            answers = [pipe.recv() for pipe in self.pipes]
+            wall = time.perf_counter() - t0
+        machine1, server1 = cpu.Machine.read(), cpu.tree(self.server_pid)
+        busy, available = machine1.since(machine0)
+        return Burst(
+            latencies=[ms for lat, _, _ in answers for ms in lat],
+            ok=sum(sum(oks) for _, oks, _ in answers),
+            wall=wall,
+            server=cpu.used(server0, server1),
+            database=backends.used,
+            client=sum(c for _, _, c in answers),
+            busy=busy,
+            available=available,
+        )
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(("stop", None))
+        for p in self.procs:
+            p.join(10)
+
+
+Figures = tuple[float, float, float, float, float, float, float]
+
+
+def level(port: int, server_pid: int, owner_libpq: str, db: str, users: int, procs: int) -> Figures:
+    """One burst of ``users`` residents; prints and returns page p50/p95, submission p50/p95, rate,
+    server CPU ms per page and per submission."""
+    t0 = time.perf_counter()
+    targets = asyncio.run(_residents(f"http://{HOST}:{port}", owner_libpq, users))
+    print(f"  {users} residents started and verified in {time.perf_counter() - t0:.1f} s (not timed below)")
+    load = Load(targets, port, procs, server_pid, owner_libpq, db)
+    try:
+        pages = load.run("page")
+        subs = load.run("submit")
+        per = -(-users // procs)
+        floor = load.run("floor", (per, per * 2))
     finally:
-        await asyncio.gather(*(r.close() for r in residents))
-    pages, subs = [ms for ms, _ in page_runs], [ms for ms, _ in sub_runs]
-    page_ok, sub_ok = sum(ok for _, ok in page_runs), sum(ok for _, ok in sub_runs)
-    b50, b95 = statistics.median(base_lat), pct(base_lat, 95)
-    print(
-        f"  form page   p50 {statistics.median(pages):7.1f} ms  p95 {pct(pages, 95):7.1f} ms  "
-        f"{page_ok / page_wall:6.1f} pages/s   ({statistics.median(pages) / b50:.1f}× the floor's p50)"
-        + (f"  FAILED {users - page_ok}" if page_ok < users else "")
-    )
-    print(
-        f"  submission  p50 {statistics.median(subs):7.1f} ms  p95 {pct(subs, 95):7.1f} ms  "
-        f"{sub_ok / sub_wall:6.1f} submissions/s   ({statistics.median(subs) / b50:.1f}× the floor's p50)"
-        + (f"  FAILED {users - sub_ok}" if sub_ok < users else "")
-    )
-    print(f"  floor (health route) p50 {b50:7.1f} ms  p95 {b95:7.1f} ms", flush=True)
+        load.close()
+    b50 = statistics.median(floor.latencies)
+    print(pages.line("form page", "pages", b50))
+    print(subs.line("submission", "submissions", b50))
+    print(floor.line("floor", "requests"), flush=True)
     return (
-        statistics.median(pages),
-        pct(pages, 95),
-        statistics.median(subs),
-        pct(subs, 95),
-        sub_ok / sub_wall,
+        statistics.median(pages.latencies),
+        pct(pages.latencies, 95),
+        statistics.median(subs.latencies),
+        pct(subs.latencies, 95),
+        subs.ok / subs.wall,
+        pages.server / users * 1000,
+        subs.server / users * 1000,
     )
+
+
+WRK_LINE = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def cross_check(port: int, server_pid: int, target: Target, users: int, seconds: int) -> None:
+    """``wrk`` holding ``users`` connections on one resident's form page (steady state)."""
+    exe = shutil.which("wrk")
+    if exe is None:
+        print("  wrk: not installed (apt-get install wrk), skipped")
+        return
+    server0, machine0 = cpu.tree(server_pid), cpu.Machine.read()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        [
+            exe,
+            "-t1",
+            f"-c{users}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Cookie: {target.cookie}",
+            f"http://{HOST}:{port}{target.path}/form",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server, (busy, _available) = cpu.used(server0, cpu.tree(server_pid)), cpu.Machine.read().since(machine0)
+    wrk_cpu = child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    dist = {p: float(v) * scale[u] for p, v, u in WRK_LINE.findall(out)}
+    total = re.search(r"(\d+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    n = int(total.group(1)) if total else 0
+    print(
+        f"  wrk, {users} connections on one form page for {seconds} s: p50 {dist.get('50', 0):7.1f} ms"
+        f"  p90 {dist.get('90', 0):7.1f} ms  p99 {dist.get('99', 0):7.1f} ms  {n / seconds:6.1f} pages/s"
+        + (f"  non-2xx {bad.group(1)}" if bad else "")
+        + (f"  socket errors: {errors.group(1)}" if errors else "")
+    )
+    if n:
+        print(
+            f"  {'':<11} CPU per page: server {server / n * 1000:5.1f} ms, wrk {wrk_cpu / n * 1000:5.2f} ms;"
+            f" wrk {wrk_cpu / busy * 100 if busy else 0:3.0f} % of the machine's busy time",
+            flush=True,
+        )
 
 
 def _serve(
@@ -219,8 +328,6 @@ def _serve(
 ) -> subprocess.Popen[bytes]:
     """``madoguchi-server run`` from the source tree ``tree`` (this one, or the baseline's worktree)."""
     env = {**env, "PYTHONPATH": str(tree)}
-    if profile is None and tree == ROOT:
-        return start_server(env, port, log)
     cmd = [sys.executable, "-m", "server", "run", "--port", str(port)]
     if profile is not None:  # click exits through SystemExit, which ``-m cProfile`` does not survive
         cmd = [sys.executable, "-c", PROFILED.format(port=port, out=str(profile))]
@@ -228,7 +335,7 @@ def _serve(
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=out, cwd=tree)
     for _ in range(300):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://{HOST}:{port}/api/v1/health", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
@@ -237,10 +344,11 @@ def _serve(
 
 
 ROOT = Path(__file__).resolve().parents[2]
+#: cProfile on CPU time (``time.process_time``): waiting on PostgreSQL costs nothing in the profile.
 PROFILED = """
-import cProfile
+import cProfile, time
 from server.__main__ import main
-profile = cProfile.Profile()
+profile = cProfile.Profile(time.process_time)
 profile.enable()
 try:
     main(["run", "--port", "{port}"], standalone_mode=False)
@@ -253,7 +361,7 @@ finally:
 
 
 def _baseline_tree(ref: str) -> Path:
-    """A detached worktree of ``ref`` (the naive path before the portal's caches)."""
+    """A detached worktree of ``ref`` (the code before the changes to compare)."""
     path = Path(tempfile.gettempdir()) / f"madoguchi-portal-baseline-{os.getpid()}"
     subprocess.run(
         ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
@@ -263,73 +371,115 @@ def _baseline_tree(ref: str) -> Path:
     return path
 
 
+def _median(runs: list[Figures]) -> Figures:
+    """Each figure's median over the passes of one configuration."""
+    return tuple(statistics.median(f[i] for f in runs) for i in range(len(runs[0])))  # type: ignore[return-value]
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def prepare(pg_url: str) -> tuple[str, str, dict[str, str]]:
+    """A throwaway database, migrated, with the demo municipality and the starter procedures;
+    (its name, the owner's libpq URL, the server's environment: plain app role, RLS on)."""
+    from server.__main__ import seed_demo
+    from server.db.engine import Database
+    from server.db.migrate import upgrade
+    from server.domain.eforms import services
+
+    name, owner, app = create_database(pg_url)
+    data_dir = Path(tempfile.gettempdir()) / name
+    owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
+
+    async def procedures() -> None:
+        db = Database(owner_settings.database_url)
+        try:
+            async with db.tenant(LG) as session:
+                await services.import_procedures(session, LG)
+        finally:
+            await db.dispose()
+
+    try:
+        upgrade(owner_settings)
+        asyncio.run(seed_demo(owner_settings))
+        asyncio.run(procedures())
+    except BaseException:
+        drop(pg_url, name)
+        raise
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "MADOGUCHI_DATA_DIR": str(data_dir),
+        "MADOGUCHI_DATABASE_URL": app,
+        "MADOGUCHI_DEMO": "1",
+        "MADOGUCHI_LOG_LEVEL": "WARNING",
+    }
+    return name, "postgresql://" + owner.split("://", 1)[1], env
+
+
+def drop(pg_url: str, name: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, nargs="+", default=[50, 200], help="concurrency levels")
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="server processes (passes)")
+    parser.add_argument("--clients", type=int, default=1, help="load generator processes")
     parser.add_argument(
         "--baseline",
         metavar="REF",
         help="also run the code of git REF (one process) on the same database first; ratios are printed",
     )
+    parser.add_argument(
+        "--wrk", type=int, default=0, metavar="SECONDS", help="cross-check the form page with wrk for so long"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run all passes this many times (order reversed every other time); medians are compared",
+    )
     parser.add_argument("--profile", type=Path, help="run the one-process pass under cProfile into this file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    name, owner, app = create_database(pg_url)
-    data_dir = Path(tempfile.gettempdir()) / name
-    owner_settings = Settings(data_dir=data_dir, database_url=owner, db_app_role=APP_ROLE, demo=True)
-    owner_libpq = "postgresql://" + owner.split("://", 1)[1]
+    name, owner_libpq, env = prepare(pg_url)
+    data_dir = Path(env["MADOGUCHI_DATA_DIR"])
     baseline: Path | None = None
     try:
-        from server.__main__ import seed_demo
-        from server.db.engine import Database
-        from server.db.migrate import upgrade
-        from server.domain.eforms import services
-
-        upgrade(owner_settings)
-        asyncio.run(seed_demo(owner_settings))
-
-        async def procedures() -> None:
-            db = Database(owner_settings.database_url)
-            try:
-                async with db.tenant(LG) as session:
-                    await services.import_procedures(session, LG)
-            finally:
-                await db.dispose()
-
-        asyncio.run(procedures())
-        env = {
-            **os.environ,
-            "MADOGUCHI_DATA_DIR": str(data_dir),
-            "MADOGUCHI_DATABASE_URL": app,
-            "MADOGUCHI_DEMO": "1",
-            "MADOGUCHI_LOG_LEVEL": "WARNING",
-        }
         port = 19000 + os.getpid() % 1000
         log = data_dir / "server.log"
-        data_dir.mkdir(parents=True, exist_ok=True)
         passes: list[tuple[str, Path, int]] = []
         if args.baseline:
             baseline = _baseline_tree(args.baseline)
-            passes.append((f"naive baseline (git {args.baseline})", baseline, 1))
+            passes.append((f"baseline (git {args.baseline})", baseline, 1))
         passes += [("now", ROOT, w) for w in args.workers]
-        figures: dict[tuple[str, int], dict[int, tuple[float, float, float, float, float]]] = {}
+        figures: dict[tuple[str, int], dict[int, list[Figures]]] = {}
+        # With --repeat the passes run again, in reverse order every other time (load drifts, tables grow).
+        schedule = [p for r in range(args.repeat) for p in (passes if r % 2 == 0 else passes[::-1])]
         print(
-            f"portal on PostgreSQL (app role, RLS), {os.cpu_count()} cores, load from the same machine,"
-            f" load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+            f"portal on PostgreSQL (app role, RLS), {os.cpu_count()} cores, load generator: {args.clients}"
+            f" process(es) on the same machine, load average before: {_load_average()}"
         )
-        for label, tree, workers in passes:
+        for label, tree, workers in schedule:
             profile = args.profile if (args.profile and tree == ROOT and workers == 1) else None
             proc = _serve(tree, {**env, "MADOGUCHI_SERVER_WORKERS": str(workers)}, port, log, profile)
             print(f"== {label}, {workers} uvicorn process(es)" + (" under cProfile" if profile else ""))
             try:
                 for users in args.users:
                     print(f"{users} concurrent residents:")
-                    figures.setdefault((label, workers), {})[users] = asyncio.run(
-                        level(base_url(port), owner_libpq, users)
+                    figures.setdefault((label, workers), {}).setdefault(users, []).append(
+                        level(port, proc.pid, owner_libpq, name, users, args.clients)
                     )
-                    print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+                    if args.wrk:
+                        one = asyncio.run(
+                            _verified(f"http://{HOST}:{port}", users * 10_000 + 9999, owner_libpq)
+                        )
+                        cross_check(port, proc.pid, one, users, args.wrk)
+                    print(f"  load average: {_load_average()}", flush=True)
             except Exception:
                 print(log.read_text(errors="replace")[-4000:])
                 raise
@@ -337,17 +487,31 @@ def main() -> None:
                 # uvicorn re-raises the signal it stopped on: SIGINT lets the profile be written
                 proc.send_signal(signal.SIGINT if profile else signal.SIGTERM)
                 proc.wait()
+        medians = {
+            key: {users: _median(runs) for users, runs in levels.items()} for key, levels in figures.items()
+        }
+        if args.repeat > 1:
+            print(f"medians of {args.repeat} passes each:")
+            for (label, workers), levels in medians.items():
+                for users, f in levels.items():
+                    print(
+                        f"  {label}, {workers} process(es), {users:>3} at once: form page p50"
+                        f" {f[0]:.0f} / p95 {f[1]:.0f} ms, submission p50 {f[2]:.0f} / p95 {f[3]:.0f} ms,"
+                        f" {f[4]:.1f} submissions/s, server CPU per page {f[5]:.1f} ms, per submission"
+                        f" {f[6]:.1f} ms"
+                    )
         if baseline is not None:
-            naive = figures[passes[0][0], 1]
-            for (label, workers), now in figures.items():
+            before = medians[passes[0][0], 1]
+            for (label, workers), now in medians.items():
                 if label == passes[0][0]:
                     continue
-                print(f"ratios naive / now ({workers} process(es)):")
+                print(f"ratios baseline / now ({workers} process(es)):")
                 for users, f in now.items():
-                    n = naive[users]
+                    b = before[users]
                     print(
-                        f"  {users:>3} residents: form page p95 ×{n[1] / f[1]:.1f}  submission p95"
-                        f" ×{n[3] / f[3]:.1f}  submissions/s ×{f[4] / n[4]:.1f}"
+                        f"  {users:>3} residents: form page p95 ×{b[1] / f[1]:.2f}  submission p95"
+                        f" ×{b[3] / f[3]:.2f}  submissions/s ×{f[4] / b[4]:.2f}  server CPU per page"
+                        f" ×{b[5] / f[5]:.2f}  per submission ×{b[6] / f[6]:.2f}"
                     )
     finally:
         if baseline is not None:
@@ -355,12 +519,8 @@ def main() -> None:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False
             )
         if not args.keep:
-            with psycopg.connect(pg_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def base_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+            drop(pg_url, name)
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

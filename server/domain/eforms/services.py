@@ -278,17 +278,31 @@ async def for_resident(
     session: AsyncSession, lg_code: str, app_id: uuid.UUID, secret: str | None
 ) -> Application:
     """The application if ``secret`` opens it; otherwise NotFound (no hint that it exists)."""
-    app = await session.get(Application, app_id)
+    return (await opened_by_resident(session, lg_code, app_id, secret))[0]
+
+
+async def opened_by_resident(
+    session: AsyncSession, lg_code: str, app_id: uuid.UUID, secret: str | None
+) -> tuple[Application, Procedure]:
+    """:func:`for_resident` with its procedure, read in the same statement (every page of an
+    application needs both)."""
+    found = (
+        await session.execute(
+            sa.select(Application, Procedure)
+            .join(Procedure, Procedure.id == Application.procedure_id)
+            .where(Application.id == app_id)
+        )
+    ).first()
     if (
-        app is None
-        or app.lg_code != lg_code
+        found is None
+        or found[0].lg_code != lg_code
         or not secret
-        or not hmac.compare_digest(app.access_hash, sha256(secret))
+        or not hmac.compare_digest(found[0].access_hash, sha256(secret))
     ):
         raise NotFound(
             "申請が見つかりません。メールのリンクから開き直してください。", code="eform.application_not_found"
         )
-    return app
+    return found[0], found[1]
 
 
 async def verify_code(
@@ -351,6 +365,15 @@ class FormResult:
     posted_errors: dict[str, str]
     #: The application's files after this post (oldest first), so the page needs no second query.
     files: list[ApplicationFile] = field(default_factory=list)
+
+
+async def files_shown(
+    session: AsyncSession, app: Application, definition: EformProcedure, raw: Mapping[str, Any]
+) -> dict[str, ApplicationFile]:
+    """The files a form page shows, by id: those its file fields name in ``raw``. Without any (a
+    form opened for the first time) there is nothing to show and no query."""
+    named = any(raw.get(p) for p, f in F.leaf_paths(definition, raw) if f.type == EformFieldType.file)
+    return {str(f.id): f for f in await files_of(session, app)} if named else {}
 
 
 async def files_of(session: AsyncSession, app: Application) -> list[ApplicationFile]:

@@ -249,7 +249,7 @@ async def _load(
     """
     secret = _secret(request, app_id)
     try:
-        app = await services.for_resident(session, site["lg_code"], app_id, secret)
+        app, row = await services.opened_by_resident(session, site["lg_code"], app_id, secret)
     except NotFound:
         login = account_pages.login_cookie(request)
         account = await resident_accounts.current_account(
@@ -259,7 +259,7 @@ async def _load(
             raise
         app = await session.get(Application, app_id)
         secret = f"account:{login}"
-    row = await session.get(Procedure, app.procedure_id)
+        row = await session.get(Procedure, app.procedure_id)
     assert row is not None and secret is not None
     return app, row, await versions.definition_for(session, app, row), secret
 
@@ -400,8 +400,8 @@ async def form_page(
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/verify", status_code=HTTP_303_SEE_OTHER)
         if app.status != ApplicationStatus.draft:
             return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        files = {str(f.id): f for f in await services.files_of(session, app)}
         raw = dict(app.values or {})
+        files = await services.files_shown(session, app, definition, raw)
     return page(
         "portal/form.html",
         _form_context(site, app, definition, secret, raw, {}, files, **_only(definition, only)),
