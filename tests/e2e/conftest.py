@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_LG_CODE, LiveServer, free_port, need, start_live_server
+from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR, LiveServer, free_port, need, start_live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -136,3 +136,54 @@ def code_in(mails: list[tuple[str, str]]) -> str:
         if m:
             return m.group(1)
     raise AssertionError("no code mail")
+
+
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1280, "height": 900}
+
+
+def browser_context(browser: Any, viewport: dict[str, int] = DESK) -> Any:
+    """A Japanese-locale context (a phone or a desk), 8 s for every wait."""
+    context = browser.new_context(viewport=viewport, bypass_csp=True, locale="ja-JP")
+    context.set_default_timeout(8000)
+    return context
+
+
+def console_login(
+    page: Any,
+    portal: Portal,
+    path: str = "/console/login",
+    user: str = DEMO_SUPERVISOR[0],
+    password: str = DEMO_SUPERVISOR[1],
+) -> None:
+    """Log in to the staff console (the demo supervisor unless told otherwise)."""
+    page.goto(portal.url(path))
+    page.get_by_label("団体コード").fill(DEMO_LG_CODE)
+    page.get_by_label("ユーザーID").fill(user)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+
+
+def guest_start(page: Any, portal: Portal, slug: str, email: str) -> None:
+    """Open a procedure of the demo municipality as a guest: mail address, the mailed code, 次へ."""
+    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/{slug}"))
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_role("button", name="確認コードを送る").click()
+    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
+    page.get_by_role("button", name="次へ").click()
+
+
+def fill_tenshutsu(page: Any, new_address: str, document: Path) -> None:
+    """The 転出届 starter's form for 下妻 花子 (昭和60年5月6日 born, moving alone), with an ID document."""
+    page.locator("#f-name").fill("下妻 花子")
+    page.locator("#f-name_kana").fill("シモツマ ハナコ")
+    page.locator("#f-birth_date-y").fill("60")
+    page.locator("#f-birth_date-m").fill("5")
+    page.locator("#f-birth_date-d").fill("6")
+    page.locator("#f-moving_date").fill("2027-03-31")
+    page.locator("#f-new_address").fill(new_address)
+    page.locator("#f-movers-0-mover_name").fill("下妻 花子")
+    page.locator("#f-movers-0-mover_birth_date-y").fill("60")
+    page.locator("#f-movers-0-mover_birth_date-m").fill("5")
+    page.locator("#f-movers-0-mover_birth_date-d").fill("6")
+    page.locator("#f-id_document").set_input_files(str(document))

@@ -8,30 +8,25 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import SCREENSHOTS, axe_violations, code_in, shot
+from tests.conftest import DEMO_LG_CODE
+from tests.e2e.conftest import (
+    PHONE,
+    SCREENSHOTS,
+    axe_violations,
+    browser_context,
+    code_in,
+    console_login,
+    guest_start,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
 
-def _office(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    context.set_default_timeout(8000)
-    return context
-
-
-def _login(page, portal):
-    page.goto(portal.url("/console/login"))
-    page.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    page.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    page.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    page.get_by_role("button", name="ログイン").click()
-
-
 def test_staff_build_publish_and_resident_applies(portal, browser):
-    office = _office(browser)
+    office = browser_context(browser)
     staff = office.new_page()
-    _login(staff, portal)
+    console_login(staff, portal)
 
     # Organisation (課) with a member.
     staff.get_by_role("link", name="組織").click()
@@ -110,8 +105,7 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
     shot(staff, "14-procedure-access")
 
     # A resident applies.
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
     page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/kosodate"))
     assert "子育て支援の申請" in page.content()
@@ -142,8 +136,7 @@ def test_staff_build_publish_and_resident_applies(portal, browser):
 
 def test_resident_account_pages_pass_axe(portal, browser):
     """register → mailed link → login → my applications → logout → reset → reset confirm."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    context.set_default_timeout(8000)
+    context = browser_context(browser, PHONE)
     page = context.new_page()
     account = portal.url(f"/portal/{DEMO_LG_CODE}/account")
     page.goto(account + "/register")
@@ -196,9 +189,9 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     """Drag and drop reorders the fields (stored in the draft without a page load), the keyboard
     buttons do the same, the condition editor builds an or-rule, and the resident's form shows
     the field exactly when one of the conditions holds."""
-    office = _office(browser)
+    office = browser_context(browser)
     staff = office.new_page()
-    _login(staff, portal)
+    console_login(staff, portal)
     staff.goto(portal.url("/console/procedures/new?template="))
     staff.locator("#title").fill("ドラッグと条件の試験")
     staff.locator("#slug").fill("drag-rule")
@@ -267,14 +260,9 @@ def test_drag_a_field_and_build_an_or_rule(portal, browser):
     assert "公開しました" in staff.content()
 
     # The resident's form honours the rule (in the browser and on the server).
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
-    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/drag-rule"))
-    page.get_by_label("メールアドレス").fill("jiro@example.jp")
-    page.get_by_role("button", name="確認コードを送る").click()
-    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
-    page.get_by_role("button", name="次へ").click()
+    guest_start(page, portal, "drag-rule", "jiro@example.jp")
     form = page.locator("form#eform").inner_html()
     assert form.index("種別") < form.index("人数") < form.index("備考")  # the dragged order
     note = page.locator("#f-note")

@@ -11,25 +11,11 @@ import sqlite3
 
 import pytest
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import SCREENSHOTS, axe_violations, shot
+from tests.conftest import DEMO_SUPERVISOR
+from tests.e2e.conftest import SCREENSHOTS, axe_violations, browser_context, console_login, shot
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = "kinou-no-ame-2026"
-
-
-def _context(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    context.set_default_timeout(8000)
-    return context
-
-
-def _login(page, portal, password=DEMO_SUPERVISOR[1]):
-    page.goto(portal.url("/console/login"))
-    page.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    page.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
 
 
 def _db(portal):
@@ -47,10 +33,10 @@ def _procedures(portal) -> dict[str, tuple[str, dict, dict | None]]:
 
 
 def test_password_organisation_roles_and_applicant_filter(portal, browser):
-    office, elsewhere = _context(browser), _context(browser)
+    office, elsewhere = browser_context(browser), browser_context(browser)
     page, other = office.new_page(), elsewhere.new_page()
-    _login(page, portal)
-    _login(other, portal)  # the same staff member in another browser
+    console_login(page, portal)
+    console_login(other, portal)  # the same staff member in another browser
 
     # Own password: a wrong current one first (message at the field), then the change.
     page.get_by_role("link", name="マイアカウント").click()
@@ -73,7 +59,7 @@ def test_password_organisation_roles_and_applicant_filter(portal, browser):
     shot(page, "41-account-password-changed")
     other.goto(portal.url("/console/"))
     assert other.url.endswith("/console/login")  # the other browser's session ended
-    _login(other, portal, NEW_PASSWORD)
+    console_login(other, portal, password=NEW_PASSWORD)
     assert other.get_by_role("heading", name="申請一覧").is_visible()
 
     # A 課 given two procedures; its member's own role on one of them.
@@ -111,9 +97,9 @@ def test_password_organisation_roles_and_applicant_filter(portal, browser):
 
 
 def test_builder_keeps_everything_and_moves_inside_a_group(portal, browser):
-    context = _context(browser)
+    context = browser_context(browser)
     page = context.new_page()
-    _login(page, portal)
+    console_login(page, portal)
     before = _procedures(portal)
     assert {"zei-shomei", "kotei-hyoka", "juminhyo"} <= set(before)
 

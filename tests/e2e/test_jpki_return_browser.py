@@ -8,8 +8,15 @@ import re
 
 import pytest
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, code_in, shot
+from tests.e2e.conftest import (
+    PHONE,
+    axe_violations,
+    browser_context,
+    console_login,
+    fill_tenshutsu,
+    guest_start,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,26 +37,10 @@ def _sandbox_sign(page) -> None:
 def test_signed_application_returned_corrected_signed_again_and_resubmitted(portal, browser, tmp_path):
     document = tmp_path / "免許証.pdf"
     document.write_bytes(PDF)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
-    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/tenshutsu"))
-    page.get_by_label("メールアドレス").fill("hanako@example.jp")
-    page.get_by_role("button", name="確認コードを送る").click()
-    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
-    page.get_by_role("button", name="次へ").click()
-    page.locator("#f-name").fill("下妻 花子")
-    page.locator("#f-name_kana").fill("シモツマ ハナコ")
-    page.locator("#f-birth_date-y").fill("60")
-    page.locator("#f-birth_date-m").fill("5")
-    page.locator("#f-birth_date-d").fill("6")
-    page.locator("#f-moving_date").fill("2027-03-31")
-    page.locator("#f-new_address").fill(OLD_ADDRESS)
-    page.locator("#f-movers-0-mover_name").fill("下妻 花子")
-    page.locator("#f-movers-0-mover_birth_date-y").fill("60")
-    page.locator("#f-movers-0-mover_birth_date-m").fill("5")
-    page.locator("#f-movers-0-mover_birth_date-d").fill("6")
-    page.locator("#f-id_document").set_input_files(str(document))
+    guest_start(page, portal, "tenshutsu", "hanako@example.jp")
+    fill_tenshutsu(page, OLD_ADDRESS, document)
     page.get_by_role("button", name="入力内容を確認する").click()
     page.get_by_role("button", name="電子署名に進む").click()
     _sandbox_sign(page)
@@ -57,14 +48,9 @@ def test_signed_application_returned_corrected_signed_again_and_resubmitted(port
     assert "申請を受け付けました" in page.content()
     reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
 
-    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    office.set_default_timeout(8000)
+    office = browser_context(browser)
     staff = office.new_page()
-    staff.goto(portal.url("/console/"))
-    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    staff.get_by_role("button", name="ログイン").click()
+    console_login(staff, portal, "/console/")
     staff.get_by_role("link", name=reference).click()
     assert "電子署名（公的個人認証）" in staff.content()
     staff.get_by_label("転出先の住所", exact=True).check()
@@ -75,8 +61,7 @@ def test_signed_application_returned_corrected_signed_again_and_resubmitted(port
 
     mail = next(b for s, b in portal.send_mail() if "修正をお願いします" in s)
     link = re.search(r"(http\S+/resume\?key=\S+)", mail).group(1)
-    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    laptop.set_default_timeout(8000)
+    laptop = browser_context(browser)
     resident = laptop.new_page()
     resident.goto(portal.local(link))
     resident.get_by_role("link", name="修正する").click()

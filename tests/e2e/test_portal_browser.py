@@ -7,8 +7,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, code_in, shot
+from tests.conftest import DEMO_LG_CODE
+from tests.e2e.conftest import (
+    PHONE,
+    axe_violations,
+    browser_context,
+    code_in,
+    console_login,
+    fill_tenshutsu,
+    guest_start,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +28,7 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     """Guide → code → form (condition, repeat, upload) → 一時保存 → resume elsewhere → pay → staff."""
     document = tmp_path / "免許証.pdf"
     document.write_bytes(PDF)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
     page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/"))
     assert axe_violations(page) == []
@@ -62,8 +70,7 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
 
     # Resume on another device from the mailed link: values and the file are there.
     link = re.search(r"(http\S+/resume\?key=\S+)", portal.send_mail()[-1][1]).group(1)
-    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    laptop.set_default_timeout(8000)
+    laptop = browser_context(browser)
     page2 = laptop.new_page()
     page2.goto(portal.local(link))
     assert page2.locator("#f-persons-1-person_name").input_value() == "下妻 花子"
@@ -91,14 +98,9 @@ def test_resident_applies_and_staff_review(portal, browser, tmp_path):
     shot(page2, "03-status")
 
     # Staff: console login, the application in the list, review with a mail to the resident.
-    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    office.set_default_timeout(8000)
+    office = browser_context(browser)
     staff = office.new_page()
-    staff.goto(portal.url("/console/"))
-    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    staff.get_by_role("button", name="ログイン").click()
+    console_login(staff, portal, "/console/")
     staff.get_by_role("link", name=reference).click()
     assert "銀行口座の開設" in staff.content() and "免許証.pdf" in staff.content()
     staff.get_by_label("審査完了").check()
@@ -133,8 +135,7 @@ def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_
     """転出届 needs a JPKI signature: confirm → 署名 (sandbox signing app) → submit → console 4情報."""
     document = tmp_path / "免許証.pdf"
     document.write_bytes(PDF)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
     page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/tenshutsu"))
     assert "電子署名が必要です" in page.content()
@@ -142,18 +143,7 @@ def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_
     page.get_by_role("button", name="確認コードを送る").click()
     page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
     page.get_by_role("button", name="次へ").click()
-    page.locator("#f-name").fill("下妻 花子")
-    page.locator("#f-name_kana").fill("シモツマ ハナコ")
-    page.locator("#f-birth_date-y").fill("60")
-    page.locator("#f-birth_date-m").fill("5")
-    page.locator("#f-birth_date-d").fill("6")
-    page.locator("#f-moving_date").fill("2027-03-31")
-    page.locator("#f-new_address").fill("東京都千代田区霞が関三丁目1番1号")
-    page.locator("#f-movers-0-mover_name").fill("下妻 花子")
-    page.locator("#f-movers-0-mover_birth_date-y").fill("60")
-    page.locator("#f-movers-0-mover_birth_date-m").fill("5")
-    page.locator("#f-movers-0-mover_birth_date-d").fill("6")
-    page.locator("#f-id_document").set_input_files(str(document))
+    fill_tenshutsu(page, "東京都千代田区霞が関三丁目1番1号", document)
     page.get_by_role("button", name="入力内容を確認する").click()
     assert "入力内容の確認" in page.content()
     page.get_by_role("button", name="電子署名に進む").click()
@@ -175,14 +165,9 @@ def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_
     assert "申請を受け付けました" in page.content()
     reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
 
-    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    office.set_default_timeout(8000)
+    office = browser_context(browser)
     staff = office.new_page()
-    staff.goto(portal.url("/console/"))
-    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    staff.get_by_role("button", name="ログイン").click()
+    console_login(staff, portal, "/console/")
     staff.get_by_role("link", name=reference).click()
     text = staff.content()
     assert "電子署名（公的個人認証）" in text and "有効" in text and "1985-05-06" in text and "女" in text
@@ -194,14 +179,9 @@ def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_
 
 def test_corporate_number_lookup_with_javascript(portal, browser):
     """法人番号 → 名称を検索 fills name and address in place (sandbox lookup); not found says so."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    context.set_default_timeout(8000)
+    context = browser_context(browser)
     page = context.new_page()
-    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/zei-shomei"))
-    page.get_by_label("メールアドレス").fill("corp@example.jp")
-    page.get_by_role("button", name="確認コードを送る").click()
-    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
-    page.get_by_role("button", name="次へ").click()
+    guest_start(page, portal, "zei-shomei", "corp@example.jp")
     page.get_by_role("radio", name="法人").check()
     number = page.locator("#f-corporate_number")
     expect(number).to_be_visible()
@@ -222,8 +202,7 @@ def test_corporate_number_lookup_with_javascript(portal, browser):
 
 def test_resident_keeps_a_card_on_the_account(portal, browser):
     """Register → verify → login → カードを登録 (a wrong expiry first) → see it → 削除; axe on each."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    ctx.set_default_timeout(8000)
+    ctx = browser_context(browser, PHONE)
     page = ctx.new_page()
     account = f"/portal/{DEMO_LG_CODE}/account"
     page.goto(portal.url(f"{account}/register"))

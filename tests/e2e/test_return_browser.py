@@ -7,8 +7,14 @@ import re
 
 import pytest
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, code_in, shot
+from tests.e2e.conftest import (
+    PHONE,
+    axe_violations,
+    browser_context,
+    console_login,
+    guest_start,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +24,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_staff_return_resident_fixes_one_item_and_resubmits(portal, browser, tmp_path):
     document = tmp_path / "免許証.pdf"
     document.write_bytes(PDF)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True, locale="ja-JP")
-    phone.set_default_timeout(8000)
+    phone = browser_context(browser, PHONE)
     page = phone.new_page()
-    page.goto(portal.url(f"/portal/{DEMO_LG_CODE}/procedures/koseki"))
-    page.get_by_label("メールアドレス").fill("taro@example.jp")
-    page.get_by_role("button", name="確認コードを送る").click()
-    page.get_by_label("確認コード（6桁）").fill(code_in(portal.send_mail()))
-    page.get_by_role("button", name="次へ").click()
+    guest_start(page, portal, "koseki", "taro@example.jp")
     page.locator("#f-name").fill("下妻 太郎")
     page.locator("#f-tel").fill("0296-43-2110")
     page.locator("#f-domicile").fill("茨城県下妻市本城町2-22")
@@ -38,14 +39,9 @@ def test_staff_return_resident_fixes_one_item_and_resubmits(portal, browser, tmp
     assert "申請を受け付けました" in page.content()
     reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
 
-    office = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    office.set_default_timeout(8000)
+    office = browser_context(browser)
     staff = office.new_page()
-    staff.goto(portal.url("/console/"))
-    staff.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    staff.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    staff.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    staff.get_by_role("button", name="ログイン").click()
+    console_login(staff, portal, "/console/")
     staff.get_by_role("link", name=reference).click()
     assert axe_violations(staff) == []
     staff.get_by_label("電話番号", exact=True).check()
@@ -58,8 +54,7 @@ def test_staff_return_resident_fixes_one_item_and_resubmits(portal, browser, tmp
     mail = next(b for s, b in portal.send_mail() if "修正をお願いします" in s)
     assert "・電話番号：つながりません。" in mail
     link = re.search(r"(http\S+/resume\?key=\S+)", mail).group(1)
-    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    laptop.set_default_timeout(8000)
+    laptop = browser_context(browser)
     resident = laptop.new_page()
     resident.goto(portal.local(link))
     assert "申請内容の修正をお願いします" in resident.content() and "差戻し中" in resident.content()

@@ -9,21 +9,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import DEMO_LG_CODE, DEMO_SUPERVISOR
-from tests.e2e.conftest import axe_violations, shot
+from tests.e2e.conftest import axe_violations, browser_context, console_login, shot
 
 pytestmark = pytest.mark.browser
 
 
 def test_staff_console_pages(portal, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="ja-JP")
-    context.set_default_timeout(8000)
+    context = browser_context(browser)
     page = context.new_page()
-    page.goto(portal.url("/console/login"))
-    page.get_by_label("団体コード").fill(DEMO_LG_CODE)
-    page.get_by_label("ユーザーID").fill(DEMO_SUPERVISOR[0])
-    page.get_by_label("パスワード").fill(DEMO_SUPERVISOR[1])
-    page.get_by_role("button", name="ログイン").click()
+    console_login(page, portal)
 
     page.get_by_role("link", name="職員", exact=True).click()
     expect(page.get_by_role("heading", name="職員アカウント")).to_be_visible()
