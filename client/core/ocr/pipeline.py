@@ -25,7 +25,7 @@ import numpy as np
 
 from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
 
-from . import cards, errors, image, register, render
+from . import cards, errors, glyph_check, image, register, render
 from .engines.base import OcrEngine, ReadRequest
 from .engines.base import OcrResult as OcrEngineResult
 from .fields import SPACED, Parsed, comparable, has_grammar, parse
@@ -94,6 +94,8 @@ class FieldResult:
     problem: str | None = None
     needs_confirmation: bool = False
     note: str | None = None
+    #: The engine's reading when the glyph check changed a 異体字 of it (None: not changed).
+    read_as: str | None = None
 
 
 @dataclass
@@ -436,7 +438,12 @@ def read_zone(
     crop, soft = image.clean_zone_pair(image.drop_colour(aligned[b.y : b.y + b.height, b.x : b.x + b.width]))
 
     def result(
-        text: str, value: str | None, confidence: float, problem: str | None, note: str | None = None
+        text: str,
+        value: str | None,
+        confidence: float,
+        problem: str | None,
+        note: str | None = None,
+        read_as: str | None = None,
     ) -> FieldResult:
         review = (
             problem is not None
@@ -445,7 +452,7 @@ def read_zone(
             or confidence < zone.reading.min_confidence
         )
         return FieldResult(
-            zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note
+            zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note, read_as
         )
 
     factor = image.enlargement(crop)
@@ -492,9 +499,19 @@ def read_zone(
     note = parsed.note
     if note is not None:  # a repair, or a reading a rule doubts: the clerk must confirm it
         confidence = min(confidence, UNCHANGED_NOTE_CONFIDENCE if parsed.unchanged else REPAIRED_CONFIDENCE)
+    read_as = None
+    if zone.type is ZoneType.name and parsed.problem is None:
+        # 異体字 the engines fold (高 for 髙): the printed glyph compared with each form in several
+        # fonts; a change is 要確認 and says so, weak evidence changes nothing.
+        checked, decisions = glyph_check.check_name(crop, parsed.text)
+        changed = glyph_check.change_note(decisions)
+        if changed is not None:
+            read_as, parsed = parsed.text, replace(parsed, text=checked, value=checked)
+            confidence = min(confidence, UNCHANGED_NOTE_CONFIDENCE)
+            note = " ".join(n for n in (note, changed) if n)
     if zone.type is ZoneType.name:
         note = " ".join(n for n in (note, variant_note(parsed.text)) if n) or None
-    return result(parsed.text, parsed.value, confidence, parsed.problem, note)
+    return result(parsed.text, parsed.value, confidence, parsed.problem, note, read_as)
 
 
 def movement_notice(template: OcrTemplate, fields: list[FieldResult]) -> dict[str, Any]:
