@@ -166,7 +166,9 @@ def _relationship(text: str) -> Parsed:
     return Parsed(text, normalize_relationship(text))
 
 
-_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])")
+#: A 丁目 OCR broke (三目, 三日, 三丁日): only before the 番地 number or at the end, since real
+#: 町域 hold 日 after a numeral (四日市, 二日町, 一日市場).
+_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])(?=[0-9０-９]|$)")
 
 
 def _address(text: str) -> Parsed:
@@ -201,7 +203,8 @@ def _address(text: str) -> Parsed:
 _GUN_PREFIX = re.compile(r"^.{1,4}郡")
 
 
-_LONG_NUMBER = re.compile(r"\d{4,}")
+#: Five digits, or four not followed by 番 (rural 番地 reach 2823番地; 1711号 lost its 番).
+_LONG_NUMBER = re.compile(r"\d{5,}|\d{4}(?!\d|番)")
 _GO_WITHOUT_BAN = re.compile(r"^[^番]*\d+号")
 #: Between two numbers of a 番地 only 番, 番地, 号, 地割, の, ノ or a dash stand (17縣11 is a misread 番).
 _BETWEEN_NUMBERS = re.compile(r"\d(?!番地|地割)[^\d番号のノ之\-‐－−ー]\d")
@@ -212,7 +215,8 @@ _BAN_THEN_NUMBER = re.compile(r"\d番\d+$")
 
 
 def _plausible_block(address: str) -> bool:
-    """番地・号 as addresses write them: no number of four or more digits (a lost 番 joins two),
+    """番地・号 as addresses write them: no number of five digits, nor of four unless a 番 follows
+    (a lost 番 joins two),
     no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine), nothing else between two numbers."""
     return not (
         _LONG_NUMBER.search(address)

@@ -240,3 +240,22 @@ def test_municipality_correction_keeps_its_choices() -> None:
     assert correct_municipality("千葉県嶋川市幸町") is None
     assert correct_municipality("ABCDEFG") is None
     assert correct_municipality("") is None
+
+
+def test_real_addresses_the_generator_once_lacked_are_valid_as_printed() -> None:
+    """Real 町域 with 日 after a numeral (四日市, 二日町, 一日市場) are not taken for a broken 丁目,
+    and a rural four-digit 番地 (2823番地) is valid; a four-digit number without 番 is not."""
+    for real in (
+        "三重県四日市市午起八丁目41番1号",
+        "岩手県紫波郡紫波町二日町1949番地",
+        "岐阜県岐阜市一日市場八丁目14番8号　メゾン岐阜608号",
+        "兵庫県丹波市氷上町佐野2823番地",
+        "新潟県十日町市上組934番地",
+    ):
+        parsed = parse(ZoneType.address, real)
+        assert (parsed.value, parsed.note) == (real.replace(" ", "　"), None), real
+    assert (
+        parse(ZoneType.address, "岐阜県岐阜市一日市場八日14番8号").value
+        == "岐阜県岐阜市一日市場八丁目14番8号"
+    )
+    assert parse(ZoneType.address, "兵庫県丹波市氷上町佐野2823号").value is None
