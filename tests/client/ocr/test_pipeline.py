@@ -381,3 +381,25 @@ def test_a5_certificate_is_not_taken_for_the_a4_printout(store: TemplateStore) -
     assert match is None or not covers(match, grey.shape, printout)
     own = store.templates[str(page.truth["template_id"])]
     assert covers(register.orb(register.features(grey), reference_features(own)), grey.shape, own)  # type: ignore[arg-type]
+
+
+def test_variant_names_and_a_real_address_read_whole(store: TemplateStore) -> None:
+    """A 転出証明書 for 髙橋 and 濱田 living in a real 町域 (二日町, which the 丁目 repair once broke)
+    in a メゾン: the folded 異体字 come back through the glyph check (要確認, with the engine's
+    reading kept), the address stays as printed without a note."""
+    template = store.templates[str(PAGES[0].truth["template_id"])]
+    values = {
+        **PAGES[0].fields,
+        "name": "髙橋　花子",
+        "householder": "濱田　一郎",
+        "old_address": "岩手県紫波郡紫波町二日町1949番地　メゾン紫波201号",
+    }
+    result = read_document(
+        render(template, values, security_pattern=True), store=store, engine=shared_engines()
+    )
+    name = result.field("name")
+    assert (name.text, name.read_as) == ("髙橋　花子", "高橋　花子")  # PP-OCR outputs 高 for 髙
+    assert name.confidence <= 0.7 and name.note and "「高」を「髙」" in name.note
+    assert result.field("householder").text == "濱田　一郎"
+    address = result.field("old_address")
+    assert (address.value, address.note) == (values["old_address"], None)
