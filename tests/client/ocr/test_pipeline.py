@@ -55,9 +55,26 @@ def test_every_fixed_page_is_identified(results: list[tuple[Page, OcrResult]]) -
 
 
 def test_field_accuracy_floor(results: list[tuple[Page, OcrResult]]) -> None:
-    """Field exact match stays above the floor (measured with routing.yaml: 0.94 all, 1.00 clean)."""
-    assert _exact(results) >= 0.90  # Tesseract alone: 0.85 / 0.91 clean
-    assert _exact(results, clean=True) >= 0.95
+    """Field exact match stays above the floor: measured with routing.yaml 272/281 (0.968) all,
+    143/144 clean, 129/137 degraded (2026-12-01); each floor a few misses under it."""
+    assert _exact(results) >= 0.95  # Tesseract alone: 0.85 / 0.91 clean
+    assert _exact(results, clean=True) >= 0.98
+    assert _exact(results, clean=False) >= 0.92
+
+
+def test_name_accuracy_floor_and_the_glyph_check_harms_none(results: list[tuple[Page, OcrResult]]) -> None:
+    """Names: measured 51/58 (the misses: 葛󠄂 IVS ×3, 𠮷 read as 告, one degraded 下妻 ×3); the
+    glyph check never turns a right reading wrong on the fixed set."""
+    hits = total = 0
+    for page, result in results:
+        for field, truth in page.fields.items():
+            read = result.field(field)
+            if read.read_as is not None:
+                assert comparable(read.read_as) != comparable(truth), (page.path.name, field)
+            if read.type is ZoneType.name:
+                total += 1
+                hits += comparable(read.text) == comparable(truth)
+    assert hits / total >= 0.84
 
 
 #: Field exact match per document type on the fixed set (2 pages each, clean and degraded), measured
