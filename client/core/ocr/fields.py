@@ -24,7 +24,8 @@ from shared.text.checkdigit import normalize_my_number, normalize_resident_code
 from shared.text.normalize import is_katakana, to_fullwidth_katakana
 from shared.text.wareki import parse_date
 
-from .towns import check_town
+from .towns import check_town, posted_cities
+from .variants import ADDRESS_OLD_FORMS
 
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
@@ -171,12 +172,32 @@ def _relationship(text: str) -> Parsed:
 _CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])(?=[0-9０-９]|$)")
 
 
+def is_real_place(address: str) -> bool:
+    """The 都道府県 + (郡) 市区町村 are known and the 町域 is one of Japan Post's (or the postal data
+    lists none for the municipality)."""
+    parts = split_address(address)
+    if parts is None:
+        return False
+    prefecture, municipality, rest, _ = parts
+    if "郡" in municipality and (prefecture, municipality) not in posted_cities():
+        return False
+    return check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)[1] is None
+
+
+_OLD_FORMS = str.maketrans(ADDRESS_OLD_FORMS)
+
+
 def _address(text: str) -> Parsed:
-    """住所: 丁目 restored where OCR broke it, the 都道府県+市区町村 checked against the code table
-    and corrected when it is one or two characters off a single known name."""
+    """住所: 丁目 restored where OCR broke it, old forms folded when that makes it a real place, the
+    都道府県+市区町村 checked against the code table and corrected when it is one or two characters
+    off a single known name."""
     main, gap, building = text.replace(" ", "　").partition("　")
     main = _CHOME.sub("丁目", main)
     notes = []
+    folded = main.translate(_OLD_FORMS)
+    if folded != main and is_real_place(folded) and not is_real_place(main):
+        main = folded
+        notes.append("旧字体を住所の表記に直しました。確認してください。")
     parts = split_address(main)
     if parts is None:
         fixed = correct_municipality(main)

@@ -93,6 +93,12 @@ def is_town_name(town: str) -> bool:
     return bool(town) and not _NOT_A_TOWN.search(town)
 
 
+@cache
+def posted_cities() -> frozenset[tuple[str, str]]:
+    """(都道府県, 市区町村 as Japan Post writes it: with its 郡, a ward with its city)."""
+    return frozenset((row.prefecture, row.city) for row in postal_rows())
+
+
 def towns_of(prefecture: str, municipality: str) -> frozenset[str]:
     """The 町域 of a municipality (empty: unknown, or the postal data lists none)."""
     return _index()[0].get((prefecture, municipality), frozenset())

@@ -59,7 +59,15 @@ SIMPLIFIED_TO_JAPANESE: dict[str, str] = {
     "產": "産",
     "內": "内",
     "綠": "緑",
+    "鄉": "郷",
+    "橫": "横",
+    "俁": "俣",
 }
+
+#: Old forms PP-OCR outputs in place names that are inside JIS X 0208 (so real, and left alone
+#: elsewhere): an address is folded with them only when that makes it a real place (the
+#: municipality list and Japan Post's 町域) and the reading as it was is not.
+ADDRESS_OLD_FORMS: dict[str, str] = {"豐": "豊", "穗": "穂", "溪": "渓", "龜": "亀", "瀨": "瀬", "濱": "浜"}
 _TRANSLATE = str.maketrans(SIMPLIFIED_TO_JAPANESE)
 
 
