@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=200, help="name lines per printing font")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--show", action="store_true", help="print the lines changed but not right")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     engine = shared_engines().for_type(ZoneType.name)
@@ -83,6 +84,8 @@ def main() -> None:
                 t["changed"] += checked != read
                 t["helped"] += checked != read and checked == truth
                 t["harmed"] += checked != read and read == truth
+                if args.show and checked != read and checked != truth:
+                    print(f"  {printed_in.name} {label}: {truth} read {read} → {checked}")
         glyph_check.FONT_NAMES = None
         for label, t in tally.items():
             print(

@@ -40,6 +40,8 @@ MIN_FONTS = 2
 MIN_SCORE = 0.55
 #: Mean lead of the winner over the runner-up (correlation points) needed to decide.
 MIN_MARGIN = 0.04
+#: … and its lead in each font: one font barely in favour is no vote (fonts draw 惠 apart).
+MIN_FONT_MARGIN = 0.02
 #: Side of the square both the cut character and the drawn glyphs are scaled to.
 CELL = 48
 _DRAW_SIZE = 96
@@ -189,7 +191,8 @@ def decide(
     if len(winners) < MIN_FONTS or len(set(winners)) != 1:
         return None, float(np.mean(margins)) if margins else 0.0, len(winners)
     margin = float(np.mean(margins))
-    return (winners[0] if margin >= MIN_MARGIN else None), margin, len(winners)
+    strong = margin >= MIN_MARGIN and min(margins) >= MIN_FONT_MARGIN
+    return (winners[0] if strong else None), margin, len(winners)
 
 
 def check_part(
