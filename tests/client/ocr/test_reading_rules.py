@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from client.core.ocr import image, register
+from client.core.ocr import image, pipeline, register
 from client.core.ocr.engines.base import OcrEngine, OcrResult, ReadRequest
 from client.core.ocr.pipeline import (
     REPAIRED_CONFIDENCE,
@@ -98,6 +98,40 @@ def test_no_second_read_without_a_voiced_ha_row_kana() -> None:
     engine = Scripted(lambda c, _: "メゾン下妻")
     read_line(engine, crop, soft, ReadRequest())
     assert engine.calls == 1
+
+
+def test_lost_dakuten_of_a_building_name_taken_from_the_grey_crop() -> None:
+    """On an address line (方書), メソン in the binarised reading and メゾン in the grey one: the 濁点
+    is taken; a grey reading that also changes another character, or removes a mark, is not."""
+    crop, soft = _crops()
+    voiceable = pipeline._VOICEABLE
+    engine = Scripted(lambda c, _: "ペルメゾン201号" if _is_grey(c) else "ヘルメソン201号")
+    assert read_line(engine, crop, soft, ReadRequest(), voiceable).text == "ペルメゾン201号"
+    other = Scripted(lambda c, _: "メゾン下要" if _is_grey(c) else "メソン下妻")
+    assert read_line(other, crop, soft, ReadRequest(), voiceable).text == "メソン下妻"
+    removed = Scripted(lambda c, _: "メソン" if _is_grey(c) else "メゾン")
+    assert read_line(removed, crop, soft, ReadRequest(), voiceable).text == "メゾン"
+
+
+def test_voiceable_kana_outside_addresses_are_read_once() -> None:
+    """A ソ or ト on a name or kana line is not a reason to read it twice (the time per page)."""
+    crop, soft = _crops()
+    engine = Scripted(lambda c, _: "ソウマ　トオル")
+    read_line(engine, crop, soft, ReadRequest())
+    assert engine.calls == 1
+
+
+def test_address_zone_reads_the_building_with_its_dakuten() -> None:
+    """Through read_zone: an address zone's 方書 gets its 濁点 back from the grey crop."""
+    engine = Scripted(
+        lambda c, _: (
+            "茨城県下妻市本城町二丁目22番地　メゾン下妻201号"
+            if _is_grey(c)
+            else "茨城県下妻市本城町二丁目22番地　メソン下妻201号"
+        )
+    )
+    result = read_zone(_line_page(), _zone(ZoneType.address), engine)
+    assert result.text.endswith("メゾン下妻201号"), result.text
 
 
 def _zone(kind: ZoneType, field: str = "value") -> Zone:
