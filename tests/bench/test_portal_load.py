@@ -41,13 +41,16 @@ async def test_exchange_reads_content_length_and_chunked_answers():
 
 def test_cpu_of_a_child_process_is_seen():
     spin = (
-        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+        "import time\ninput()\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
         "print('done', flush=True)\ninput()"
-    )
+    )  # spins only once told to: the first reading is taken before it starts, however slow this process is
     child = subprocess.Popen([sys.executable, "-c", spin], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         machine, before = cpu.Machine.read(), cpu.tree(os.getpid())
         assert child.pid in before and before[child.pid] < 0.3
+        assert child.stdin is not None
+        child.stdin.write(b"\n")
+        child.stdin.flush()
         assert child.stdout is not None and child.stdout.readline() == b"done\n"
         after = cpu.tree(os.getpid())
         used = cpu.used({child.pid: before[child.pid]}, {child.pid: after[child.pid]})
