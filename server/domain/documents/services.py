@@ -52,6 +52,11 @@ from shared.text.normalize import search_key
 _INDEX_BATCH = 2000
 
 
+#: Highest page number a search accepts: the offset stays far inside a 64-bit integer (a page
+#: number near 2**63 made the database's OFFSET overflow: a 500, found by schemathesis).
+SEARCH_PAGE_MAX = 1_000_000
+
+
 class IntegrityFailure(MadoguchiError):
     code = "attachment.integrity"
     http_status = 500
@@ -560,9 +565,11 @@ async def search(
     lg_code = who.lg_code
     async with db.tenant(lg_code) as session:
         principal = who if isinstance(who, Principal) else await who.resolve(session)
-        if query.page < 1 or not 1 <= query.page_size <= settings.search_page_size_max:
+        size_max = settings.search_page_size_max
+        if not 1 <= query.page <= SEARCH_PAGE_MAX or not 1 <= query.page_size <= size_max:
             raise InvalidInput(
-                f"ページ指定が正しくありません (1ページの件数は 1〜{settings.search_page_size_max})。",
+                f"ページ指定が正しくありません (ページは 1〜{SEARCH_PAGE_MAX:,}、"
+                f"1ページの件数は 1〜{size_max})。",
                 code="search.page",
             )
         own = None if principal.has(Permission.record_search) else principal.user_id

@@ -97,6 +97,10 @@ async def test_pagination_and_sorting(api: Api) -> None:
     assert got == sorted(m["reception_number"] for m in made)
     r = await _search(api, admin, page_size=100000)
     assert r.status_code == 422 and r.json()["code"] == "search.page"
+    for page in (0, 1_000_001, 184467440737095518):  # the last one overflowed OFFSET: a 500 before
+        r = await _search(api, admin, page=page)
+        assert r.status_code == 422 and r.json()["code"] == "search.page", page
+        assert "ページ指定が正しくありません" in r.json()["message"]
 
 
 async def test_count_stops_at_the_limit_and_says_so(settings: Settings) -> None:
