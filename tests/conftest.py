@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,9 +104,6 @@ def _migrated_and_seeded(
     further live server starts from a copy of that result (database file and key ring), which is
     the state the two commands would produce again. The copy is a fresh file: tests stay isolated.
     """
-    import shutil
-    import tempfile
-
     own = {"MADOGUCHI_DATA_DIR", "MADOGUCHI_DATABASE_URL"}
     key = (
         setup,

@@ -187,3 +187,17 @@ def fill_tenshutsu(page: Any, new_address: str, document: Path) -> None:
     page.locator("#f-movers-0-mover_birth_date-m").fill("5")
     page.locator("#f-movers-0-mover_birth_date-d").fill("6")
     page.locator("#f-id_document").set_input_files(str(document))
+
+
+def submit_and_open_in_console(page: Any, browser: Any, portal: Portal) -> tuple[Any, Any]:
+    """The resident presses 申請する; the supervisor logs in to the console in a desk browser and
+    opens the new application (by its 申請番号) from the list. Returns that context and its page."""
+    page.get_by_role("button", name="申請する").click()
+    assert "申請を受け付けました" in page.content()
+    found = re.search(r"E-\d{8}-\d{6}", page.content())
+    assert found is not None
+    office = browser_context(browser)
+    staff = office.new_page()
+    console_login(staff, portal, "/console/")
+    staff.get_by_role("link", name=found.group(0)).click()
+    return office, staff

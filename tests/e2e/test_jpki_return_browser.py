@@ -12,10 +12,10 @@ from tests.e2e.conftest import (
     PHONE,
     axe_violations,
     browser_context,
-    console_login,
     fill_tenshutsu,
     guest_start,
     shot,
+    submit_and_open_in_console,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,14 +44,7 @@ def test_signed_application_returned_corrected_signed_again_and_resubmitted(port
     page.get_by_role("button", name="入力内容を確認する").click()
     page.get_by_role("button", name="電子署名に進む").click()
     _sandbox_sign(page)
-    page.get_by_role("button", name="申請する").click()
-    assert "申請を受け付けました" in page.content()
-    reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
-
-    office = browser_context(browser)
-    staff = office.new_page()
-    console_login(staff, portal, "/console/")
-    staff.get_by_role("link", name=reference).click()
+    office, staff = submit_and_open_in_console(page, browser, portal)
     assert "電子署名（公的個人認証）" in staff.content()
     staff.get_by_label("転出先の住所", exact=True).check()
     staff.get_by_label("転出先の住所の差戻し理由").fill("番地を確認してください。")

@@ -17,6 +17,7 @@ from tests.e2e.conftest import (
     fill_tenshutsu,
     guest_start,
     shot,
+    submit_and_open_in_console,
 )
 
 pytestmark = pytest.mark.browser
@@ -161,14 +162,7 @@ def test_resident_signs_with_jpki_and_staff_see_the_signer(portal, browser, tmp_
     assert "電子署名を確認しました" in page.content() and "茨城県下妻市本城町二丁目22番地" in page.content()
     assert axe_violations(page) == []
     shot(page, "07-signed")
-    page.get_by_role("button", name="申請する").click()
-    assert "申請を受け付けました" in page.content()
-    reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
-
-    office = browser_context(browser)
-    staff = office.new_page()
-    console_login(staff, portal, "/console/")
-    staff.get_by_role("link", name=reference).click()
+    office, staff = submit_and_open_in_console(page, browser, portal)
     text = staff.content()
     assert "電子署名（公的個人認証）" in text and "有効" in text and "1985-05-06" in text and "女" in text
     assert axe_violations(staff) == []

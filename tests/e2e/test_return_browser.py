@@ -11,9 +11,9 @@ from tests.e2e.conftest import (
     PHONE,
     axe_violations,
     browser_context,
-    console_login,
     guest_start,
     shot,
+    submit_and_open_in_console,
 )
 
 pytestmark = pytest.mark.browser
@@ -35,14 +35,7 @@ def test_staff_return_resident_fixes_one_item_and_resubmits(portal, browser, tmp
     page.locator("#f-copies").fill("1")
     page.locator("#f-id_document").set_input_files(str(document))
     page.get_by_role("button", name="入力内容を確認する").click()
-    page.get_by_role("button", name="申請する").click()
-    assert "申請を受け付けました" in page.content()
-    reference = re.search(r"E-\d{8}-\d{6}", page.content()).group(0)
-
-    office = browser_context(browser)
-    staff = office.new_page()
-    console_login(staff, portal, "/console/")
-    staff.get_by_role("link", name=reference).click()
+    office, staff = submit_and_open_in_console(page, browser, portal)
     assert axe_violations(staff) == []
     staff.get_by_label("電話番号", exact=True).check()
     staff.get_by_label("電話番号の差戻し理由").fill("つながりません。番号を確認してください。")
