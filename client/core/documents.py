@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from shared.api_records import DOCUMENT_CLASS_LABELS, DocumentClass
 from shared.errors import InvalidInput, MadoguchiError
 from shared.models.movement_notice import MovementNotice
 
+from .files import write_bytes_atomic
 from .outbox import Outbox, OutboxItem, OutgoingDocument
 from .print.service import PrintedForm, render_forms
 from .reception import submit_reception
@@ -131,12 +131,7 @@ class ReceptionDocuments:
     # -- adding ------------------------------------------------------------------------------
 
     def _write(self, path: Path, data: bytes) -> None:
-        part = path.with_name(path.name + ".part")
-        with open(part, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
+        write_bytes_atomic(path, data)
 
     def add_bytes(
         self, data: bytes, document_class: DocumentClass | str, filename: str, pages: int = 1

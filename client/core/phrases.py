@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from shared.errors import MadoguchiError
 from shared.text.normalize import search_key
 
 from .api import ApiClient
+from .files import write_bytes_atomic
 
 CACHE_DIR = "phrases"
 
@@ -43,17 +42,7 @@ def cache_path(data_dir: Path, server_url: str, lg_code: str, username: str) -> 
 
 def save_cache(path: Path, phrases: PhraseList) -> None:
     """Replace the local copy atomically (a crash leaves the old copy or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".phrases-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(phrases.model_dump_json())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, phrases.model_dump_json().encode("utf-8"))
 
 
 def load_cache(path: Path) -> PhraseList | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from client.core.files import write_bytes_atomic
 from shared.errors import DeviceError
 from shared.plugins import CheckResult
 
@@ -41,9 +42,7 @@ class PdfFilePrinter(Printer):
             job_id = uuid.uuid4().hex[:12]
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             path = self.folder / f"{stamp}-{safe_name(title)}-{job_id}.pdf"
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(pdf)
-            os.replace(tmp, path)
+            write_bytes_atomic(path, pdf)
         except OSError as exc:
             raise DeviceError(
                 f"PDFを保存できませんでした（{self.folder}）。フォルダーの権限と空き容量を確認してください。",

@@ -102,5 +102,8 @@ def test_scheduled_backup_and_stored_report_on_the_supervisor_screens(
     assert Path(opened[0]).read_bytes().startswith(b"%PDF-")
     target = tmp_path / "report.csv"
     reports.save_stored_csv(str(target))
-    qtbot.waitUntil(target.exists, timeout=10000)
+    # The panel says it has saved once the whole file is in place (written under a temporary name,
+    # then renamed), so the file is never seen empty or half-written.
+    qtbot.waitUntil(lambda: "保存しました" in reports.error.text(), timeout=30000)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
     assert target.read_bytes().decode("utf-8-sig").startswith("区分,項目,値")

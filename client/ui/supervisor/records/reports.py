@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.app.context import AppContext
+from client.core.files import write_bytes_atomic
 from shared.api_records import CountRow, OperationReport, ReportFormat, StoredReport
 
 from ...worker import error_text, run_in_background
@@ -140,8 +141,8 @@ class ReportsTab(QWidget):
 
         def call() -> Path:
             with self.ctx.api() as api:
-                path.write_bytes(api.operation_report_file(period, ReportFormat.csv))
-            return path
+                data = api.operation_report_file(period, ReportFormat.csv)
+            return write_bytes_atomic(path, data)
 
         run_in_background(
             call, on_result=lambda p: self.error.setText(f"保存しました: {p}"), on_error=self._failed
@@ -177,8 +178,7 @@ class ReportsTab(QWidget):
             with self.ctx.api() as api:
                 data = api.stored_report_file(report_id, fmt)
             path = target or Path(tempfile.mkdtemp(prefix="madoguchi-report-")) / f"運用報告_{period}.pdf"
-            path.write_bytes(data)
-            return path
+            return write_bytes_atomic(path, data)
 
         if fmt is ReportFormat.pdf:
             run_in_background(call, on_result=self._opened, on_error=self._failed)
