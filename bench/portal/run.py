@@ -128,6 +128,7 @@ class Burst:
     client: float
     busy: float
     available: float
+    waits: str = ""
 
     def line(self, what: str, unit: str, floor_p50: float | None = None) -> str:
         n, lat = len(self.latencies), self.latencies
@@ -148,29 +149,66 @@ class Burst:
 
 
 class Backends:
-    """CPU of the bench database's PostgreSQL backends while a burst runs.
+    """CPU and waits of the bench database's PostgreSQL backends while a burst runs.
 
     A thread asks ``pg_stat_activity`` every 50 ms which backends serve the database and reads their CPU,
     so a pool's overflow connection opened and closed during the burst is counted up to its last reading.
+    The same sample notes each backend's state and wait event, and for every backend waiting on a lock
+    the backends it waits for (``pg_blocking_pids``): what the lock holder was doing — still working in
+    PostgreSQL, or ``idle in transaction``, i.e. waiting for the server process to send its next
+    statement — is what makes a serial section long (see :meth:`summary`).
     """
+
+    QUERY = (
+        "SELECT pid, coalesce(state, ''), coalesce(wait_event_type, ''), coalesce(wait_event, ''),"
+        " left(regexp_replace(query, '\\s+', ' ', 'g'), 48), pg_blocking_pids(pid)"
+        " FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    )
 
     def __init__(self, owner_libpq: str, db: str) -> None:
         self.conn = psycopg.connect(owner_libpq, autocommit=True)
         self.db = db
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
+        self.samples = 0
+        self.states: dict[str, int] = {}
+        self.waited: dict[str, int] = {}
+        self.holders: dict[str, int] = {}
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._poll, daemon=True)
 
     def _read(self) -> dict[int, float]:
-        rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (self.db,)
-        ).fetchall()
+        rows = self.conn.execute(self.QUERY, (self.db,)).fetchall()
         return cpu.processes([r[0] for r in rows])
+
+    def _sample(self) -> dict[int, float]:
+        rows = self.conn.execute(self.QUERY, (self.db,)).fetchall()
+        by_pid = {r[0]: r for r in rows}
+        self.samples += 1
+        holders: set[int] = set()
+        for _pid, state, wtype, wevent, query, blockers in rows:
+            key = "waiting on a lock" if wtype == "Lock" else state or "?"
+            self.states[key] = self.states.get(key, 0) + 1
+            if wtype == "Lock" and blockers:
+                what = f"{wevent}: {query}"
+                self.waited[what] = self.waited.get(what, 0) + 1
+                holders.update(blockers)
+        for pid in holders:
+            r = by_pid.get(pid)
+            if r is None:
+                what = "(another database)"
+            elif r[2] == "Lock":
+                what = "itself waiting on a lock"
+            elif r[1] == "idle in transaction":
+                what = f"idle in transaction (waiting for the server), last: {r[4]}"
+            else:
+                what = f"{r[1]} {r[2]}:{r[3]} {r[4]}".strip()
+            self.holders[what] = self.holders.get(what, 0) + 1
+        return cpu.processes(list(by_pid))
 
     def _poll(self) -> None:
         while not self.stop.wait(0.05):
-            self.last.update(self._read())
+            self.last.update(self._sample())
 
     def __enter__(self) -> Backends:
         self.first = self._read()
@@ -187,6 +225,19 @@ class Backends:
     @property
     def used(self) -> float:
         return cpu.used(self.first, self.last)
+
+    def summary(self, top: int = 3) -> str:
+        """Mean backends per state over the samples, what lock waiters waited for, and the holders."""
+        n = self.samples or 1
+        states = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(self.states.items(), key=lambda kv: -kv[1]))
+        text = f"PostgreSQL backends, mean of {self.samples} samples: {states or 'none'}"
+        waits = sum(self.waited.values())
+        for k, v in sorted(self.waited.items(), key=lambda kv: -kv[1])[:top]:
+            text += f"\n    waited {v / waits:4.0%} on {k}"
+        held = sum(self.holders.values())
+        for k, v in sorted(self.holders.items(), key=lambda kv: -kv[1])[:top]:
+            text += f"\n    holder {v / held:4.0%} {k}"
+        return text
 
 
 class Load:
@@ -231,6 +282,7 @@ class Load:
             client=sum(c for _, _, c in answers),
             busy=busy,
             available=available,
+            waits=backends.summary(),
         )
 
     def close(self) -> None:
@@ -260,6 +312,7 @@ def level(port: int, server_pid: int, owner_libpq: str, db: str, users: int, pro
     b50 = statistics.median(floor.latencies)
     print(pages.line("form page", "pages", b50))
     print(subs.line("submission", "submissions", b50))
+    print("  " + subs.waits)
     print(floor.line("floor", "requests"), flush=True)
     return (
         statistics.median(pages.latencies),

@@ -27,3 +27,12 @@ async def next_daily_number(session: AsyncSession, lg_code: str, series: str, da
         set_={"last_seq": ReceptionCounter.last_seq + 1},
     ).returning(ReceptionCounter.last_seq)
     return int((await session.execute(stmt)).scalar_one())
+
+
+#: :func:`next_daily_number` on PostgreSQL in psycopg's placeholders (lg_code, series, day), for a
+#: pipeline (``server.db.engine.pipelined``): the same upsert, the same row lock until the commit.
+NEXT_SQL = (
+    "INSERT INTO reception_counters (lg_code, series, business_date, last_seq) VALUES (%s, %s, %s, 1)"
+    " ON CONFLICT (lg_code, series, business_date)"
+    " DO UPDATE SET last_seq = reception_counters.last_seq + 1 RETURNING last_seq"
+)

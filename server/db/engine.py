@@ -75,6 +75,42 @@ async def bind_tenant(session: AsyncSession, lg_code: str) -> None:
         await session.execute(sa.text("SELECT set_config('madoguchi.lg_code', :lg, true)"), {"lg": lg_code})
 
 
+async def pipelined(
+    session: AsyncSession, statements: Sequence[tuple[str, Sequence[Any]]], *, commit: bool = False
+) -> list[list[Row]]:
+    """Send ``statements`` (psycopg placeholders) in the session's transaction as one round trip
+    (psycopg's pipeline mode), with ``commit`` the ``COMMIT`` too; the rows of each (``[]`` for a
+    statement without rows). PostgreSQL only.
+
+    For a serial section's last statements: a lock taken before them is then held for one round
+    trip, not one per statement (and, busy, one turn of the event loop per statement). If one
+    fails, the rest do not run and the transaction is aborted (a ``COMMIT`` becomes a rollback);
+    the error is SQLAlchemy's. With ``commit`` the transaction has ended: the caller must run
+    nothing more in it and must leave nothing pending in the session (it is checked), so that the
+    session's own commit on leaving :meth:`Database.tenant` finds nothing to do.
+    """
+    if commit and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("pipelined commit with changes still pending in the session")
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
+    cursors = []
+    statement: str = ""
+    params: Sequence[Any] = ()
+    try:
+        async with driver.pipeline():
+            for statement, params in statements:
+                cursors.append(await driver.execute(statement, params))
+            if commit:
+                statement, params = "COMMIT", ()
+                await driver.commit()
+        return [await c.fetchall() if c.description else [] for c in cursors]
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(
+            statement, params, exc, psycopg.Error, connection_invalidated=driver.closed
+        ) from exc
+
+
 class _Replaced(Exception):
     """The pooled connection was dead before the transaction began: begin again on another."""
 

@@ -29,6 +29,7 @@ from server.db.models import (
     AuthSession,
     Group,
     OrganisationMember,
+    OutboxMail,
     Procedure,
     ProcedureRole,
     User,
@@ -399,26 +400,37 @@ async def notice_recipients(session: AsyncSession, row: Procedure) -> list[User]
 
 
 async def notify_submission(session: AsyncSession, settings: Settings, app: Any, row: Procedure) -> int:
-    """Queue the short notice of a submitted application to the 課's staff; how many were queued.
+    """Queue the short notice of a submitted application to the 課's staff; how many were queued."""
+    mails = submission_notices(settings, app, row, await notice_recipients(session, row))
+    for mail in mails:
+        session.add(mail)
+    if mails:
+        await session.flush()
+    return len(mails)
+
+
+def submission_notices(settings: Settings, app: Any, row: Procedure, users: list[User]) -> list[OutboxMail]:
+    """The notices to ``users`` (from :func:`notice_recipients`), not yet added to a session.
 
     The mail names only the procedure and the 申請番号, and links to the console: nothing the
     applicant typed leaves the console by mail.
     """
-    users = await notice_recipients(session, row)
     link = f"{_console(settings)}/applications/{app.id}"
+    out = []
     for user in users:
         assert user.email is not None
-        await notifications.enqueue(
-            session,
-            lg_code=row.lg_code,
-            to=user.email,
-            subject=NOTICE_SUBJECT.format(reference=app.reference),
-            body=(
-                f"新しい申請が届きました。\n\n手続き: {row.title}\n申請番号: {app.reference}\n"
-                f"内容は職員管理画面で確認してください（ログインが必要です）。\n{link}\n\n"
-                "この通知は「マイアカウント」で止められます。" + _FOOTER
-            ),
-            event="staff_submission_notice",
-            application_id=app.id,
+        out.append(
+            notifications.mail_row(
+                lg_code=row.lg_code,
+                to=user.email,
+                subject=NOTICE_SUBJECT.format(reference=app.reference),
+                body=(
+                    f"新しい申請が届きました。\n\n手続き: {row.title}\n申請番号: {app.reference}\n"
+                    f"内容は職員管理画面で確認してください（ログインが必要です）。\n{link}\n\n"
+                    "この通知は「マイアカウント」で止められます。" + _FOOTER
+                ),
+                event="staff_submission_notice",
+                application_id=app.id,
+            )
         )
-    return len(users)
+    return out

@@ -2,7 +2,8 @@
 
 Use :func:`record` for every event (in the caller's transaction); :func:`record_committed` for
 events of reading, which share commits with concurrent ones; :func:`verify_chain` checks a
-municipality's chain.
+municipality's chain. :func:`lock_statement`, :func:`append_statement` and :func:`appended` are
+:func:`record` for a pipelined transaction's last round trips (PostgreSQL; the eform submission).
 """
 
 from server.domain.audit.service import (
@@ -10,6 +11,9 @@ from server.domain.audit.service import (
     Actor,
     ChainReport,
     Event,
+    append_statement,
+    appended,
+    lock_statement,
     record,
     record_committed,
     record_many,
@@ -24,6 +28,9 @@ __all__ = [
     "Actor",
     "ChainReport",
     "Event",
+    "append_statement",
+    "appended",
+    "lock_statement",
     "record",
     "record_committed",
     "record_many",

@@ -188,6 +188,36 @@ def _heads_of(session: AsyncSession) -> dict[str, tuple[int, str]]:
     return _head_cache.setdefault(engine, {})
 
 
+#: The chain's lock in a pipeline (PostgreSQL): the function with no rows appends nothing, takes the
+#: municipality's lock (held to the end of the transaction) and answers the chain's end.
+LOCK_SQL = "SELECT head_seq, head_hash FROM madoguchi_audit_append(%s, NULL, NULL, NULL)"
+#: The append under that lock. Its end cannot have moved; if it did, the cast fails the transaction
+#: (a pipelined ``COMMIT`` after it then rolls back) rather than committing without the events.
+APPEND_LOCKED_SQL = (
+    "SELECT head_seq, head_hash, (CASE WHEN appended THEN 'true' ELSE 'audit chain end moved' END)::boolean"
+    " FROM madoguchi_audit_append(%s, %s, %s, %s)"
+)
+
+
+def lock_statement(lg_code: str) -> tuple[str, tuple[Any, ...]]:
+    """:data:`LOCK_SQL` for ``lg_code``; its row is the chain's end for :func:`append_statement`."""
+    return LOCK_SQL, (lg_code,)
+
+
+def append_statement(
+    lg_code: str, events: list[Event], head: tuple[int, str]
+) -> tuple[str, tuple[Any, ...], list[AuditEvent]]:
+    """Append ``events`` after ``head`` (the end answered by :func:`lock_statement`, lock held):
+    the statement, its values and the rows (hashes computed)."""
+    rows = _chain(lg_code, events, (int(head[0]), str(head[1])), datetime.now(UTC))
+    return APPEND_LOCKED_SQL, (lg_code, head[0], head[1], Jsonb([_jsonable(r) for r in rows])), rows
+
+
+def appended(session: AsyncSession, lg_code: str, rows: list[AuditEvent]) -> None:
+    """Note the chain's new end after :func:`append_statement` ran (this process's guess)."""
+    _heads_of(session)[lg_code] = (rows[-1].seq, rows[-1].row_hash)
+
+
 def _chain(lg_code: str, events: list[Event], head: tuple[int, str], now: datetime) -> list[AuditEvent]:
     """The rows of ``events`` following ``head`` (seq, row_hash), hashes computed."""
     seq, prev = head

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from server.domain.notifications.outbox import enqueue, render, send_due
+from server.domain.notifications.outbox import INSERT_SQL, enqueue, insert_params, mail_row, render, send_due
 
-__all__ = ["enqueue", "render", "send_due"]
+__all__ = ["INSERT_SQL", "enqueue", "insert_params", "mail_row", "render", "send_due"]

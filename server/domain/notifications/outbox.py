@@ -42,6 +42,32 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         return template
 
 
+def mail_row(
+    *,
+    lg_code: str,
+    to: str,
+    subject: str,
+    body: str,
+    event: str,
+    application_id: uuid.UUID | None = None,
+) -> OutboxMail:
+    """A mail for the outbox, not yet added to any session (see :func:`enqueue`)."""
+    now = datetime.now(UTC)
+    return OutboxMail(
+        id=uuid.uuid4(),
+        lg_code=lg_code,
+        to_addr=to,
+        subject=subject.replace("\r", " ").replace("\n", " ")[:300],
+        body=body,
+        event=event,
+        application_id=application_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -53,21 +79,37 @@ async def enqueue(
     application_id: uuid.UUID | None = None,
 ) -> OutboxMail:
     """Queue a mail in the caller's transaction."""
-    mail = OutboxMail(
-        id=uuid.uuid4(),
-        lg_code=lg_code,
-        to_addr=to,
-        subject=subject.replace("\r", " ").replace("\n", " ")[:300],
-        body=body,
-        event=event,
-        application_id=application_id,
-        status="pending",
-        attempts=0,
-        next_attempt_at=datetime.now(UTC),
+    mail = mail_row(
+        lg_code=lg_code, to=to, subject=subject, body=body, event=event, application_id=application_id
     )
     session.add(mail)
     await session.flush()
     return mail
+
+
+#: The outbox row of :func:`mail_row` in psycopg's placeholders, for a pipelined transaction's last
+#: statements (``server.db.engine.pipelined``); the ORM's flush inserts the same columns.
+INSERT_SQL = (
+    "INSERT INTO mail_outbox (id, lg_code, to_addr, subject, body, event, application_id, status,"
+    " attempts, next_attempt_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def insert_params(mail: OutboxMail) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_SQL` for ``mail``."""
+    return (
+        mail.id,
+        mail.lg_code,
+        mail.to_addr,
+        mail.subject,
+        mail.body,
+        mail.event,
+        mail.application_id,
+        mail.status,
+        mail.attempts,
+        mail.next_attempt_at,
+        mail.created_at,
+    )
 
 
 def _message(mail: OutboxMail, sender: str) -> EmailMessage:

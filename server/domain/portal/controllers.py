@@ -576,7 +576,8 @@ async def submit(
             and await jpki.valid_signature(session, app, row) is None
         ):
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
-        checked = await services.submit(session, settings, app, row)
+        # The last thing this transaction does when it submits: commit with the last writes.
+        checked = await services.submit(session, settings, app, row, commit=True)
         if not checked.ok:
             files = {str(f.id): f for f in await services.files_of(session, app)}
             ctx = _form_context(site, app, definition, secret, dict(app.values or {}), checked.errors, files)
