@@ -12,15 +12,20 @@ builds every request body up front, then waits for a command on its pipe:
 - ``("page", None)``: all its residents open the form page at once;
 - ``("submit", None)``: all post the form with the PDF and send it (one submission, timed together);
 - ``("floor", (concurrency, total))``: the health route at that concurrency;
+- ``("journey", (seconds, think, seed, applications))``: the concurrent-users model (see
+  :func:`_journeys`); ``applications`` holds, per resident of this process, its verified
+  applications (one per journey);
 - ``("stop", None)``.
 
-Each answer is ``(latencies in ms, ok flags, CPU seconds of this process for the command)``.
+Each answer is ``(latencies in ms, ok flags, CPU seconds of this process for the command)``; for a
+journey, ``(samples, journeys, CPU seconds)`` with one ``(kind, ms, ok)`` per request.
 Imports nothing of the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -173,6 +178,46 @@ async def _floor(host: str, port: int, concurrency: int, total: int) -> list[tup
     return await asyncio.gather(*(hit() for _ in range(total)))
 
 
+#: The request kinds of a journey, in order, as the figures name them.
+KINDS = ("form page", "form post", "送信")
+
+
+async def _journeys(
+    host: str, port: int, seconds: float, think: float, seed: int, residents: list[list[Target]]
+) -> tuple[list[tuple[str, float, bool]], int]:
+    """N residents, each on a loop: open the form, think, post it (with the PDF), think, 送信, think —
+    a new application each round — for ``seconds``; the think times exponential with mean ``think``
+    seconds (each resident first waits one, so that they do not all start together). A request is
+    only begun within ``seconds``; a resident whose applications run out stops (counted by the
+    caller from the journeys). Returns one ``(kind, ms, ok)`` per request and the journeys completed."""
+    rng = random.Random(seed)
+    end = time.perf_counter() + seconds
+    samples: list[tuple[str, float, bool]] = []
+    done = 0
+    checks = (_page_ok, _redirect_ok, _redirect_ok)
+
+    async def pause() -> bool:
+        await asyncio.sleep(rng.expovariate(1 / think) if think > 0 else 0)
+        return time.perf_counter() < end
+
+    async def resident(apps: list[Target]) -> None:
+        nonlocal done
+        for target in apps:
+            r = Requests(f"{host}:{port}", target)
+            for kind, request, check in zip(KINDS, (r.page, r.form_post, r.submit), checks, strict=True):
+                if not await pause():
+                    return
+                ms, ok = await _one(host, port, [request], check)
+                samples.append((kind, ms, ok))
+                if not ok:
+                    break
+            else:
+                done += 1
+
+    await asyncio.gather(*(resident(apps) for apps in residents))
+    return samples, done
+
+
 async def _run(
     command: str, arg: Any, host: str, port: int, reqs: list[Requests]
 ) -> list[tuple[float, bool]]:
@@ -197,6 +242,10 @@ def worker(conn: Connection, host: str, port: int) -> None:
             if command == "stop":
                 return
             cpu = time.process_time()
+            if command == "journey":
+                samples, done = loop.run_until_complete(_journeys(host, port, *arg))
+                conn.send((samples, done, time.process_time() - cpu))
+                continue
             runs = loop.run_until_complete(_run(command, arg, host, port, reqs))
             conn.send(([ms for ms, _ in runs], [ok for _, ok in runs], time.process_time() - cpu))
     finally:

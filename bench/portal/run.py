@@ -56,12 +56,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 
 from bench.portal import cpu
-from bench.portal.load import Target, worker
+from bench.portal.load import KINDS, Target, worker
 from bench.records.run import APP_ROLE, create_database, pct
 from server.config import Settings
 
@@ -106,14 +107,16 @@ def _mailed_code(owner_libpq: str, email: str) -> str:
     return match.group(1)
 
 
-async def _residents(base: str, owner_libpq: str, users: int) -> list[Target]:
+async def _residents(base: str, owner_libpq: str, users: int, first: int | None = None) -> list[Target]:
+    """``users`` verified applications (the residents' addresses numbered from ``first``)."""
     sem = asyncio.Semaphore(20)
+    start = users * 10_000 if first is None else first
 
     async def one(n: int) -> Target:
         async with sem:
             return await _verified(base, n, owner_libpq)
 
-    return list(await asyncio.gather(*(one(users * 10_000 + i) for i in range(users))))
+    return list(await asyncio.gather(*(one(start + i) for i in range(users))))
 
 
 @dataclass
@@ -144,6 +147,59 @@ class Burst:
             f" PostgreSQL {self.database * ms:5.1f} ms, load generator {self.client * ms:5.2f} ms;"
             f" machine busy {self.busy / self.available:4.0%}: server {self.server / busy:4.0%},"
             f" PostgreSQL {self.database / busy:4.0%}, load generator {self.client / busy:4.0%}"
+        )
+        return text
+
+
+@dataclass
+class Journeys:
+    """The concurrent-users model's requests: ``(kind, ms, ok)`` each, and CPU seconds used meanwhile."""
+
+    samples: list[tuple[str, float, bool]]
+    done: int
+    seconds: float
+    wall: float
+    server: float
+    database: float
+    client: float
+    busy: float
+    available: float
+    waits: str
+
+    def of(self, kind: str) -> list[float]:
+        return [ms for k, ms, _ in self.samples if k == kind]
+
+    def figures(self) -> JourneyFigures:
+        """p50 and p95 of each kind (ms), and the arrival rate (requests begun per second)."""
+        out: list[float] = []
+        for kind in KINDS:
+            lat = self.of(kind) or [0.0]
+            out += [statistics.median(lat), pct(lat, 95)]
+        return (*out, len(self.samples) / self.seconds)  # type: ignore[return-value]
+
+    def lines(self, users: int, think: float) -> str:
+        n = len(self.samples) or 1
+        failed = sum(1 for _, _, ok in self.samples if not ok)
+        text = (
+            f"  journeys: {users} residents each looping form page → think → form post → think → 送信"
+            f" → think, think time exponential with mean {think:g} s, for {self.seconds:g} s"
+            f"\n  {'':<11} arrival rate {len(self.samples) / self.seconds:.1f} requests/s"
+            f" ({self.done / self.seconds:.2f} journeys/s completed, {self.done} journeys)"
+            + (f"  FAILED {failed}" if failed else "")
+        )
+        for kind in KINDS:
+            lat = self.of(kind)
+            if lat:
+                text += (
+                    f"\n  {kind:<11} p50 {statistics.median(lat):7.1f} ms  p95 {pct(lat, 95):7.1f} ms"
+                    f"  ({len(lat)} requests)"
+                )
+        busy = self.busy or 1e-9
+        text += (
+            f"\n  {'':<11} CPU per request (all kinds): server {self.server / n * 1000:5.1f} ms,"
+            f" PostgreSQL {self.database / n * 1000:5.1f} ms,"
+            f" load generator {self.client / n * 1000:5.2f} ms;"
+            f" machine busy {self.busy / self.available:4.0%}: server {self.server / busy:4.0%}"
         )
         return text
 
@@ -285,6 +341,31 @@ class Load:
             waits=backends.summary(),
         )
 
+    def journey(self, seconds: float, think: float, seed: int, residents: list[list[Target]]) -> Journeys:
+        """The concurrent-users model (:func:`bench.portal.load._journeys`) for ``seconds``."""
+        procs = len(self.pipes)
+        server0, machine0 = cpu.tree(self.server_pid), cpu.Machine.read()
+        with Backends(self.owner_libpq, self.db) as backends:
+            t0 = time.perf_counter()
+            for i, pipe in enumerate(self.pipes):
+                pipe.send(("journey", (seconds, think, seed + i, residents[i::procs])))
+            answers = [pipe.recv() for pipe in self.pipes]
+            wall = time.perf_counter() - t0
+        machine1, server1 = cpu.Machine.read(), cpu.tree(self.server_pid)
+        busy, available = machine1.since(machine0)
+        return Journeys(
+            samples=[x for samples, _, _ in answers for x in samples],
+            done=sum(d for _, d, _ in answers),
+            seconds=seconds,
+            wall=wall,
+            server=cpu.used(server0, server1),
+            database=backends.used,
+            client=sum(c for _, _, c in answers),
+            busy=busy,
+            available=available,
+            waits=backends.summary(),
+        )
+
     def close(self) -> None:
         for pipe in self.pipes:
             pipe.send(("stop", None))
@@ -293,27 +374,58 @@ class Load:
 
 
 Figures = tuple[float, float, float, float, float, float, float]
+#: Journeys: form page p50, p95; form post p50, p95; 送信 p50, p95; arrival rate (requests/s).
+JourneyFigures = tuple[float, float, float, float, float, float, float]
 
 
-def level(port: int, server_pid: int, owner_libpq: str, db: str, users: int, procs: int) -> Figures:
-    """One burst of ``users`` residents; prints and returns page p50/p95, submission p50/p95, rate,
-    server CPU ms per page and per submission."""
+@dataclass(frozen=True)
+class JourneyPlan:
+    """``--journey``: how long the concurrent-users model runs and the think time's mean (s)."""
+
+    seconds: float
+    think: float
+    seed: int
+
+    def per_resident(self) -> int:
+        """Applications each resident gets: the journeys it can start in ``seconds``, and two more."""
+        return int(self.seconds / (3 * self.think)) + 2 if self.think > 0 else 50
+
+
+def level(
+    port: int, server_pid: int, owner_libpq: str, db: str, users: int, procs: int, plan: JourneyPlan | None
+) -> tuple[Figures, JourneyFigures | None]:
+    """One burst of ``users`` residents (and with ``plan`` the concurrent-users model); prints and
+    returns page p50/p95, submission p50/p95, rate, server CPU ms per page and per submission, and
+    the journeys' figures."""
     t0 = time.perf_counter()
-    targets = asyncio.run(_residents(f"http://{HOST}:{port}", owner_libpq, users))
+    base = f"http://{HOST}:{port}"
+    targets = asyncio.run(_residents(base, owner_libpq, users))
     print(f"  {users} residents started and verified in {time.perf_counter() - t0:.1f} s (not timed below)")
     load = Load(targets, port, procs, server_pid, owner_libpq, db)
+    journeys = None
     try:
         pages = load.run("page")
         subs = load.run("submit")
         per = -(-users // procs)
         floor = load.run("floor", (per, per * 2))
+        b50 = statistics.median(floor.latencies)
+        print("  burst: all residents at once, no think time (the harsher model)")
+        print(pages.line("form page", "pages", b50))
+        print(subs.line("submission", "submissions", b50))
+        print("  " + subs.waits)
+        print(floor.line("floor", "requests"), flush=True)
+        if plan is not None:
+            k = plan.per_resident()
+            t0 = time.perf_counter()
+            apps = asyncio.run(_residents(base, owner_libpq, users * k, 5_000_000 + users * 10_000))
+            took = time.perf_counter() - t0
+            print(f"  {users * k} applications ({k} per resident) verified in {took:.1f} s (not timed)")
+            per_resident = [apps[i::users] for i in range(users)]
+            journeys = load.journey(plan.seconds, plan.think, plan.seed, per_resident)
+            print(journeys.lines(users, plan.think))
+            print("  " + journeys.waits, flush=True)
     finally:
         load.close()
-    b50 = statistics.median(floor.latencies)
-    print(pages.line("form page", "pages", b50))
-    print(subs.line("submission", "submissions", b50))
-    print("  " + subs.waits)
-    print(floor.line("floor", "requests"), flush=True)
     return (
         statistics.median(pages.latencies),
         pct(pages.latencies, 95),
@@ -322,7 +434,7 @@ def level(port: int, server_pid: int, owner_libpq: str, db: str, users: int, pro
         subs.ok / subs.wall,
         pages.server / users * 1000,
         subs.server / users * 1000,
-    )
+    ), journeys.figures() if journeys is not None else None
 
 
 WRK_LINE = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
@@ -424,7 +536,7 @@ def _baseline_tree(ref: str) -> Path:
     return path
 
 
-def _median(runs: list[Figures]) -> Figures:
+def _median(runs: list[tuple[float, ...]]) -> Any:
     """Each figure's median over the passes of one configuration."""
     return tuple(statistics.median(f[i] for f in runs) for i in range(len(runs[0])))  # type: ignore[return-value]
 
@@ -496,6 +608,18 @@ def main() -> None:
         help="run all passes this many times (order reversed every other time); medians are compared",
     )
     parser.add_argument("--profile", type=Path, help="run the one-process pass under cProfile into this file")
+    parser.add_argument(
+        "--journey",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="after each burst, the concurrent-users model for so long: every resident loops form page,"
+        " think, form post, think, 送信, think",
+    )
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="mean think time of --journey, seconds (exponential)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the think times")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -511,6 +635,8 @@ def main() -> None:
             passes.append((f"baseline (git {args.baseline})", baseline, 1))
         passes += [("now", ROOT, w) for w in args.workers]
         figures: dict[tuple[str, int], dict[int, list[Figures]]] = {}
+        journeys: dict[tuple[str, int], dict[int, list[JourneyFigures]]] = {}
+        plan = JourneyPlan(args.journey, args.think, args.seed) if args.journey > 0 else None
         # With --repeat the passes run again, in reverse order every other time (load drifts, tables grow).
         schedule = [p for r in range(args.repeat) for p in (passes if r % 2 == 0 else passes[::-1])]
         print(
@@ -524,9 +650,10 @@ def main() -> None:
             try:
                 for users in args.users:
                     print(f"{users} concurrent residents:")
-                    figures.setdefault((label, workers), {}).setdefault(users, []).append(
-                        level(port, proc.pid, owner_libpq, name, users, args.clients)
-                    )
+                    burst, journey = level(port, proc.pid, owner_libpq, name, users, args.clients, plan)
+                    figures.setdefault((label, workers), {}).setdefault(users, []).append(burst)
+                    if journey is not None:
+                        journeys.setdefault((label, workers), {}).setdefault(users, []).append(journey)
                     if args.wrk:
                         one = asyncio.run(
                             _verified(f"http://{HOST}:{port}", users * 10_000 + 9999, owner_libpq)
@@ -553,6 +680,20 @@ def main() -> None:
                         f" {f[4]:.1f} submissions/s, server CPU per page {f[5]:.1f} ms, per submission"
                         f" {f[6]:.1f} ms"
                     )
+        for (label, workers), levels in journeys.items():
+            print(
+                f"journeys (the concurrent-users model; think time exponential, mean {args.think:g} s;"
+                f" median of {args.repeat} pass(es)), {label}, {workers} process(es):"
+            )
+            for users, runs in levels.items():
+                j = _median(runs)
+                b = medians[label, workers][users]
+                print(
+                    f"  {users:>3} residents: form page p50 {j[0]:.0f} / p95 {j[1]:.0f} ms, form post p50"
+                    f" {j[2]:.0f} / p95 {j[3]:.0f} ms, 送信 p50 {j[4]:.0f} / p95 {j[5]:.0f} ms, arrival"
+                    f" {j[6]:.1f} requests/s — burst (all {users} at once): form page p95 {b[1]:.0f} ms,"
+                    f" submission (form post + 送信) p95 {b[3]:.0f} ms"
+                )
         if baseline is not None:
             before = medians[passes[0][0], 1]
             for (label, workers), now in medians.items():
