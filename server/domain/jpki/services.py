@@ -112,6 +112,15 @@ async def signed_version(
     return dict(app.values or {}), dict(app.sealed or {}), None
 
 
+async def needed(session: AsyncSession, app: Application, definition: EformProcedure) -> bool:
+    """Whether the version to sign now must be signed at all: ``jpki_required``, and the applicant
+    is one the procedure asks (``jpki_signers``: 個人 only, or every applicant)."""
+    if not definition.jpki_required:
+        return False
+    raw, _sealed, _since = await signed_version(session, app)
+    return definition.jpki_needed(raw)
+
+
 def _actor(app: Application) -> audit.Actor:
     return audit.Actor(username=f"resident:{str(app.id)[:8]}")
 

@@ -529,6 +529,19 @@ async def form_post(
     )
 
 
+APPLICANT_TYPE_LABELS = {"individual": "個人", "corporation": "法人", "group": "団体"}
+
+
+def jpki_context(definition: EformProcedure, values: dict[str, Any]) -> dict[str, Any]:
+    """For the confirmation pages: whether this applicant signs (``jpki``), and, for a JPKI
+    procedure that does not ask this applicant (a 法人 / 団体 with ``jpki_signers: individual``),
+    the type to name in the note (``jpki_waived``)."""
+    needed = definition.jpki_needed(values)
+    kind = definition.applicant_type_of(values)
+    waived = definition.jpki_required and not needed and kind is not None
+    return {"jpki": needed, "jpki_waived": APPLICANT_TYPE_LABELS[kind] if waived and kind else None}
+
+
 @get("/applications/{app_id:uuid}/confirm", opt=PUBLIC, include_in_schema=False)
 async def confirm_page(
     lg_code: FromPath[str], app_id: FromPath[uuid.UUID], request: Req, db: NamedDependency[Database]
@@ -551,6 +564,7 @@ async def confirm_page(
         "csrf": csrf_token(secret),
         "summary": summary_of(definition, checked.values, files),
         "amount": services.fee_of(definition, checked.values),
+        **jpki_context(definition, checked.values),
     }
     return page("portal/confirm.html", ctx, user_agent=_ua(request))
 
@@ -570,7 +584,7 @@ async def submit(
         app, row, definition, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
         if (
-            definition.jpki_required
+            definition.jpki_needed(app.values or {})
             and app.status == ApplicationStatus.draft
             and F.validate(definition, dict(app.values or {}), app.sealed or {}).ok
             and await jpki.valid_signature(session, app, row) is None

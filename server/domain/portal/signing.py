@@ -61,12 +61,12 @@ async def _files_checked(db: Database, lg_code: str, app_id: uuid.UUID) -> Async
         raise
 
 
-def _not_signable(app: Any, definition: Any) -> bool:
-    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version)."""
-    return not definition.jpki_required or app.status not in (
-        ApplicationStatus.draft,
-        ApplicationStatus.returned,
-    )
+async def _not_signable(session: Any, app: Any, definition: Any) -> bool:
+    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version),
+    of an applicant the procedure asks to sign (``jpki_signers``: a 法人 / 団体 only with ``all``)."""
+    if app.status not in (ApplicationStatus.draft, ApplicationStatus.returned):
+        return True
+    return not await jpki.needed(session, app, definition)
 
 
 async def _checked(session: Any, app: Any, definition: Any) -> F.Checked:
@@ -93,7 +93,7 @@ async def sign_page(
     site = await C._site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
         checked = await _checked(session, app, definition)
         if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
@@ -126,6 +126,10 @@ async def sign_page(
         "review_url": _review_url(site["lg_code"], app),
         "app_label": plugin.label,
         "app_is_fake": plugin.is_fake,
+        # A 法人 / 団体 (procedures with ``jpki_signers: all``): the person filing signs as 代表者 or 担当者.
+        "on_behalf": C.APPLICANT_TYPE_LABELS.get(str(definition.applicant_type_of(checked.values) or ""))
+        if definition.applicant_type_of(checked.values) not in (None, "individual")
+        else None,
     }
     return page("portal/sign.html", ctx, status=422 if error else 200, user_agent=C._ua(request))
 
@@ -144,7 +148,7 @@ async def sign_start(
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
         if not (await _checked(session, app, definition)).ok:
             return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
@@ -196,7 +200,7 @@ async def sign_return(
     tx = (params.get("tx") or params.get("state") or "")[:200]
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
         await jpki.complete(session, settings, app, row, tx, params)
     return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
@@ -210,7 +214,7 @@ async def sign_data(
     site = await C._site(db, lg_code)
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise NotFound()
         content = await jpki.canonical_of(session, app, row, blob_store(request.app.state))
     return Response(
@@ -246,7 +250,7 @@ async def sign_upload(
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
         if not data:
             raise V.SignatureRejected("署名ファイル（.p7s）を選んでください。", code="jpki.no_file")
