@@ -358,6 +358,7 @@ def _form_context(
         "notice": None,
         "only": None,
         "only_label": None,
+        "applicant_note": None,
         **extra,
     }
 
@@ -402,9 +403,12 @@ async def form_page(
             return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
         raw = dict(app.values or {})
         files = await services.files_shown(session, app, definition, raw)
+        note = await resident_accounts.applicant_note(session, app, definition, raw)
     return page(
         "portal/form.html",
-        _form_context(site, app, definition, secret, raw, {}, files, **_only(definition, only)),
+        _form_context(
+            site, app, definition, secret, raw, {}, files, applicant_note=note, **_only(definition, only)
+        ),
         user_agent=_ua(request),
     )
 
@@ -507,6 +511,7 @@ async def form_post(
         files = {str(f.id): f for f in result.files}
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+        note = await resident_accounts.applicant_note(session, app, definition, raw)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
     if one["only"] and any(not _belongs(p, one["only"]) for p in errors):
         # The change made another item wrong (e.g. a rule now requires it): show the whole form.
@@ -522,6 +527,7 @@ async def form_post(
         notice=notice,
         candidates=candidates,
         corporate=corporate,
+        applicant_note=note,
         **one,
     )
     return page(
