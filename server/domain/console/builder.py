@@ -1051,8 +1051,7 @@ def build(state: State) -> Built:
     if not types:
         errors["applicant_types"] = "申請者の属性（個人・法人・団体）を1つ以上選んでください。"
     data["applicant_types"] = types or ["individual"]
-    if state["jpki_signers"] != JpkiSigners.individual.value:  # the default stays out of the JSON
-        data["jpki_signers"] = state["jpki_signers"]
+    data["jpki_signers"] = state["jpki_signers"]
     if data["jpki_required"] and "individual" not in types and state["jpki_signers"] == "individual":
         errors["jpki_required"] = (
             "電子署名を「個人の申請だけ」に求める設定では、申請者の属性に「個人」を含めてください"
