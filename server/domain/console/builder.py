@@ -428,7 +428,7 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
     state["applicant_types"] = [str(v) for v in form.get("applicant_types", [])][:3]
     state["guest_allowed"] = _bool(form, "guest_allowed")
     state["jpki_required"] = _bool(form, "jpki_required")
-    signers = str(form.get("jpki_signers") or JpkiSigners.individual.value)
+    signers = _text(form, "jpki_signers")
     state["jpki_signers"] = signers if signers in JpkiSigners.__members__ else JpkiSigners.individual.value
     state["mails"] = {}
     for event in MailEvent:

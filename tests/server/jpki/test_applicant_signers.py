@@ -185,9 +185,16 @@ async def test_builder_keeps_the_choice_and_checks_it(everyone):
     async with everyone.db.tenant(DEMO_LG_CODE) as session:
         saved = (await session.get(Procedure, proc.id)).draft_definition  # type: ignore[union-attr]
     assert saved["jpki_required"] is True and saved["jpki_signers"] == "individual"
-    # A tampered value falls back to the default rather than being stored.
+    # Back to every applicant, then a tampered value: it falls back to the default.
+    r = await http.post(url, data={**data, "jpki_signers": "all", "action": "save"})
+    assert r.status_code == 303
+    async with everyone.db.tenant(DEMO_LG_CODE) as session:
+        assert (await session.get(Procedure, proc.id)).draft_definition["jpki_signers"] == "all"  # type: ignore[union-attr]
     r = await http.post(url, data={**data, "jpki_signers": "<script>", "action": "save"})
     assert r.status_code == 303
+    async with everyone.db.tenant(DEMO_LG_CODE) as session:
+        saved = (await session.get(Procedure, proc.id)).draft_definition  # type: ignore[union-attr]
+    assert saved["jpki_signers"] == "individual"
 
 
 async def test_pending_attempts_are_swept_and_a_late_answer_can_start_again(data_dir):
