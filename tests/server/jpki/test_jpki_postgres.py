@@ -152,7 +152,8 @@ async def test_open_attempts_are_swept_per_municipality_on_postgres(pg: PgDataba
         assert r.status_code == 303
         await _ensure_other_municipality(pg)
         async with api.db.tenant(DEMO_LG_CODE) as s:
-            (sig,) = (await s.execute(sa.select(ApplicationSignature))).scalars().all()
+            mine = ApplicationSignature.application_id == res.app_id
+            (sig,) = (await s.execute(sa.select(ApplicationSignature).where(mine))).scalars().all()
             # Opened an hour ago (the test cannot wait): older than jpki_app_transaction_minutes.
             sig.created_at = datetime.now(UTC) - timedelta(hours=1)
         settings = api.settings.model_copy(
@@ -162,7 +163,9 @@ async def test_open_attempts_are_swept_per_municipality_on_postgres(pg: PgDataba
         assert run.job == "signing_sweep" and run.status == "success", run.message
         assert f"{DEMO_LG_CODE} 1 件" in run.message and OTHER_LG not in run.message
         async with api.db.tenant(DEMO_LG_CODE) as s:
-            assert (await s.execute(sa.select(ApplicationSignature))).first() is None
+            assert (await s.execute(sa.select(ApplicationSignature).where(mine))).first() is None
+            pending = ApplicationSignature.state == "pending"
+            assert (await s.execute(sa.select(ApplicationSignature).where(pending))).first() is None
             expired = AuditEvent.action == "application_sign_expire_success"
             assert (await s.execute(sa.select(AuditEvent.object_id).where(expired))).scalar_one() == str(
                 res.app_id
