@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"  # DEV-ONLY: 0022 at merge
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
