@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     schedule_report_time: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     """Built-in scheduler: time of day (Japan time, HH:MM) of the monthly operation report."""
 
+    schedule_signing_sweep_enabled: bool = True
+    """Built-in scheduler: every hour, delete the JPKI signing attempts still open after
+    ``jpki_app_transaction_minutes`` (the resident never came back from the signing app), with the
+    nonce and PKCE verifier kept for them; each is audited. Without the built-in scheduler run
+    ``madoguchi-server eforms sweep-signatures`` from a timer."""
+
     search_page_size_max: int = Field(default=200, ge=1)
     """Largest page of reception search results."""
 

@@ -9,6 +9,7 @@ them to hide fields early.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Self
 
@@ -24,6 +25,8 @@ AGGREGATE_MB = 100
 #: Most top-level fields of one procedure, and most fields inside one repeating group (form builder).
 MAX_FIELDS = 100
 MAX_GROUP_FIELDS = 30
+#: The field in which an applicant of a procedure admitting several types chooses 個人 / 法人 / 団体.
+APPLICANT_FIELD = "applicant_type"
 
 
 class EformFieldType(StrEnum):
@@ -50,6 +53,14 @@ class ApplicantType(StrEnum):
     individual = "individual"  # 個人
     corporation = "corporation"  # 法人
     group = "group"  # 団体
+
+
+class JpkiSigners(StrEnum):
+    """Who signs with the 署名用電子証明書 when a procedure has ``jpki_required`` (a JPKI
+    certificate belongs to a natural person, never to a 法人 or 団体)."""
+
+    individual = "individual"  # 個人の申請だけ: 法人・団体の申請は署名なし (法人番号 and staff checks)
+    all = "all"  # すべての申請: 法人・団体は申請する代表者または担当者が本人の証明書で署名
 
 
 class PaymentMode(StrEnum):
@@ -174,6 +185,10 @@ class EformProcedure(_Data):
     applicant_types: list[ApplicantType] = Field(default_factory=lambda: [ApplicantType.individual])
     guest_allowed: bool = Field(True, description="メール認証だけで申請できる (アカウント不要)")
     jpki_required: bool = Field(False, description="公的個人認証の電子署名が必要")
+    jpki_signers: JpkiSigners = Field(
+        JpkiSigners.individual,
+        description="電子署名を求める申請: individual (個人だけ) / all (法人・団体は代表者か担当者が署名)",
+    )
     uploads: Uploads = Field(default_factory=Uploads)
     payment: Payment = Field(default_factory=Payment)
     mails: dict[MailEvent, MailText] = Field(default_factory=dict, description="mail texts per event")
@@ -221,3 +236,23 @@ class EformProcedure(_Data):
     def field(self, name: str) -> EformField | None:
         """The top-level field called ``name``."""
         return next((f for f in self.fields if f.name == name), None)
+
+    def applicant_type_of(self, values: Mapping[str, Any]) -> ApplicantType | None:
+        """個人 / 法人 / 団体 of one application: what was chosen in the ``applicant_type`` field
+        (:data:`APPLICANT_FIELD`), else the procedure's only type; None when it cannot be told."""
+        chosen = values.get(APPLICANT_FIELD)
+        if isinstance(chosen, str) and chosen in self.applicant_types:
+            return ApplicantType(chosen)
+        return self.applicant_types[0] if len(self.applicant_types) == 1 else None
+
+    def jpki_needed(self, values: Mapping[str, Any]) -> bool:
+        """Whether this application must be signed with JPKI (``jpki_required`` and ``jpki_signers``).
+
+        With ``individual`` a 法人 or 団体 applicant does not sign; an applicant whose type cannot
+        be told yet (nothing chosen) is asked, so that no unsigned 個人 application gets through.
+        """
+        if not self.jpki_required:
+            return False
+        if self.jpki_signers == JpkiSigners.all:
+            return True
+        return self.applicant_type_of(values) in (None, ApplicantType.individual)

@@ -17,6 +17,7 @@ class ApplicationSignature(UUIDPrimaryKey, Base):
     the application's current canonical bytes lets a JPKI procedure be submitted."""
 
     __tablename__ = "eform_signatures"
+    __table_args__ = (sa.Index("ix_eform_signatures_state_created_at", "state", "created_at"),)
 
     lg_code: Mapped[str] = lg_code_column(index=False)
     """Municipality of the application."""
@@ -26,7 +27,9 @@ class ApplicationSignature(UUIDPrimaryKey, Base):
     """The signed application."""
     signing_app: Mapped[str] = mapped_column(sa.String(40), comment="署名アプリのプラグイン")
     """Plugin id of the signing app (or ``upload`` for a signature file the resident uploaded)."""
-    transaction: Mapped[str | None] = mapped_column(sa.String(200), nullable=True, comment="署名取引ID")
+    transaction: Mapped[str | None] = mapped_column(
+        sa.String(200), nullable=True, index=True, comment="署名取引ID"
+    )
     """The signing app's transaction id while pending."""
     state: Mapped[str] = mapped_column(sa.String(20), comment="状態")
     """``pending``, ``valid``, ``rejected``, or ``superseded`` (a valid signature over a version

@@ -33,6 +33,7 @@ from shared.schemas.eform import (
     EformField,
     EformFieldType,
     EformProcedure,
+    JpkiSigners,
     MailEvent,
     PaymentMode,
 )
@@ -182,7 +183,7 @@ EDITED_FIELD_PROPS = frozenset(
     (_FIELD_PROPS + " visible_if required_if fields max_repeat min_repeat").split()
 )
 EDITED_PROCEDURE_PROPS = frozenset(
-    (_PROCEDURE_PROPS + " guest_allowed jpki_required uploads payment mails fields").split()
+    (_PROCEDURE_PROPS + " guest_allowed jpki_required jpki_signers uploads payment mails fields").split()
 )
 KEEP_MAX_CHARS = 8000
 #: Types a 法人番号 field may fill with the 名称 / 所在地 it finds (the schema's rule).
@@ -320,6 +321,7 @@ def state_of(
         "applicant_types": [t.value for t in d.applicant_types],
         "guest_allowed": d.guest_allowed,
         "jpki_required": d.jpki_required,
+        "jpki_signers": d.jpki_signers.value,
         "extensions": ", ".join(d.uploads.extensions),
         "max_file_mb": str(d.uploads.max_file_mb),
         "payment_mode": d.payment.mode.value,
@@ -426,6 +428,8 @@ def state_from_form(form: Mapping[str, list[Any]]) -> State:
     state["applicant_types"] = [str(v) for v in form.get("applicant_types", [])][:3]
     state["guest_allowed"] = _bool(form, "guest_allowed")
     state["jpki_required"] = _bool(form, "jpki_required")
+    signers = _text(form, "jpki_signers")
+    state["jpki_signers"] = signers if signers in JpkiSigners.__members__ else JpkiSigners.individual.value
     state["mails"] = {}
     for event in MailEvent:
         subject = _text(form, f"mails.{event.value}.subject")
@@ -1047,9 +1051,11 @@ def build(state: State) -> Built:
     if not types:
         errors["applicant_types"] = "申請者の属性（個人・法人・団体）を1つ以上選んでください。"
     data["applicant_types"] = types or ["individual"]
-    if data["jpki_required"] and "individual" not in types:
+    data["jpki_signers"] = state["jpki_signers"]
+    if data["jpki_required"] and "individual" not in types and state["jpki_signers"] == "individual":
         errors["jpki_required"] = (
-            "公的個人認証は個人の申請で選べます。申請者の属性に「個人」を含めてください。"
+            "電子署名を「個人の申請だけ」に求める設定では、申請者の属性に「個人」を含めてください"
+            "（法人・団体にも求める場合は「すべての申請」を選んでください）。"
         )
     extensions = [
         e.strip().lstrip(".").lower() for e in re.split(r"[,\s、]+", state["extensions"]) if e.strip()
@@ -1171,6 +1177,7 @@ def labels_for(state: State) -> dict[str, str]:
         "publish_until": "公開終了日時",
         "applicant_types": "申請者の属性",
         "jpki_required": "公的個人認証",
+        "jpki_signers": "電子署名を求める申請",
         "extensions": "添付できる拡張子",
         "max_file_mb": "1ファイルの上限",
         "payment_amount": "手数料",

@@ -232,6 +232,8 @@ async def application_detail(
         signatures = [s for s in await jpki.signatures_of(session, app) if s.state != "pending"]
         checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
         history = _return_history(definition, await eform_returns.returns_of(session, app), files)
+        kind = definition.applicant_type_of(checked.values)
+        kind_label = APPLICANT_TYPE_LABELS[kind] if kind is not None and kind != "individual" else None
         await audit.record(
             session,
             lg_code=principal.lg_code,
@@ -249,7 +251,13 @@ async def application_detail(
         files=files,
         payments=pays,
         signatures=signatures,
-        signer_match=jpki.compare(signatures[0].four_info or {}, checked.values) if signatures else [],
+        # A 法人 / 団体 signs through its 代表者 or 担当者: the certificate's 氏名 / 住所 are that
+        # person's, not the applicant's 名称 / 所在地, so they are not compared (shown as the signer).
+        signer_match=jpki.compare(signatures[0].four_info or {}, checked.values)
+        if signatures and not kind_label
+        else [],
+        applicant_kind=kind_label,
+        jpki_needed=definition.jpki_needed(checked.values),
         transitions=STAFF_TRANSITIONS.get(app.status, {}),
         notice=request.query_params.get("notice"),
         returnable=eform_returns.returnable(definition, app)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.portal.summary import display
+from shared.schemas.eform import APPLICANT_FIELD as SCHEMA_APPLICANT_FIELD
 from shared.schemas.eform import EformFieldType, EformProcedure
 
 BASE_COLUMNS: dict[str, str] = {
@@ -28,17 +29,13 @@ BASE_COLUMNS: dict[str, str] = {
 
 APPLICANT_TYPE_LABELS = {"individual": "個人", "corporation": "法人", "group": "団体"}
 #: The field in which the applicant chose 個人 / 法人 / 団体 (the builder's APPLICANT_FIELD).
-APPLICANT_FIELD = "applicant_type"
+APPLICANT_FIELD = SCHEMA_APPLICANT_FIELD
 
 
 def applicant_type_of(definition: EformProcedure, values: Mapping[str, Any]) -> str | None:
-    """個人 / 法人 / 団体 of one application: what the applicant chose in the ``applicant_type``
-    field, else the procedure's only type; None when it cannot be told."""
-    types = [t.value for t in definition.applicant_types]
-    chosen = values.get(APPLICANT_FIELD)
-    if isinstance(chosen, str) and chosen in types:
-        return chosen
-    return types[0] if len(types) == 1 else None
+    """個人 / 法人 / 団体 of one application (see ``EformProcedure.applicant_type_of``)."""
+    kind = definition.applicant_type_of(values)
+    return kind.value if kind is not None else None
 
 
 @dataclass(frozen=True)

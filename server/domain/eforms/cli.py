@@ -50,6 +50,20 @@ def eforms_sweep_blobs(lg_code: str, minutes: int) -> None:
     click.echo(f"{len(removed)} 件の残りファイルを消しました。")
 
 
+@eforms.command("sweep-signatures")
+def eforms_sweep_signatures() -> None:
+    """署名アプリから戻らなかった期限切れの署名手続きを消す (組み込みスケジューラーは毎時実行)。"""
+    from datetime import UTC, datetime
+
+    from server.domain.scheduler.service import run_signing_sweep
+    from server.plugins.blobstore import open_store
+
+    message = run_with_db(
+        lambda db, settings: run_signing_sweep(db, settings, open_store(settings), "", datetime.now(UTC))
+    )
+    click.echo(message)
+
+
 @click.group()
 def mail() -> None:
     """送信待ちメール。"""

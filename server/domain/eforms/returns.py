@@ -313,7 +313,8 @@ async def resubmit(
     if not checked.ok:
         return checked
     # A JPKI procedure: the resident signs the corrected version (made after the return) first.
-    signature = await jpki.require_signature(session, app, row) if definition.jpki_required else None
+    # (Only where the applicant signs at all: a 法人 / 団体 of a procedure that asks 個人 only does not.)
+    signature = await jpki.require_signature(session, app, row) if definition.jpki_needed(raw) else None
     changed = changed_paths(definition, ret.before or {}, raw, ret.before_sealed or {}, sealed)
     now = datetime.now(UTC)
     ret.after, ret.after_sealed, ret.changed, ret.resubmitted_at = raw, sealed, changed, now

@@ -592,7 +592,7 @@ async def submit(
     checked = F.validate(definition, dict(app.values or {}), app.sealed or {})
     if not checked.ok:
         return checked
-    if definition.jpki_required and not paid:
+    if definition.jpki_needed(checked.values) and not paid:
         await jpki.require_signature(session, app, row)
     now = datetime.now(UTC)
     fee = fee_of(definition, checked.values)

@@ -112,6 +112,15 @@ async def signed_version(
     return dict(app.values or {}), dict(app.sealed or {}), None
 
 
+async def needed(session: AsyncSession, app: Application, definition: EformProcedure) -> bool:
+    """Whether the version to sign now must be signed at all: ``jpki_required``, and the applicant
+    is one the procedure asks (``jpki_signers``: 個人 only, or every applicant)."""
+    if not definition.jpki_required:
+        return False
+    raw, _sealed, _since = await signed_version(session, app)
+    return definition.jpki_needed(raw)
+
+
 def _actor(app: Application) -> audit.Actor:
     return audit.Actor(username=f"resident:{str(app.id)[:8]}")
 
@@ -144,10 +153,53 @@ async def begin(
     return start.redirect_url
 
 
+UNKNOWN_TRANSACTION = (
+    "署名の手続きが見つかりません。受付時間が過ぎたか、すでに終わった署名です。"
+    "申請の署名の画面から、もう一度「署名する」を押してください。"
+)
+
+
 def _unknown() -> NotFound:
-    return NotFound(
-        "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
-    )
+    return NotFound(UNKNOWN_TRANSACTION, code="jpki.transaction_unknown")
+
+
+async def sweep_pending(session: AsyncSession, settings: Settings, lg_code: str, now: datetime) -> int:
+    """Delete the municipality's signing attempts still ``pending`` after
+    ``jpki_app_transaction_minutes`` (the resident never came back): with them go the nonce, the
+    PKCE verifier and the transaction id the adapter kept. One audit event per attempt
+    (``application_sign_expire_success``, by the system). A resident coming back later finds no
+    attempt (``jpki.transaction_unknown``) and signs again. Returns how many were deleted."""
+    cutoff = now - timedelta(minutes=settings.jpki_app_transaction_minutes)
+    # DELETE … RETURNING: exactly the rows removed (an attempt that ends meanwhile stays, unaudited).
+    stale = (
+        await session.execute(
+            sa.delete(ApplicationSignature)
+            .where(
+                ApplicationSignature.lg_code == lg_code,
+                ApplicationSignature.state == "pending",
+                ApplicationSignature.created_at < cutoff,
+            )
+            .returning(
+                ApplicationSignature.id, ApplicationSignature.application_id, ApplicationSignature.signing_app
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for sig_id, app_id, plugin_id in stale:
+        await audit.record(
+            session,
+            lg_code=lg_code,
+            actor=audit.SYSTEM,
+            action="application_sign_expire_success",
+            object_type="application",
+            object_id=app_id,
+            details={
+                "attempt": str(sig_id),
+                "signing_app": plugin_id,
+                "minutes": settings.jpki_app_transaction_minutes,
+            },
+        )
+    return len(stale)
 
 
 async def _open_attempt(session: AsyncSession, lg_code: str, transaction: str) -> ApplicationSignature:

@@ -418,6 +418,94 @@ async def my_page(
     )
 
 
+# ---------------------------------------------------------------- 登録内容の変更 (申請者の種別)
+
+SETTINGS_NOTICE = "登録内容を変更しました。これから始める申請では、申請者の種別にこの内容が選ばれます。"
+
+
+def _settings_page(
+    request: Req, settings: Settings, site: dict[str, Any], status: int = 200, **ctx: Any
+) -> Response[str]:
+    return _render(
+        request,
+        settings,
+        site,
+        "account_settings.html",
+        status,
+        types=A.APPLICANT_LABELS,
+        logged_in=True,
+        **{"errors": {}, "notice": None, "lookup": None, **ctx},
+    )
+
+
+@get("/account/settings", opt=PUBLIC, include_in_schema=False)
+async def settings_page(
+    lg_code: FromPath[str],
+    request: Req,
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    saved: FromQuery[int] = 0,
+) -> Response[Any]:
+    """申請者の種別 (個人 / 法人 / 団体), 氏名 or 名称, and a 法人's 法人番号 with its lookup."""
+    site = await _site(db, lg_code)
+    async with db.tenant(site["lg_code"]) as session:
+        account = await A.current_account(
+            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
+        )
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        v = {
+            "applicant_type": account.applicant_type,
+            "name": account.name,
+            "corporate_number": account.corporate_number or "",
+        }
+    return _settings_page(request, settings, site, v=v, notice=SETTINGS_NOTICE if saved else None)
+
+
+@post("/account/settings", opt=PUBLIC, include_in_schema=False)
+async def settings_save(
+    lg_code: FromPath[str], request: Req, db: NamedDependency[Database], settings: NamedDependency[Settings]
+) -> Response[Any]:
+    """Save the profile; ``action=lookup`` first asks the 法人番号 service for the 名称 (nothing is
+    saved then). A wrong input comes back with the message at the field and everything typed."""
+    from server.domain.eforms import corporate
+
+    site = await _site(db, lg_code)
+    form = await request.form()
+    check_csrf(request, form)
+    v = {k: _get(form, k) for k in ("applicant_type", "name", "corporate_number")}
+    ip = request_client_ip(request)
+    async with db.tenant(site["lg_code"]) as session:
+        account = await A.current_account(
+            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
+        )
+        if account is None:
+            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+        if _get(form, "action") == "lookup":
+            try:
+                found = await corporate.guard_of(request.app.state).find(
+                    A.clean_corporate_number(v["corporate_number"]), ip
+                )
+            except MadoguchiError as exc:
+                return _settings_page(
+                    request, settings, site, 422, v=v, errors={"corporate_number": exc.message}
+                )
+            v["name"], v["applicant_type"] = found.name, "corporation"
+            lookup = {
+                "text": f"{found.name}（{found.address}）を名称に入れました。違う場合は直接直してください。",
+                "closed": corporate.CLOSED if found.closed else None,
+                "notice": corporate.notice(settings),
+            }
+            return _settings_page(request, settings, site, v=v, lookup=lookup)
+        try:
+            await A.update_profile(
+                session, account, v["applicant_type"], v["name"], v["corporate_number"], ip
+            )
+        except A.FormErrors as exc:
+            return _settings_page(request, settings, site, 422, v=v, errors=exc.errors)
+    return Redirect(f"{site['home_url']}account/settings?saved=1", status_code=HTTP_303_SEE_OTHER)
+
+
 # ---------------------------------------------------------------- saved card (spec 002 6(1)④)
 
 CARD_NOTICES = {"saved": "カードを登録しました。", "deleted": "カードの登録を削除しました。"}
@@ -556,6 +644,8 @@ route_handlers: list[Any] = [
     reset_confirm_page,
     reset_confirm,
     my_page,
+    settings_page,
+    settings_save,
     card_page,
     card_save,
     card_delete,

@@ -35,7 +35,7 @@ from server.domain.accounts.passwords import hash_password, verify_password
 from server.domain.eforms import fields as F
 from server.domain.eforms.services import JST, ApplicationStatus, sha256
 from shared.errors import PermissionDenied
-from shared.schemas.eform import ApplicantType, EformProcedure
+from shared.schemas.eform import APPLICANT_FIELD, ApplicantType, EformFieldType, EformProcedure
 
 EMAIL_MAX = 254
 NAME_MAX = 100
@@ -121,14 +121,19 @@ class Registration:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _check(settings: Settings, reg: Registration) -> tuple[str, str, str | None]:
-    errors = reg.errors
-    address = check_email(reg.email, errors)
-    check_password(settings, reg.password, reg.password2, errors)
-    if reg.applicant_type not in APPLICANT_LABELS:
+def clean_corporate_number(value: str) -> str:
+    """A 法人番号 as typed (全角, hyphens, spaces) → its digits."""
+    return unicodedata.normalize("NFKC", value).replace("-", "").replace(" ", "")
+
+
+def check_profile(
+    applicant_type: str, name_typed: str, corporate_number: str, errors: dict[str, str]
+) -> tuple[str, str | None]:
+    """申請者の種別, 氏名 / 名称 and (法人 only) 法人番号: the name and number to store."""
+    if applicant_type not in APPLICANT_LABELS:
         errors["applicant_type"] = "申請者の種別を選んでください。"
-    label = NAME_LABELS.get(reg.applicant_type, "氏名または名称")
-    name = unicodedata.normalize("NFC", reg.name.strip())
+    label = NAME_LABELS.get(applicant_type, "氏名または名称")
+    name = unicodedata.normalize("NFC", name_typed.strip())
     if not name:
         errors["name"] = f"{label}を入力してください。"
     elif len(name) > NAME_MAX:
@@ -136,17 +141,65 @@ def _check(settings: Settings, reg: Registration) -> tuple[str, str, str | None]
     elif _CONTROL.search(name):
         errors["name"] = f"{label}に使えない文字が含まれています。"
     number: str | None = None
-    if reg.applicant_type == ApplicantType.corporation:
-        digits = unicodedata.normalize("NFKC", reg.corporate_number).replace("-", "").replace(" ", "")
+    if applicant_type == ApplicantType.corporation:
+        digits = clean_corporate_number(corporate_number)
         if not digits:
             errors["corporate_number"] = "法人番号を入力してください。"
         elif not F.corporate_number_ok(digits):
             errors["corporate_number"] = "法人番号（13桁）が正しくありません。"
         else:
             number = digits
+    return name, number
+
+
+def _check(settings: Settings, reg: Registration) -> tuple[str, str, str | None]:
+    errors = reg.errors
+    address = check_email(reg.email, errors)
+    check_password(settings, reg.password, reg.password2, errors)
+    name, number = check_profile(reg.applicant_type, reg.name, reg.corporate_number, errors)
     if errors:
         raise FormErrors(errors)
     return address, name, number
+
+
+async def update_profile(
+    session: AsyncSession,
+    account: ResidentAccount,
+    applicant_type: str,
+    name: str,
+    corporate_number: str,
+    ip: str | None,
+) -> list[str]:
+    """登録内容の変更: 申請者の種別, 氏名 / 名称, 法人番号 (kept only for a 法人). Returns what
+    changed (audited as ``resident_account_update_success``; the type's old and new value, never
+    the name). Applications already started keep what was chosen in them."""
+    errors: dict[str, str] = {}
+    clean_name, number = check_profile(applicant_type, name, corporate_number, errors)
+    if errors:
+        raise FormErrors(errors)
+    before = {
+        "applicant_type": account.applicant_type,
+        "name": account.name,
+        "corporate_number": account.corporate_number,
+    }
+    after = {"applicant_type": applicant_type, "name": clean_name, "corporate_number": number}
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        return []
+    account.applicant_type, account.name, account.corporate_number = applicant_type, clean_name, number
+    details: dict[str, Any] = {"changed": changed}
+    if "applicant_type" in changed:
+        details["applicant_type"] = {"from": before["applicant_type"], "to": applicant_type}
+    await audit.record(
+        session,
+        lg_code=account.lg_code,
+        actor=_actor(account, ip),
+        action="resident_account_update_success",
+        object_type="resident_account",
+        object_id=account.id,
+        details=details,
+    )
+    return changed
 
 
 def _token() -> str:
@@ -463,7 +516,12 @@ async def start_application(
     """A draft linked to the account; its address is already verified, so no code is mailed."""
     if account.applicant_type not in [t.value for t in definition.applicant_types]:
         allowed = "・".join(APPLICANT_LABELS[t] for t in definition.applicant_types)
-        raise PermissionDenied(f"この手続きは{allowed}の方が申請できます。", code="eform.applicant_type")
+        own = APPLICANT_LABELS.get(account.applicant_type, "")
+        raise PermissionDenied(
+            f"この手続きは{allowed}の方が申請できます。利用者登録の申請者の種別（{own}）は、"
+            "マイページの「登録内容の変更」で変えられます。",
+            code="eform.applicant_type",
+        )
     secret = _token()
     now = datetime.now(UTC)
     app = Application(
@@ -476,7 +534,7 @@ async def start_application(
         code_hash=None,
         code_attempts=0,
         access_hash=sha256(secret),
-        values={},
+        values=preselected(definition, account),
         sealed={},
         history=[],
         created_at=now,
@@ -499,6 +557,52 @@ async def start_application(
         details={"procedure": row.slug, "account": str(account.id)},
     )
     return app, secret
+
+
+def _type_choices(definition: EformProcedure) -> list[str]:
+    """The options of the procedure's ``applicant_type`` field (a required select or radio)."""
+    f = definition.field(APPLICANT_FIELD)
+    if f is None or f.type not in (EformFieldType.radio, EformFieldType.select):
+        return []
+    return [o.value for o in f.options]
+
+
+def preselected(definition: EformProcedure, account: ResidentAccount) -> dict[str, Any]:
+    """The raw values a new draft of the account starts with: its 申請者の種別 in the procedure's
+    ``applicant_type`` field, when that field offers it (the resident may still choose another)."""
+    if account.applicant_type in _type_choices(definition):
+        return {APPLICANT_FIELD: account.applicant_type}
+    return {}
+
+
+async def applicant_note(
+    session: AsyncSession, app: Application, definition: EformProcedure, raw: dict[str, Any]
+) -> str | None:
+    """The note beside the ``applicant_type`` field of an account's application: that the choice
+    came from the account (or that the account says otherwise). None for guests and for forms
+    without the field — no query is made for those."""
+    choices = _type_choices(definition)
+    if len(choices) < 2:
+        return None
+    kind = (
+        await session.execute(
+            sa.select(ResidentAccount.applicant_type)
+            .join(ResidentAccountApplication, ResidentAccountApplication.account_id == ResidentAccount.id)
+            .where(
+                ResidentAccountApplication.application_id == app.id,
+                ResidentAccountApplication.lg_code == app.lg_code,
+            )
+        )
+    ).scalar_one_or_none()
+    if kind not in choices:
+        return None
+    label = APPLICANT_LABELS[kind]
+    if raw.get(APPLICANT_FIELD) == kind:
+        return (
+            f"利用者登録の内容（{label}）から選んであります。"
+            "この申請だけ別の種別で申請する場合は選び直してください。"
+        )
+    return f"利用者登録の申請者の種別は「{label}」です。この申請は、ここで選んだ種別で受け付けます。"
 
 
 async def owns(session: AsyncSession, account: ResidentAccount, app_id: uuid.UUID) -> bool:

@@ -358,6 +358,7 @@ def _form_context(
         "notice": None,
         "only": None,
         "only_label": None,
+        "applicant_note": None,
         **extra,
     }
 
@@ -402,9 +403,12 @@ async def form_page(
             return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
         raw = dict(app.values or {})
         files = await services.files_shown(session, app, definition, raw)
+        note = await resident_accounts.applicant_note(session, app, definition, raw)
     return page(
         "portal/form.html",
-        _form_context(site, app, definition, secret, raw, {}, files, **_only(definition, only)),
+        _form_context(
+            site, app, definition, secret, raw, {}, files, applicant_note=note, **_only(definition, only)
+        ),
         user_agent=_ua(request),
     )
 
@@ -507,6 +511,7 @@ async def form_post(
         files = {str(f.id): f for f in result.files}
         if action == "confirm" and result.checked.ok:
             return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
+        note = await resident_accounts.applicant_note(session, app, definition, raw)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
     if one["only"] and any(not _belongs(p, one["only"]) for p in errors):
         # The change made another item wrong (e.g. a rule now requires it): show the whole form.
@@ -522,11 +527,25 @@ async def form_post(
         notice=notice,
         candidates=candidates,
         corporate=corporate,
+        applicant_note=note,
         **one,
     )
     return page(
         "portal/form.html", ctx, status=422 if errors else 200, cookies=cookies, user_agent=_ua(request)
     )
+
+
+APPLICANT_TYPE_LABELS = {"individual": "個人", "corporation": "法人", "group": "団体"}
+
+
+def jpki_context(definition: EformProcedure, values: dict[str, Any]) -> dict[str, Any]:
+    """For the confirmation pages: whether this applicant signs (``jpki``), and, for a JPKI
+    procedure that does not ask this applicant (a 法人 / 団体 with ``jpki_signers: individual``),
+    the type to name in the note (``jpki_waived``)."""
+    needed = definition.jpki_needed(values)
+    kind = definition.applicant_type_of(values)
+    waived = definition.jpki_required and not needed and kind is not None
+    return {"jpki": needed, "jpki_waived": APPLICANT_TYPE_LABELS[kind] if waived and kind else None}
 
 
 @get("/applications/{app_id:uuid}/confirm", opt=PUBLIC, include_in_schema=False)
@@ -551,6 +570,7 @@ async def confirm_page(
         "csrf": csrf_token(secret),
         "summary": summary_of(definition, checked.values, files),
         "amount": services.fee_of(definition, checked.values),
+        **jpki_context(definition, checked.values),
     }
     return page("portal/confirm.html", ctx, user_agent=_ua(request))
 
@@ -570,7 +590,7 @@ async def submit(
         app, row, definition, secret = await _load(db, site, request, app_id, session)
         _check_csrf(secret, form)
         if (
-            definition.jpki_required
+            definition.jpki_needed(app.values or {})
             and app.status == ApplicationStatus.draft
             and F.validate(definition, dict(app.values or {}), app.sealed or {}).ok
             and await jpki.valid_signature(session, app, row) is None

@@ -175,6 +175,7 @@ async def fix_confirm_page(
         "csrf": csrf_token(secret),
         "summary": summary_of(definition, checked.values, files),
         "changed": changed,
+        **C.jpki_context(definition, raw),
     }
     return page("portal/fix_confirm.html", ctx, user_agent=C._ua(request))
 
@@ -196,8 +197,8 @@ async def fix_submit(
         # A JPKI procedure: the corrected version needs the resident's signature first (the 署名
         # step then resubmits).
         if (
-            definition.jpki_required
-            and app.status == ApplicationStatus.returned
+            app.status == ApplicationStatus.returned
+            and await jpki.needed(session, app, definition)
             and await jpki.valid_signature(session, app, row) is None
         ):
             return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -39,6 +40,8 @@ from server.plugins.jpki.sandbox import VARIANTS, SandboxSigningApp
 from shared.errors import Conflict, NotFound
 
 Req = Request[Any, Any, Any]
+#: Cookie (path ``/portal/{lg_code}/sign/``) naming the application last sent to the signing app.
+SIGNING_COOKIE = "portal_signing"
 SIGNATURE_UPLOAD_LIMIT = V.MAX_SIGNATURE_BYTES * 2 + 64 * 1024
 
 
@@ -61,12 +64,12 @@ async def _files_checked(db: Database, lg_code: str, app_id: uuid.UUID) -> Async
         raise
 
 
-def _not_signable(app: Any, definition: Any) -> bool:
-    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version)."""
-    return not definition.jpki_required or app.status not in (
-        ApplicationStatus.draft,
-        ApplicationStatus.returned,
-    )
+async def _not_signable(session: Any, app: Any, definition: Any) -> bool:
+    """Signed: a draft, or an application returned for correction (差戻し中, its corrected version),
+    of an applicant the procedure asks to sign (``jpki_signers``: a 法人 / 団体 only with ``all``)."""
+    if app.status not in (ApplicationStatus.draft, ApplicationStatus.returned):
+        return True
+    return not await jpki.needed(session, app, definition)
 
 
 async def _checked(session: Any, app: Any, definition: Any) -> F.Checked:
@@ -93,7 +96,7 @@ async def sign_page(
     site = await C._site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
         checked = await _checked(session, app, definition)
         if not checked.ok:  # only a complete application is signed: the confirm page shows the gaps
@@ -126,6 +129,10 @@ async def sign_page(
         "review_url": _review_url(site["lg_code"], app),
         "app_label": plugin.label,
         "app_is_fake": plugin.is_fake,
+        # A 法人 / 団体 (procedures with ``jpki_signers: all``): the person filing signs as 代表者 or 担当者.
+        "on_behalf": C.APPLICANT_TYPE_LABELS.get(str(definition.applicant_type_of(checked.values) or ""))
+        if definition.applicant_type_of(checked.values) not in (None, "individual")
+        else None,
     }
     return page("portal/sign.html", ctx, status=422 if error else 200, user_agent=C._ua(request))
 
@@ -144,7 +151,7 @@ async def sign_start(
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
         if not (await _checked(session, app, definition)).ok:
             return Redirect(_review_url(site["lg_code"], app), status_code=HTTP_303_SEE_OTHER)
@@ -153,7 +160,40 @@ async def sign_start(
         else:
             back = f"{settings.public_base_url}{C._app_url(site['lg_code'], app_id)}/sign/return"
         target = await jpki.begin(session, settings, app, row, back)
-    return Redirect(target, status_code=HTTP_303_SEE_OTHER)
+    # Which application this browser last sent to the signing app, for the one registered return
+    # address: an answer that comes back after its attempt was swept can still lead the resident
+    # to the application's 署名 page (which checks the application's own cookie as always).
+    signing_cookie = Cookie(
+        key=SIGNING_COOKIE,
+        value=str(app_id),
+        path=f"/portal/{site['lg_code']}/sign/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.public_base_url.startswith("https://"),
+        max_age=24 * 3600,
+    )
+    return Redirect(target, status_code=HTTP_303_SEE_OTHER, cookies=[signing_cookie])
+
+
+def _late(request: Req, lg_code: str, app_id: uuid.UUID | None, exc: NotFound) -> Response[Any]:
+    """An answer of the signing app with no open attempt (too late and swept, already used, or
+    forged): 404 with the Japanese reason and, when the application is known, the way back to its
+    署名 page to start again."""
+    ctx = {
+        "site_name": "オンライン申請",
+        "home_url": f"/portal/{lg_code}/",
+        "heading": "署名の受付が終わっています",
+        "message": exc.message,
+        "again_url": f"{C._app_url(lg_code, app_id)}/sign" if app_id is not None else None,
+    }
+    return page("portal/error.html", ctx, status=404, user_agent=C._ua(request))
+
+
+def _known_app(request: Req) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(request.cookies.get(SIGNING_COOKIE, ""))[:36])
+    except ValueError:
+        return None
 
 
 def _return_params(request: Req) -> dict[str, str]:
@@ -171,12 +211,13 @@ async def sign_return_registered(
     site = await C._site(db, lg_code)
     params = _return_params(request)
     state = params.get("state", "")[:200]
-    if not state:
-        raise NotFound(
-            "署名の手続きが見つかりません。もう一度署名してください。", code="jpki.transaction_unknown"
-        )
-    async with db.tenant(site["lg_code"]) as session:
-        app_id = await jpki.pending_by_transaction(session, site["lg_code"], state)
+    try:
+        if not state:
+            raise NotFound(jpki.UNKNOWN_TRANSACTION, code="jpki.transaction_unknown")
+        async with db.tenant(site["lg_code"]) as session:
+            app_id = await jpki.pending_by_transaction(session, site["lg_code"], state)
+    except NotFound as exc:
+        return _late(request, site["lg_code"], _known_app(request), exc)
     target = f"{C._app_url(site['lg_code'], app_id)}/sign/return?{urlencode(params)}"
     return Redirect(target, status_code=HTTP_303_SEE_OTHER)
 
@@ -194,11 +235,17 @@ async def sign_return(
     site = await C._site(db, lg_code)
     params = _return_params(request)
     tx = (params.get("tx") or params.get("state") or "")[:200]
+    late: Response[Any] | None = None
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             return Redirect(C._app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        await jpki.complete(session, settings, app, row, tx, params)
+        try:
+            await jpki.complete(session, settings, app, row, tx, params)
+        except NotFound as exc:  # no open attempt: the resident (cookie checked) may start again
+            late = _late(request, site["lg_code"], app_id, exc)
+    if late is not None:
+        return late
     return Redirect(f"{C._app_url(site['lg_code'], app_id)}/sign", status_code=HTTP_303_SEE_OTHER)
 
 
@@ -210,7 +257,7 @@ async def sign_data(
     site = await C._site(db, lg_code)
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, _secret = await C._load(db, site, request, app_id, session)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise NotFound()
         content = await jpki.canonical_of(session, app, row, blob_store(request.app.state))
     return Response(
@@ -246,7 +293,7 @@ async def sign_upload(
     async with _files_checked(db, site["lg_code"], app_id), db.tenant(site["lg_code"]) as session:
         app, row, definition, secret = await C._load(db, site, request, app_id, session)
         C._check_csrf(secret, form)
-        if _not_signable(app, definition):
+        if await _not_signable(session, app, definition):
             raise Conflict("この申請は署名できません。", code="jpki.not_signable")
         if not data:
             raise V.SignatureRejected("署名ファイル（.p7s）を選んでください。", code="jpki.no_file")

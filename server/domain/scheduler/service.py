@@ -47,6 +47,7 @@ RETRY_AFTER = timedelta(minutes=30)
 STALE_AFTER = timedelta(hours=6)
 BACKUP = "backup"
 REPORT = "operation_report"
+SIGNING_SWEEP = "signing_sweep"
 
 
 def _at(hhmm: str) -> time:
@@ -69,6 +70,8 @@ def due(settings: Settings, now: datetime) -> list[tuple[str, str]]:
         local.day > 1 or local.time() >= _at(settings.schedule_report_time)
     ):
         jobs.append((REPORT, _previous_month(local.date())))
+    if settings.schedule_signing_sweep_enabled:  # hourly: the period is the hour (Japan time)
+        jobs.append((SIGNING_SWEEP, f"{local:%Y-%m-%dT%H}"))
     return jobs
 
 
@@ -81,6 +84,8 @@ def describe(settings: Settings) -> str:
         parts.append(f"バックアップ 毎日 {settings.schedule_backup_time}")
     if settings.schedule_report_enabled:
         parts.append(f"運用報告 毎月1日 {settings.schedule_report_time}")
+    if settings.schedule_signing_sweep_enabled:
+        parts.append("期限切れの署名手続きの削除 毎時")
     return "、".join(parts) + " (日本時間)" if parts else "自動実行するジョブはありません"
 
 
@@ -241,8 +246,27 @@ async def run_report(db: Database, settings: Settings, store: BlobStore, period:
     return f"{period} の運用報告を保存しました: " + ("、".join(done) or "団体なし")
 
 
+async def run_signing_sweep(
+    db: Database, settings: Settings, store: BlobStore, period: str, now: datetime
+) -> str:
+    """Every municipality's signing attempts left open too long (``jpki.services.sweep_pending``)."""
+    from server.domain.jpki.services import sweep_pending
+
+    async with db.unbound() as session:
+        codes = list(
+            (await session.execute(sa.select(Municipality.lg_code).order_by(Municipality.lg_code))).scalars()
+        )
+    done = []
+    for lg_code in codes:
+        async with db.tenant(lg_code) as session:
+            count = await sweep_pending(session, settings, lg_code, now)
+        if count:
+            done.append(f"{lg_code} {count} 件")
+    return "期限切れの署名手続きを削除しました: " + ("、".join(done) if done else "なし")
+
+
 JobFn = Callable[[Database, Settings, BlobStore, str, datetime], Awaitable[str]]
-JOBS: dict[str, JobFn] = {BACKUP: run_backup, REPORT: run_report}
+JOBS: dict[str, JobFn] = {BACKUP: run_backup, REPORT: run_report, SIGNING_SWEEP: run_signing_sweep}
 
 
 @dataclass

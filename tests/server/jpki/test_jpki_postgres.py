@@ -124,3 +124,53 @@ async def test_jpki_return_sign_again_and_resubmit_on_postgres(pg: PgDatabase) -
             assert (await s.execute(count)).scalar_one() == 0
     finally:
         await api.close()
+
+
+async def test_open_attempts_are_swept_per_municipality_on_postgres(pg: PgDatabase) -> None:  # noqa: F811
+    """The hourly sweep runs as the app role under RLS: each municipality's stale attempts go
+    (audited in its own chain), another municipality's open attempt is untouched until it is stale."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.db.models import AuditEvent
+    from server.domain.documents.controllers import blob_store
+    from server.domain.scheduler import service as scheduler
+    from tests.server.jpki.test_portal_sign import confirmed
+
+    api = Api(
+        pg.settings().model_copy(update={"mail_transport": "memory", "public_base_url": "http://testserver"})
+    )
+    try:
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            from tests.server.jpki.conftest import PROCEDURE
+
+            folder = api.settings.data_dir / "procs-pg"
+            folder.mkdir(exist_ok=True)
+            (folder / "jpki-test.yaml").write_text(PROCEDURE, encoding="utf-8")
+            await services.import_procedures(s, DEMO_LG_CODE, folder=folder)
+        res = await confirmed(api)
+        r = await res.http.post(res.app_url + "/sign/start", data={"csrf": res.csrf})
+        assert r.status_code == 303
+        await _ensure_other_municipality(pg)
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            mine = ApplicationSignature.application_id == res.app_id
+            (sig,) = (await s.execute(sa.select(ApplicationSignature).where(mine))).scalars().all()
+            # Opened an hour ago (the test cannot wait): older than jpki_app_transaction_minutes.
+            sig.created_at = datetime.now(UTC) - timedelta(hours=1)
+        settings = api.settings.model_copy(
+            update={"schedule_backup_enabled": False, "schedule_report_enabled": False}
+        )
+        [run] = await scheduler.tick(api.db, settings, blob_store(api.app.state), datetime.now(UTC))
+        assert run.job == "signing_sweep" and run.status == "success", run.message
+        assert f"{DEMO_LG_CODE} 1 件" in run.message and OTHER_LG not in run.message
+        async with api.db.tenant(DEMO_LG_CODE) as s:
+            assert (await s.execute(sa.select(ApplicationSignature).where(mine))).first() is None
+            pending = ApplicationSignature.state == "pending"
+            assert (await s.execute(sa.select(ApplicationSignature).where(pending))).first() is None
+            expired = AuditEvent.action == "application_sign_expire_success"
+            assert (await s.execute(sa.select(AuditEvent.object_id).where(expired))).scalar_one() == str(
+                res.app_id
+            )
+        r = await res.http.get(res.app_url + "/sign/return?tx=whatever")
+        assert r.status_code == 404 and "もう一度署名する" in r.text
+    finally:
+        await api.close()

@@ -278,7 +278,9 @@ async def test_scheduled_report_is_stored_per_municipality_as_app_role(pg: PgDat
     from server.domain.scheduler import service as scheduler
 
     await _ensure_other_municipality(pg)
-    settings = app_api.settings.model_copy(update={"schedule_backup_enabled": False})
+    settings = app_api.settings.model_copy(
+        update={"schedule_backup_enabled": False, "schedule_signing_sweep_enabled": False}
+    )
     year = 2031  # the session's database is fresh: no run for this month yet
     now = datetime(year, 3, 1, 4, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     [outcome] = await scheduler.tick(app_api.db, settings, blob_store(app_api.app.state), now)
@@ -309,7 +311,11 @@ async def test_scheduled_backup_on_postgres_needs_the_owner(
     from server.domain.scheduler import service as scheduler
 
     jst = ZoneInfo("Asia/Tokyo")
-    base = {"schedule_report_enabled": False, "backup_dir": tmp_path / "backups"}
+    base = {
+        "schedule_report_enabled": False,
+        "schedule_signing_sweep_enabled": False,
+        "backup_dir": tmp_path / "backups",
+    }
     store = blob_store(app_api.app.state)
     as_app = app_api.settings.model_copy(update=base)
     [failed] = await scheduler.tick(app_api.db, as_app, store, datetime(2031, 5, 1, 3, 0, tzinfo=jst))

@@ -27,7 +27,7 @@ def at(text: str) -> datetime:
 
 
 def test_due_jobs_follow_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    s = sqlite_settings(tmp_path)
+    s = sqlite_settings(tmp_path, schedule_signing_sweep_enabled=False)  # (hourly: its own test)
     # The month's report stays due until it has run (a server down on the 1st catches up).
     assert scheduler.due(s, at("2026-11-30 02:29")) == [("operation_report", "2026-10")]
     assert scheduler.due(s, at("2026-11-30 02:30")) == [
@@ -40,7 +40,12 @@ def test_due_jobs_follow_the_settings(tmp_path) -> None:  # type: ignore[no-unty
         ("operation_report", "2026-11"),
     ]
     assert scheduler.due(s, at("2027-01-05 00:10")) == [("operation_report", "2026-12")]  # caught up
-    off = sqlite_settings(tmp_path, schedule_backup_time="23:00", schedule_report_enabled=False)
+    off = sqlite_settings(
+        tmp_path,
+        schedule_backup_time="23:00",
+        schedule_report_enabled=False,
+        schedule_signing_sweep_enabled=False,
+    )
     assert scheduler.due(off, at("2026-12-01 22:59")) == []
     assert scheduler.due(off, at("2026-12-01 23:00")) == [("backup", "2026-12-01")]
     assert "23:00" in scheduler.describe(off)
@@ -55,10 +60,14 @@ async def test_tick_runs_each_period_once_and_results_are_visible(api: Api) -> N
     assert [(o.job, o.period, o.status) for o in first] == [
         ("backup", "2026-12-01", "success"),
         ("operation_report", "2026-11", "success"),
+        ("signing_sweep", "2026-12-01T04", "success"),  # hourly
     ], first
     assert await scheduler.tick(api.db, api.settings, store, at("2026-12-01 04:01")) == []
     second = await scheduler.tick(api.db, api.settings, store, at("2026-12-02 02:31"))
-    assert [(o.job, o.period) for o in second] == [("backup", "2026-12-02")]
+    assert [(o.job, o.period) for o in second] == [
+        ("backup", "2026-12-02"),
+        ("signing_sweep", "2026-12-02T02"),
+    ]
     assert len(backups.generations(api.settings)) == 2
     for folder in backups.generations(api.settings):
         backups.verify(folder)
@@ -97,9 +106,9 @@ async def test_two_processes_never_run_the_same_period(api: Api, make_api: Calla
                 scheduler.tick(other.db, other.settings, blob_store(other.app.state), now, owner="host-b:2"),
             )
             ran += a + b
-        assert sorted(o.job for o in ran) == ["backup", "operation_report"]
+        assert sorted(o.job for o in ran) == ["backup", "operation_report", "signing_sweep"]
         assert len(backups.generations(api.settings)) == 1
-        assert await count_rows(api.db, "scheduled_runs") == 2
+        assert await count_rows(api.db, "scheduled_runs") == 3
     finally:
         await other.close()
 
@@ -111,7 +120,7 @@ async def test_failed_runs_are_retried_and_dead_runs_taken_over(
     after 30 minutes, at most 3 times; a run left 'running' by a dead process is taken over."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    broken = make_api(backup_dir=blocker, schedule_report_enabled=False)
+    broken = make_api(backup_dir=blocker, schedule_report_enabled=False, schedule_signing_sweep_enabled=False)
     try:
         store = blob_store(broken.app.state)
         t0 = at("2026-12-05 03:00")
@@ -141,7 +150,9 @@ async def test_failed_runs_are_retried_and_dead_runs_taken_over(
             )
         )
     store = blob_store(api.app.state)
-    settings: Settings = api.settings.model_copy(update={"schedule_report_enabled": False})
+    settings: Settings = api.settings.model_copy(
+        update={"schedule_report_enabled": False, "schedule_signing_sweep_enabled": False}
+    )
     assert await scheduler.tick(api.db, settings, store, at("2026-12-06 05:00")) == []
     taken = await scheduler.tick(api.db, settings, store, at("2026-12-06 08:31"))
     assert [(o.job, o.status) for o in taken] == [("backup", "success")]
