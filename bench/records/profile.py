@@ -259,6 +259,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database", help="reuse this database (made by an earlier --keep run)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--name", help="name of the database to create (default: a random one)")
     parser.add_argument(
         "--clients", type=int, default=0, help="also: a server process under this many concurrent clients"
     )
@@ -271,7 +272,7 @@ def main() -> None:
         owner = base.render_as_string(hide_password=False)
         app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
     else:
-        name, owner, app_url = create_database(pg_url)
+        name, owner, app_url = create_database(pg_url, args.name)
     data_dir = Path(tempfile.gettempdir()) / name
     libpq = "postgresql://" + owner.split("://", 1)[1]
     print(f"database {name}; load {os.getloadavg()}", flush=True)
