@@ -688,9 +688,7 @@ async def search_page(
     # The page's ids first (index columns only), then only those rows with their clerk and
     # number of documents — one statement: the matches are sorted without reading every
     # matching reception's stored notice.
-    page = _page_ids(
-        query, lg_code, own, session.bind.dialect.name, offset, settings.search_keyed_scan_max
-    )
+    page = _page_ids(query, lg_code, own, session.bind.dialect.name, offset, settings.search_keyed_scan_max)
     documents = (
         sa.select(sa.func.count())
         .where(Attachment.reception_id == Reception.id, Attachment.lg_code == lg_code)
