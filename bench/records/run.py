@@ -70,12 +70,19 @@ def create_database(pg_url: str, name: str | None = None) -> tuple[str, str, str
     return name, owner, app
 
 
-def start_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """``madoguchi-server run`` on ``port``; its output goes to ``log`` (or nowhere)."""
+def start_server(
+    env: dict[str, str], port: int, log: Path | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``madoguchi-server run`` on ``port``; its output goes to ``log`` (or nowhere); the code is
+    the one in ``cwd`` (another checkout, for a before/after comparison) or this one."""
     out = log.open("wb") if log is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "run", "--port", str(port)], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "server", "run", "--port", str(port)],
+            env={**env, "PYTHONPATH": str(cwd)} if cwd else env,
+            cwd=cwd,
+            stdout=out,
+            stderr=out,
         )
     finally:
         if log is not None:
