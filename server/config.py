@@ -184,7 +184,13 @@ class Settings(BaseSettings):
     search_count_limit: int = Field(default=1000, ge=1)
     """Reception searches count matches up to this number only; beyond it the answer says
     "N 件以上" (``total_capped``). Counting every match of a common name in millions of
-    receptions costs more than the page itself."""
+    receptions costs more than the page itself. A name search answered from its keys (see
+    ``search_keyed_scan_max``) gives the exact number however large."""
+
+    search_keyed_scan_max: int = Field(default=20_000, ge=1)
+    """A reception search by name (with birth date and 受付日 range, sorted by 受付番号) whose
+    name has fewer search keys than this is answered from the key index alone, with its exact
+    total; a name with more (佐藤 alone, one kana) walks the receptions newest first instead."""
 
     # -- online applications: portal, mail, payment (issue 6) -----------------------------------
 

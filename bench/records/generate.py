@@ -545,15 +545,18 @@ def generate(
         t = step("reception persons", t)
         conn.execute(
             f"""
-            INSERT INTO reception_search_keys (id, lg_code, reception_id, kind, key, birth_date)
-            SELECT gen_random_uuid(), '{LG}', reception_id, kind, key, birth_date FROM (
+            INSERT INTO reception_search_keys (id, lg_code, reception_id, reception_number, kind, key, birth_date)
+            SELECT gen_random_uuid(), '{LG}', keyed.reception_id,
+                   to_char(r.business_date, 'YYYYMMDD') || '-' || lpad(r.seq::text, 4, '0'),
+                   keyed.kind, keyed.key, keyed.birth_date FROM (
                 SELECT DISTINCT pg.ord, pg.reception_id, 'name', k.key, g.birth_date
                 FROM per_gen pg JOIN res_gen g ON g.idx = pg.res_idx JOIN vocab v ON v.vid = g.vid,
                      unnest(v.keys) AS k(key)
                 UNION ALL
                 SELECT ord, id, 'confirmation', lower(conf), NULL FROM rec_gen WHERE conf IS NOT NULL
             ) keyed (ord, reception_id, kind, key, birth_date)
-            ORDER BY ord
+            JOIN rec_gen r ON r.id = keyed.reception_id
+            ORDER BY keyed.ord
             """
         )
         t = step("search keys", t)

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import logging
 import os
 import pstats
 import random
@@ -207,6 +208,8 @@ def _concurrent(
     qs: list[tuple[str, dict[str, str]]],
     clients: int,
     requests: int,
+    pool: tuple[int, int] | None = None,
+    source: Path | None = None,
 ) -> None:
     """The same searches against a real server process (1 worker) from ``clients`` clients.
 
@@ -223,11 +226,11 @@ def _concurrent(
         "MADOGUCHI_LOG_LEVEL": "WARNING",
         "MADOGUCHI_SERVER_WORKERS": "1",
         "MADOGUCHI_SCHEDULER_ENABLED": "0",
-        "MADOGUCHI_DB_POOL_SIZE": str(clients + 5),
-        "MADOGUCHI_DB_POOL_OVERFLOW": "0",
+        "MADOGUCHI_DB_POOL_SIZE": str(pool[0] if pool else min(clients + 5, 50)),
+        "MADOGUCHI_DB_POOL_OVERFLOW": str(pool[1] if pool else 0),
     }
     port = 19000 + random.randrange(1000)
-    proc = start_server(env, port)
+    proc = start_server(env, port, cwd=source)
     base = f"http://127.0.0.1:{port}"
     try:
         token = httpx.post(
@@ -242,8 +245,11 @@ def _concurrent(
         lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests))
         cpu_server = (_cpu_seconds(server) - cpu_server) * 1000 / len(lat)
         cpu_db = (_cpu_seconds(backends) - cpu_db) * 1000 / len(lat)
+        pooled = f"pool {pool[0]}+{pool[1]}" if pool else f"pool {min(clients + 5, 50)}+0"
+        code = f"code of {source}" if source else "this code"
         print(
-            f"server process, {clients} clients, {len(lat)} searches (load {load_before:.1f} before,"
+            f"server ({code}, {pooled}), {clients} clients, {len(lat)} searches"
+            f" (load {load_before:.1f} before,"
             f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
             f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s; CPU per search: server"
             f" {cpu_server:.1f} ms, PostgreSQL {cpu_db:.1f} ms ({len(backends)} backends)"
@@ -259,11 +265,29 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database", help="reuse this database (made by an earlier --keep run)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--name", help="name of the database to create (default: a random one)")
     parser.add_argument(
-        "--clients", type=int, default=0, help="also: a server process under this many concurrent clients"
+        "--clients",
+        default="",
+        help="also: a server process under this many concurrent clients (e.g. 5,20,100)",
     )
     parser.add_argument("--pstats", help="also write the cProfile data to this file (for pstats)")
+    parser.add_argument(
+        "--pool",
+        action="append",
+        help="db_pool_size+db_pool_overflow of the server under load, e.g. 10+10 (repeatable: one run"
+        " each, in turn; default: clients+5 up to 50 — PostgreSQL's max_connections is 100 — and no"
+        " overflow, so that no backend's CPU is lost to a closed connection)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run each load against a server from this checkout (e.g. `git archive` of the commit"
+        " before), alternating with this code, on the same database",
+    )
+    parser.add_argument("--inprocess", type=int, help="searches one at a time (default: --requests; 0: none)")
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     pg_url = os.environ.get("MADOGUCHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
     if args.database:
         name = args.database
@@ -271,7 +295,7 @@ def main() -> None:
         owner = base.render_as_string(hide_password=False)
         app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
     else:
-        name, owner, app_url = create_database(pg_url)
+        name, owner, app_url = create_database(pg_url, args.name)
     data_dir = Path(tempfile.gettempdir()) / name
     libpq = "postgresql://" + owner.split("://", 1)[1]
     print(f"database {name}; load {os.getloadavg()}", flush=True)
@@ -295,9 +319,15 @@ def main() -> None:
         settings = Settings(
             data_dir=data_dir, database_url=app_url, demo=True, log_level="WARNING", scheduler_enabled=False
         )
-        asyncio.run(_profile(settings, qs, args.requests, args.pstats))
+        inprocess = args.requests if args.inprocess is None else args.inprocess
+        if inprocess:
+            asyncio.run(_profile(settings, qs, inprocess, args.pstats))
         if args.clients:
-            _concurrent(data_dir, app_url, libpq, qs, args.clients, args.requests)
+            pools = [tuple(int(x) for x in p.split("+")) for p in args.pool] if args.pool else [None]
+            for clients in (int(c) for c in args.clients.split(",")):
+                for pool in pools:
+                    for source in [args.before, None] if args.before else [None]:
+                        _concurrent(data_dir, app_url, libpq, qs, clients, args.requests, pool, source)  # type: ignore[arg-type]
     finally:
         if not args.keep and not args.database:
             with psycopg.connect(pg_url, autocommit=True) as admin:

@@ -58,8 +58,8 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def create_database(pg_url: str) -> tuple[str, str, str]:
-    name = f"madoguchi_bench_{secrets.token_hex(3)}"
+def create_database(pg_url: str, name: str | None = None) -> tuple[str, str, str]:
+    name = name or f"madoguchi_bench_{secrets.token_hex(3)}"
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname=%s", (APP_ROLE,)).fetchone():
@@ -70,12 +70,19 @@ def create_database(pg_url: str) -> tuple[str, str, str]:
     return name, owner, app
 
 
-def start_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """``madoguchi-server run`` on ``port``; its output goes to ``log`` (or nowhere)."""
+def start_server(
+    env: dict[str, str], port: int, log: Path | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``madoguchi-server run`` on ``port``; its output goes to ``log`` (or nowhere); the code is
+    the one in ``cwd`` (another checkout, for a before/after comparison) or this one."""
     out = log.open("wb") if log is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "run", "--port", str(port)], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "server", "run", "--port", str(port)],
+            env={**env, "PYTHONPATH": str(cwd)} if cwd else env,
+            cwd=cwd,
+            stdout=out,
+            stderr=out,
         )
     finally:
         if log is not None:
@@ -88,6 +95,20 @@ def start_server(env: dict[str, str], port: int, log: Path | None = None) -> sub
             pass
         time.sleep(0.2)
     raise RuntimeError("server did not start")
+
+
+#: The search shapes of a clerk's mix and their shares (%).
+SHAPES = [
+    "kana name",
+    "kanji name + birth",
+    "surname + 30 days",
+    "受付番号",
+    "確認番号",
+    "clerk + 7 days",
+    "romaji surname",
+    "kana surname only",
+]
+SHAPE_WEIGHTS = [30, 20, 15, 10, 5, 10, 5, 5]
 
 
 def queries(rng: random.Random, owner_libpq: str) -> list[tuple[str, dict[str, str]]]:
@@ -115,19 +136,7 @@ def queries(rng: random.Random, owner_libpq: str) -> list[tuple[str, dict[str, s
         _giv, giv_k = rng.choice(GIVEN)
         start = today - timedelta(days=rng.randrange(5 * 365))
         person = rng.choice(people)
-        shape = rng.choices(
-            [
-                "kana name",
-                "kanji name + birth",
-                "surname + 30 days",
-                "受付番号",
-                "確認番号",
-                "clerk + 7 days",
-                "romaji surname",
-                "kana surname only",
-            ],
-            [30, 20, 15, 10, 5, 10, 5, 5],
-        )[0]
+        shape = rng.choices(SHAPES, SHAPE_WEIGHTS)[0]
         params = {
             "kana name": {"name": fam_k + giv_k},
             "kanji name + birth": {"name": f"{person[0]} {person[1]}", "birth_date": person[2].isoformat()},

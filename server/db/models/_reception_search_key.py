@@ -18,14 +18,15 @@ class ReceptionSearchKey(UUIDPrimaryKey, Base):
     __tablename__ = "reception_search_keys"
     __table_args__ = (
         # Name search: a prefix range on the key, answered from the index alone (PostgreSQL
-        # INCLUDE) — which receptions match, without visiting the table.
+        # INCLUDE) — which receptions match, their 受付番号 (the default sort and the 受付日
+        # range) and birth dates, without visiting either table.
         sa.Index(
             "ix_reception_search_keys_lookup",
             "lg_code",
             "kind",
             "key",
             postgresql_ops={"key": "varchar_pattern_ops"},
-            postgresql_include=["reception_id", "birth_date"],
+            postgresql_include=["reception_id", "birth_date", "reception_number"],
         ),
         sa.Index("ix_reception_search_keys_birth", "lg_code", "birth_date"),
         # "Does this reception have a key starting with …" (when another criterion drives the
@@ -46,6 +47,9 @@ class ReceptionSearchKey(UUIDPrimaryKey, Base):
         sa.ForeignKey("receptions.id", ondelete="CASCADE"), comment="受付ID"
     )
     """The reception."""
+    reception_number: Mapped[str] = mapped_column(sa.String(20), comment="受付番号 (受付の写し、並べ替え用)")
+    """The reception's 受付番号 (never changes once given): a name search sorts and limits its
+    matches by it, and applies the 受付日 range, from the key index alone."""
     kind: Mapped[str] = mapped_column(sa.String(20), comment="キーの種類 (name/confirmation)")
     """``name`` (kanji, kana or romaji, each folded by search_key) or ``confirmation`` (確認番号)."""
     key: Mapped[str] = mapped_column(sa.String(200), comment="検索キー (正規化済み)")

@@ -359,12 +359,15 @@ def keys_of_notice(notice: dict[str, Any]) -> list[tuple[str, str, date | None]]
     return sorted(found, key=lambda t: (t[0], t[1], t[2] or date.min))
 
 
-def _key_rows(lg_code: str, reception_id: uuid.UUID, notice: dict[str, Any]) -> list[dict[str, Any]]:
+def _key_rows(
+    lg_code: str, reception_id: uuid.UUID, reception_number: str, notice: dict[str, Any]
+) -> list[dict[str, Any]]:
     return [
         {
             "id": uuid.uuid4(),
             "lg_code": lg_code,
             "reception_id": reception_id,
+            "reception_number": reception_number,
             "kind": k,
             "key": v,
             "birth_date": b,
@@ -374,10 +377,16 @@ def _key_rows(lg_code: str, reception_id: uuid.UUID, notice: dict[str, Any]) -> 
 
 
 async def index_reception(
-    session: AsyncSession, lg_code: str, reception_id: uuid.UUID, notice: dict[str, Any]
+    session: AsyncSession,
+    lg_code: str,
+    reception_id: uuid.UUID,
+    reception_number: str,
+    notice: dict[str, Any],
 ) -> None:
     """Write the search keys of one reception (called by the receptions domain when storing it)."""
-    await session.execute(sa.insert(ReceptionSearchKey), _key_rows(lg_code, reception_id, notice))
+    await session.execute(
+        sa.insert(ReceptionSearchKey), _key_rows(lg_code, reception_id, reception_number, notice)
+    )
 
 
 async def ensure_indexed(session: AsyncSession, lg_code: str, *, since: date | None = None) -> int:
@@ -396,11 +405,15 @@ async def ensure_indexed(session: AsyncSession, lg_code: str, *, since: date | N
         if since is not None:
             where.append(Reception.reception_number >= f"{since:%Y%m%d}")
         rows = (
-            await session.execute(sa.select(Reception.id, Reception.notice).where(*where).limit(_INDEX_BATCH))
+            await session.execute(
+                sa.select(Reception.id, Reception.reception_number, Reception.notice)
+                .where(*where)
+                .limit(_INDEX_BATCH)
+            )
         ).all()
         if not rows:
             return done
-        values = [row for rid, notice in rows for row in _key_rows(lg_code, rid, notice)]
+        values = [row for rid, number, notice in rows for row in _key_rows(lg_code, rid, number, notice)]
         await session.execute(sa.insert(ReceptionSearchKey), values)
         done += len(rows)
 
@@ -469,23 +482,37 @@ def _prefix(column: Any, prefix: str, dialect: str) -> list[Any]:
     return [column >= prefix, column < upper]
 
 
+def _name_conditions(query: SearchQuery, lg_code: str, dialect: str) -> list[Any]:
+    """The name key matches ``query.name`` (a prefix) and ``query.birth_date``."""
+    cond: list[Any] = [ReceptionSearchKey.lg_code == lg_code, ReceptionSearchKey.kind == "name"]
+    if query.name:
+        key = search_key(query.name)
+        if not key:
+            raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
+        cond.extend(_prefix(ReceptionSearchKey.key, key, dialect))
+    if query.birth_date:
+        cond.append(ReceptionSearchKey.birth_date == query.birth_date)
+    return cond
+
+
+def _number_range(column: Any, query: SearchQuery) -> list[Any]:
+    """受付日 from/to as a range of 受付番号 (``YYYYMMDD-NNNN``: the receptions domain's invariant)."""
+    cond: list[Any] = []
+    if query.date_from:
+        cond.append(column >= f"{query.date_from:%Y%m%d}")
+    if query.date_to:
+        cond.append(column < f"{query.date_to + timedelta(days=1):%Y%m%d}")
+    return cond
+
+
 def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect: str) -> list[Any]:
     cond: list[Any] = [Reception.lg_code == lg_code]
     if own is not None:
         cond.append(Reception.created_by == own)
     if query.name or query.birth_date:
         sub = sa.select(ReceptionSearchKey.id).where(
-            ReceptionSearchKey.reception_id == Reception.id,
-            ReceptionSearchKey.lg_code == lg_code,
-            ReceptionSearchKey.kind == "name",
+            ReceptionSearchKey.reception_id == Reception.id, *_name_conditions(query, lg_code, dialect)
         )
-        if query.name:
-            key = search_key(query.name)
-            if not key:
-                raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
-            sub = sub.where(*_prefix(ReceptionSearchKey.key, key, dialect))
-        if query.birth_date:
-            sub = sub.where(ReceptionSearchKey.birth_date == query.birth_date)
         cond.append(sub.exists())
     if query.confirmation_number:
         cond.append(
@@ -498,12 +525,9 @@ def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect
             )
             .exists()
         )
-    # 受付日 by the number's YYYYMMDD prefix (the receptions domain's invariant): one range on the
-    # unique (lg_code, reception_number) index, and no double condition to spoil row estimates.
-    if query.date_from:
-        cond.append(Reception.reception_number >= f"{query.date_from:%Y%m%d}")
-    if query.date_to:
-        cond.append(Reception.reception_number < f"{query.date_to + timedelta(days=1):%Y%m%d}")
+    # 受付日 by the number's YYYYMMDD prefix: one range on the unique (lg_code, reception_number)
+    # index, and no double condition to spoil row estimates.
+    cond.extend(_number_range(Reception.reception_number, query))
     if query.reception_number:
         cond.append(Reception.reception_number == query.reception_number.strip())
     if query.kind:
@@ -529,18 +553,111 @@ _SORT_COLUMNS = {
 }
 
 
+def _keyed(query: SearchQuery, own: uuid.UUID | None) -> bool:
+    """Whether the name (with birth date and 受付日 range) is the whole search and the sort is by
+    受付番号: then the matching keys alone say which receptions, in which order."""
+    others = (
+        query.reception_number,
+        query.confirmation_number,
+        query.kind,
+        query.status,
+        query.terminal_id,
+        query.clerk,
+    )
+    return bool(query.name) and own is None and query.sort == SortKey.reception_number and not any(others)
+
+
+def _page_ids(
+    query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect: str, offset: int, scan_max: int
+) -> Any:
+    """The page's reception ids (``page_id``) in order, sorted from indexes only, and ``total``:
+    the exact number of matches when the name's keys answered, else NULL.
+
+    Two ways, chosen inside the one statement (a branch whose one-time condition is false is not
+    run at all): when the name has fewer than ``scan_max`` keys (``search_keyed_scan_max``), its
+    keys, grouped by reception and sorted by the 受付番号 they carry; else (佐藤 alone, one
+    kana) the receptions walked in the sort's order, each checked against the criteria, which
+    stops after one page.
+    """
+    column = _SORT_COLUMNS[query.sort]
+    walked = (
+        sa.select(Reception.id.label("page_id"), sa.cast(sa.null(), sa.Integer).label("total"))
+        .where(*_conditions(query, lg_code, own, dialect))
+        .order_by(column.desc() if query.descending else column.asc(), Reception.id)
+        .offset(offset)
+        .limit(query.page_size)
+    )
+    if not _keyed(query, own):
+        return walked.subquery("page")
+    key = ReceptionSearchKey
+    # The name's keys, read once (a CTE used twice is materialised): at most scan_max of them.
+    matched = (
+        sa.select(key.reception_id, key.reception_number)
+        .where(*_name_conditions(query, lg_code, dialect))
+        .limit(scan_max)
+        .cte("matched")
+    )
+    few = sa.select(sa.func.count()).select_from(matched).scalar_subquery() < scan_max
+    hits = (
+        sa.select(matched.c.reception_id, matched.c.reception_number)
+        .where(*_number_range(matched.c.reception_number, query))
+        .distinct()
+        .subquery("hits")
+    )
+    number = hits.c.reception_number
+    keyed = (
+        sa.select(hits.c.reception_id.label("page_id"), sa.func.count().over().label("total"))
+        .order_by(number.desc() if query.descending else number.asc(), hits.c.reception_id)
+        .offset(offset)
+        .limit(query.page_size)
+        .subquery("keyed")
+    )
+    walked_ids = walked.subquery("walked")
+    return sa.union_all(
+        sa.select(keyed.c.page_id, keyed.c.total).where(few),
+        sa.select(walked_ids.c.page_id, walked_ids.c.total).where(sa.not_(few)),
+    ).subquery("page")
+
+
 async def _count(
-    session: AsyncSession, cond: list[Any], offset: int, found: int, page_size: int, settings: Settings
+    session: AsyncSession,
+    query: SearchQuery,
+    lg_code: str,
+    own: uuid.UUID | None,
+    offset: int,
+    found: int,
+    settings: Settings,
 ) -> tuple[int, bool]:
-    """(number of matches, whether counting stopped at ``search_count_limit``).
+    """(number of matches, whether counting stopped at ``search_count_limit``), for a page that
+    did not give the total itself.
 
     A page that is not full and not empty ends the results: its end is the total, no count
     needed (most searches — a number, a name with birth date — end on the first page). Otherwise
-    the matches are counted up to the limit only.
+    the matches are counted up to the limit only; for a name search first from its keys (the
+    distinct receptions among the first keys found: more than the limit already proves "以上"),
+    then, if that did not settle it, by the receptions.
     """
-    if 0 < found < page_size or (found == 0 and offset == 0):
+    if 0 < found < query.page_size or (found == 0 and offset == 0):
         return offset + found, False
     limit = settings.search_count_limit
+    dialect = session.bind.dialect.name
+    if _keyed(query, own):
+        key = ReceptionSearchKey
+        scan = min(settings.search_keyed_scan_max, 4 * (limit + 1))
+        raw = (
+            sa.select(key.reception_id)
+            .where(*_name_conditions(query, lg_code, dialect), *_number_range(key.reception_number, query))
+            .limit(scan)
+            .subquery("raw")
+        )
+        receptions, keys = (
+            await session.execute(sa.select(sa.func.count(raw.c.reception_id.distinct()), sa.func.count()))
+        ).one()
+        if keys < scan:
+            return int(receptions), False
+        if receptions > limit:
+            return max(limit, offset + found), True
+    cond = _conditions(query, lg_code, own, dialect)
     counted = (
         await session.execute(
             sa.select(sa.func.count()).select_from(
@@ -551,6 +668,59 @@ async def _count(
     if counted > limit:
         return max(limit, offset + found if found else 0), True
     return int(counted), False
+
+
+async def search_page(
+    session: AsyncSession, settings: Settings, query: SearchQuery, lg_code: str, own: uuid.UUID | None
+) -> tuple[list[Any], int, bool]:
+    """The page's rows (columns, with clerk and number of documents), the total and whether the
+    total is a lower bound. Reads only; the caller audits."""
+    size_max = settings.search_page_size_max
+    if not 1 <= query.page <= SEARCH_PAGE_MAX or not 1 <= query.page_size <= size_max:
+        raise InvalidInput(
+            f"ページ指定が正しくありません (ページは 1〜{SEARCH_PAGE_MAX:,}、"
+            f"1ページの件数は 1〜{size_max})。",
+            code="search.page",
+        )
+    column = _SORT_COLUMNS[query.sort]
+    order = [column.desc() if query.descending else column.asc(), Reception.id]
+    offset = (query.page - 1) * query.page_size
+    # The page's ids first (index columns only), then only those rows with their clerk and
+    # number of documents — one statement: the matches are sorted without reading every
+    # matching reception's stored notice.
+    page = _page_ids(query, lg_code, own, session.bind.dialect.name, offset, settings.search_keyed_scan_max)
+    documents = (
+        sa.select(sa.func.count())
+        .where(Attachment.reception_id == Reception.id, Attachment.lg_code == lg_code)
+        .correlate(Reception)
+        .scalar_subquery()
+    )
+    # Columns, not ORM entities: no identity map, and of the stored notice only its persons.
+    fetched = (
+        await session.execute(
+            sa.select(
+                Reception.id,
+                Reception.reception_number,
+                Reception.business_date,
+                Reception.kind,
+                Reception.status,
+                Reception.terminal_id,
+                Reception.created_at,
+                Reception.notice["persons"].label("persons"),
+                User.username,
+                documents.label("documents"),
+                page.c.total,
+            )
+            .join(page, page.c.page_id == Reception.id)
+            .join(User, User.id == Reception.created_by)
+            .where(Reception.lg_code == lg_code)
+            .order_by(*order)
+        )
+    ).all()
+    if fetched and fetched[0].total is not None:
+        return list(fetched), int(fetched[0].total), False
+    total, capped = await _count(session, query, lg_code, own, offset, len(fetched), settings)
+    return list(fetched), total, capped
 
 
 async def search(
@@ -565,57 +735,8 @@ async def search(
     lg_code = who.lg_code
     async with db.tenant(lg_code) as session:
         principal = who if isinstance(who, Principal) else await who.resolve(session)
-        size_max = settings.search_page_size_max
-        if not 1 <= query.page <= SEARCH_PAGE_MAX or not 1 <= query.page_size <= size_max:
-            raise InvalidInput(
-                f"ページ指定が正しくありません (ページは 1〜{SEARCH_PAGE_MAX:,}、"
-                f"1ページの件数は 1〜{size_max})。",
-                code="search.page",
-            )
         own = None if principal.has(Permission.record_search) else principal.user_id
-        cond = _conditions(query, lg_code, own, session.bind.dialect.name)
-        column = _SORT_COLUMNS[query.sort]
-        order = [column.desc() if query.descending else column.asc(), Reception.id]
-        offset = (query.page - 1) * query.page_size
-        # The page's ids first (index columns only, a LIMIT subquery), then only those rows with
-        # their clerk and number of documents — one statement: the matches are sorted without
-        # reading every matching reception's stored notice.
-        page = (
-            sa.select(Reception.id.label("page_id"))
-            .where(*cond)
-            .order_by(*order)
-            .offset(offset)
-            .limit(query.page_size)
-            .subquery("page")
-        )
-        documents = (
-            sa.select(sa.func.count())
-            .where(Attachment.reception_id == Reception.id, Attachment.lg_code == lg_code)
-            .correlate(Reception)
-            .scalar_subquery()
-        )
-        # Columns, not ORM entities: no identity map, and of the stored notice only its persons.
-        fetched = (
-            await session.execute(
-                sa.select(
-                    Reception.id,
-                    Reception.reception_number,
-                    Reception.business_date,
-                    Reception.kind,
-                    Reception.status,
-                    Reception.terminal_id,
-                    Reception.created_at,
-                    Reception.notice["persons"].label("persons"),
-                    User.username,
-                    documents.label("documents"),
-                )
-                .join(page, page.c.page_id == Reception.id)
-                .join(User, User.id == Reception.created_by)
-                .where(Reception.lg_code == lg_code)
-                .order_by(*order)
-            )
-        ).all()
-        total, capped = await _count(session, cond, offset, len(fetched), query.page_size, settings)
+        fetched, total, capped = await search_page(session, settings, query, lg_code, own)
         items = [
             ReceptionSummary(
                 id=r.id,

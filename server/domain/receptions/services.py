@@ -127,7 +127,7 @@ async def _insert(
         persons.append(row)
     session.add_all(persons)
     await session.flush()
-    await index_reception(session, lg_code, reception.id, notice_json)
+    await index_reception(session, lg_code, reception.id, reception.reception_number, notice_json)
     return Stored(reception, persons, created=True)
 
 

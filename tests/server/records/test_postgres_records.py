@@ -21,6 +21,7 @@ from tests.server.conftest import Api
 from tests.server.records import files
 from tests.server.records.conftest import make_reception
 from tests.server.records.test_backup import blob_hashes
+from tests.server.records.test_search import check_name_search_from_keys_and_walked
 from tests.server.test_postgres import OTHER_LG, PgDatabase, _ensure_other_municipality, pg  # noqa: F401
 
 pytestmark = pytest.mark.postgres
@@ -57,6 +58,14 @@ async def test_archive_and_search_as_app_role_under_rls(pg: PgDatabase, app_api:
     ).status_code == 404
     found_b = await app_api.http.get("/api/v1/records/receptions", params={"name": "しもつま"}, headers=hb)
     assert found_b.json()["items"] == []
+
+
+async def test_name_search_from_keys_and_walked_as_app_role(pg: PgDatabase, tmp_path: Path) -> None:  # noqa: F811
+    """The same name search checks as on SQLite, on PostgreSQL under RLS (the one-time branch
+    choice and the key-count CTE are PostgreSQL plans)."""
+    await check_name_search_from_keys_and_walked(
+        Settings(**{**pg.settings().model_dump(), "blob_dir": tmp_path / "blobs"})
+    )
 
 
 async def test_concurrent_uploads_with_one_client_key_store_one_document(

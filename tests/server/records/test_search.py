@@ -146,6 +146,75 @@ async def test_count_stops_at_the_limit_and_says_so(settings: Settings) -> None:
         await api.close()
 
 
+async def check_name_search_from_keys_and_walked(settings: Settings) -> None:
+    """A name search is answered from its keys (which carry the 受付番号): the exact total even
+    beyond search_count_limit, sorted both ways, paged, with the 受付日 range. With
+    search_keyed_scan_max at 1 the same name walks the receptions instead: the same pages, the
+    total capped. Other sorts and clerks limited to their own receptions walk too."""
+    limit = {"search_count_limit": 2}
+    keyed = Api(Settings(**{**settings.model_dump(), **limit}))
+    walked = Api(Settings(**{**settings.model_dump(), **limit, "search_keyed_scan_max": 1}))
+    try:
+        admin = await keyed.admin_headers()
+        given = [("一郎", "イチロウ"), ("二郎", "ジロウ"), ("三郎", "サブロウ"), ("四郎", "シロウ")]
+        made = [
+            await make_reception(
+                keyed,
+                admin,
+                family_name="渡柳",
+                family_name_kana="ワタリヤナギ",
+                given_name=g,
+                given_name_kana=k,
+            )
+            for g, k in given
+        ]
+        await make_reception(keyed, admin, family_name="渡辺", family_name_kana="ワタナベ")
+        numbers = sorted(m["reception_number"] for m in made)
+        day = date(int(numbers[0][:4]), int(numbers[0][4:6]), int(numbers[0][6:8]))
+
+        headers = {id(keyed): admin, id(walked): await walked.admin_headers()}
+
+        async def page(api: Api, **params: Any) -> tuple[list[str], int, bool]:
+            r = await _search(api, headers[id(api)], **params)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            return [i["reception_number"] for i in body["items"]], body["total"], body["total_capped"]
+
+        for name in ("渡柳", "わたりやなぎ", "ﾜﾀﾘﾔﾅｷﾞ"):
+            assert await page(keyed, name=name, page_size=2) == (numbers[:1:-1], 4, False)
+            assert await page(keyed, name=name, page_size=2, page=2) == (numbers[1::-1], 4, False)
+            assert await page(keyed, name=name, page_size=3, descending="false") == (numbers[:3], 4, False)
+            assert await page(keyed, name=name, page_size=2, page=3) == ([], 4, False)
+            assert await page(walked, name=name, page_size=2) == (numbers[:1:-1], 2, True)
+            assert await page(walked, name=name, page_size=2, page=2) == (numbers[1::-1], 4, True)
+            assert await page(walked, name=name, page_size=3, descending="false") == (numbers[:3], 3, True)
+        assert await page(keyed, name="わたりやなぎさぶろう", page_size=2) == (
+            [made[2]["reception_number"]],
+            1,
+            False,
+        )
+        for prefix in ("渡", "わた"):  # 渡辺 too
+            found, total, capped = await page(keyed, name=prefix, page_size=10)
+            assert (len(found), total, capped) == (5, 5, False)
+        around = {"date_from": day.isoformat(), "date_to": day.isoformat()}
+        assert await page(keyed, name="渡柳", page_size=10, **around) == (numbers[::-1], 4, False)
+        assert await page(walked, name="渡柳", page_size=10, **around) == (numbers[::-1], 4, False)
+        assert await page(keyed, name="渡柳", page_size=10, date_to="2000-01-01") == ([], 0, False)
+        assert await page(keyed, name="渡柳", page_size=10, birth_date="1900-01-01") == ([], 0, False)
+        # Another sort or another criterion: the receptions are walked, the count capped.
+        by_time = await page(keyed, name="渡柳", page_size=2, sort="created_at")
+        assert by_time == (numbers[:1:-1], 2, True)
+        assert await page(keyed, name="渡柳", page_size=2, terminal_id="T-01") == (numbers[:1:-1], 2, True)
+        assert await page(keyed, name="存在しない名前", page_size=2) == ([], 0, False)
+    finally:
+        await keyed.close()
+        await walked.close()
+
+
+async def test_name_search_from_keys_and_walked(settings: Settings) -> None:
+    await check_name_search_from_keys_and_walked(settings)
+
+
 async def test_clerk_without_search_permission_sees_only_own(api: Api) -> None:
     """A clerk (no record.search) finds only receptions he made; others' are 404 to him."""
     _admin, made = await _seed(api)
