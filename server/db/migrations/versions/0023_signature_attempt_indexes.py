@@ -4,7 +4,7 @@ after ``jpki_app_transaction_minutes`` by ``(state, created_at)`` — neither sc
 every signature ever made.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
