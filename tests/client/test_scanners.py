@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from client.devices.scanners.folder import FolderScanner
 from client.devices.scanners.registry import registry
 from client.devices.scanners.sane import SaneScanner
 from shared.errors import DeviceError, InvalidInput
+from tests.conftest import sigpipe_ignored
 
 pytest.importorskip("sane")
 
@@ -144,13 +144,6 @@ def test_sane_check_names_the_device(sane_config: Path) -> None:
     result = SaneScanner(device="pnm:0").check()
     assert result.ok and "PNM file reader" in result.message and "pnm:0" in result.details["devices"]
     assert SaneScanner(source="ADF Duplex").uses_feeder() and not SaneScanner(source="Flatbed").uses_feeder()
-
-
-def sigpipe_ignored() -> bool:
-    """The kernel's view (``signal.getsignal`` keeps what Python set and never sees libsane's reset)."""
-    status = Path("/proc/self/status").read_text(encoding="ascii")
-    ignored = int(next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
-    return bool(ignored & (1 << (signal.SIGPIPE - 1)))
 
 
 def test_sane_scan_and_check_leave_sigpipe_ignored(sane_config: Path, tmp_path: Path) -> None:
