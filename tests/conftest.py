@@ -39,13 +39,13 @@ def need(reason: str) -> None:
     pytest.skip(reason)
 
 
-def sigpipe_ignored() -> bool | None:
-    """Whether the kernel ignores SIGPIPE for this process (None where /proc is missing).
+def sigpipe_ignored(pid: int | str = "self") -> bool | None:
+    """Whether the kernel ignores SIGPIPE for a process (None where /proc is missing).
 
     ``signal.getsignal`` only knows what Python itself set: a reset by a C library (libsane's
     scanner thread helper did one) shows only here."""
     try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
     except OSError:
         return None
     mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), None)
