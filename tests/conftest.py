@@ -5,12 +5,15 @@
   unreachable database is a failure, never a skip.
 - ``live_server``: a real ``madoguchi-server`` process on a free port with its own SQLite file,
   seeded with the demo municipality and users (``madoguchi-server demo seed``).
+- every test: SIGPIPE is still ignored afterwards (a C library that resets it made a much later
+  test die of SIGPIPE, far from the cause; this names the test that did it).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +37,32 @@ def need(reason: str) -> None:
     if os.environ.get("MADOGUCHI_STRICT") == "1":
         pytest.fail(f"{reason} (MADOGUCHI_STRICT=1: the test command installs this, so it must be here)")
     pytest.skip(reason)
+
+
+def sigpipe_ignored(pid: int | str = "self") -> bool | None:
+    """Whether the kernel ignores SIGPIPE for a process (None where /proc is missing).
+
+    ``signal.getsignal`` only knows what Python itself set: a reset by a C library (libsane's
+    scanner thread helper did one) shows only here."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), None)
+    return None if mask is None else bool(int(mask, 16) & (1 << (signal.SIGPIPE - 1)))
+
+
+@pytest.fixture(autouse=True)
+def _sigpipe_stays_ignored() -> Iterator[None]:
+    yield
+    if not hasattr(signal, "SIGPIPE") or signal.getsignal(signal.SIGPIPE) != signal.SIG_IGN:
+        return
+    if sigpipe_ignored() is False:
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # the rest of the run must not die of it
+        pytest.fail(
+            "SIGPIPE is no longer ignored after this test (a C library reset it to SIG_DFL): "
+            "a write to a connection the other side closed would now kill the test process"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from client.devices.scanners.folder import FolderScanner
 from client.devices.scanners.registry import registry
 from client.devices.scanners.sane import SaneScanner
 from shared.errors import DeviceError, InvalidInput
+from tests.conftest import sigpipe_ignored
 
 pytest.importorskip("sane")
 
@@ -143,6 +144,54 @@ def test_sane_check_names_the_device(sane_config: Path) -> None:
     result = SaneScanner(device="pnm:0").check()
     assert result.ok and "PNM file reader" in result.message and "pnm:0" in result.details["devices"]
     assert SaneScanner(source="ADF Duplex").uses_feeder() and not SaneScanner(source="Flatbed").uses_feeder()
+
+
+def test_sane_scan_and_check_leave_sigpipe_ignored(sane_config: Path, tmp_path: Path) -> None:
+    """libsane's thread helper resets SIGPIPE to "terminate" when a sheet has been read: the plugin
+    puts Python's "ignore" back, after every sheet, after a scan and after a check."""
+    assert sigpipe_ignored()
+    scanner = SaneScanner(
+        device="test:0", source="Automatic Document Feeder", resolution=50, output_dir=tmp_path / "out"
+    )
+    assert len(scanner.scan()) == 10
+    assert sigpipe_ignored()
+    assert scanner.check().ok
+    assert sigpipe_ignored()
+
+
+SCAN_THEN_WRITE = """
+import socket, threading
+from client.devices.scanners.sane import SaneScanner
+scanner = SaneScanner(device="test:0", source="Automatic Document Feeder", resolution=50, output_dir="out")
+pages = []
+worker = threading.Thread(target=lambda: pages.extend(scanner.scan()))  # as the terminal: off the UI thread
+worker.start()
+worker.join()
+ours, theirs = socket.socketpair()
+theirs.close()  # the other side hung up
+try:
+    ours.sendall(b"x" * 100_000)
+except BrokenPipeError:
+    print("BrokenPipeError", len(pages))
+"""
+
+
+def test_a_hung_up_connection_after_a_scan_is_an_error_not_the_end_of_the_terminal(
+    sane_config: Path, tmp_path: Path
+) -> None:
+    """The consequence, in a fresh process: after a feeder scan on a worker thread, writing to a
+    connection the other side closed raises BrokenPipeError; libsane's reset made it kill the
+    process (SIGPIPE), as it killed the test run in the JPKI emulator's oversized-answer case."""
+    proc = subprocess.run(
+        [sys.executable, "-c", SCAN_THEN_WRITE],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stdout.split() == ["BrokenPipeError", "10"]
 
 
 # ------------------------------------------------------------------------------------ folder

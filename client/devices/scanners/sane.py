@@ -14,10 +14,19 @@ Settings (station profile ``settings.scanner``):
 Every SANE status becomes a :class:`~shared.errors.DeviceError` with a Japanese message saying what
 to do (paper jam, cover open, feeder empty, busy, no device). libsane's status strings are English
 and untranslated (``sane_strstatus``), so they are matched as such.
+
+libsane's thread helper (``sanei_thread``, built into the ``test``, ``pixma``, ``avision``,
+``plustek``, ``snapscan``, ``hp`` … backends) puts SIGPIPE back to "terminate the process" when a
+scan ends, whatever it was before: it assumes it ignored SIGPIPE itself. Python ignores SIGPIPE, so
+that a write to a socket the other side closed raises ``BrokenPipeError``; after libsane's reset the
+same write kills the whole process (the terminal and its outbox). Every scan and check puts the
+disposition back (:func:`keep_sigpipe_as_python_set_it`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import signal
 import tempfile
 import threading
 from datetime import datetime
@@ -68,6 +77,21 @@ _FEEDER_WORDS = ("adf", "feeder", "フィーダ")
 
 #: libsane keeps global state: one scan at a time per process.
 _lock = threading.Lock()
+
+
+def keep_sigpipe_as_python_set_it() -> None:
+    """Ignore SIGPIPE again if Python ignores it and a libsane backend reset it to the default.
+
+    Called on the thread that scanned (a pool thread in the terminal), where ``signal.signal`` is
+    refused, hence libc's ``signal()``. Python's own view (``signal.getsignal``) never saw libsane's
+    change and is the disposition to restore; a Python handler or a deliberate ``SIG_DFL`` is left
+    alone (libsane leaves a handler alone too)."""
+    if not hasattr(signal, "SIGPIPE") or signal.getsignal(signal.SIGPIPE) != signal.SIG_IGN:
+        return
+    libc = ctypes.CDLL(None)
+    libc.signal.restype = ctypes.c_void_p
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    libc.signal(int(signal.SIGPIPE), int(signal.SIG_IGN))
 
 
 def _import_sane() -> Any:
@@ -210,6 +234,7 @@ class SaneScanner(Scanner):
                     dev.close()
             finally:
                 sane.exit()
+                keep_sigpipe_as_python_set_it()
         return self._save(images)
 
     def _feed(self, dev: Any) -> list[Any]:
@@ -222,6 +247,7 @@ class SaneScanner(Scanner):
                     break
                 raise
             images.append(dev.snap(True))
+            keep_sigpipe_as_python_set_it()  # reset at the end of every sheet, not only at sane.exit()
         dev.cancel()
         if not images:
             code, message = STATUS_MESSAGES["Document feeder out of documents"]
@@ -251,6 +277,7 @@ class SaneScanner(Scanner):
                 return CheckResult(False, device_error(exc).message)
             finally:
                 sane.exit()
+                keep_sigpipe_as_python_set_it()
         names = {d[0]: f"{d[1]} {d[2]}".strip() for d in devices}
         details = {"sane_version": ".".join(str(v) for v in version[1:]), "devices": ", ".join(names)}
         if self.device and self.device not in names and not self.device.startswith("net:"):

@@ -203,8 +203,9 @@ def serve(emu: Emulator) -> tuple[ThreadingHTTPServer, threading.Thread]:
             self._headers_buffer.append(b"\r\n")
             payload, self._headers_buffer = b"".join(self._headers_buffer) + data, []
             try:
-                # MSG_NOSIGNAL: when the adapter hangs up on an answer (the oversized result), the write
-                # fails with EPIPE here and never raises SIGPIPE in the test process.
+                # The adapter hangs up on the oversized result: the write fails with EPIPE. MSG_NOSIGNAL
+                # keeps that an error whatever the process's SIGPIPE disposition (libsane's scanner
+                # thread helper once reset it to "terminate" in an earlier test: see the SANE plugin).
                 self.connection.sendall(payload, socket.MSG_NOSIGNAL)
             except OSError:
                 self.close_connection = True
