@@ -44,11 +44,20 @@ def sigpipe_ignored(pid: int | str = "self") -> bool | None:
 
     ``signal.getsignal`` only knows what Python itself set: a reset by a C library (libsane's
     scanner thread helper did one) shows only here."""
+    return _sigpipe_in("SigIgn", pid)
+
+
+def sigpipe_caught(pid: int | str = "self") -> bool | None:
+    """Whether the kernel has a handler installed for SIGPIPE (None where /proc is missing)."""
+    return _sigpipe_in("SigCgt", pid)
+
+
+def _sigpipe_in(field: str, pid: int | str) -> bool | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
     except OSError:
         return None
-    mask = next((line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), None)
+    mask = next((line.split()[1] for line in status.splitlines() if line.startswith(f"{field}:")), None)
     return None if mask is None else bool(int(mask, 16) & (1 << (signal.SIGPIPE - 1)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,24 @@ def keep_none_alive() -> None:
         refcount.value += NONE_BALLAST
 
 
+def _broken_pipe(signum: int, frame: object) -> None:
+    """Nothing to do: the write that met a closed connection raises BrokenPipeError by itself."""
+
+
+def catch_sigpipe() -> None:
+    """Catch SIGPIPE with a handler that does nothing, instead of ignoring it.
+
+    Python ignores SIGPIPE so that a write to a connection the server closed raises
+    BrokenPipeError. libsane's thread helper resets an *ignored* SIGPIPE to "terminate the process"
+    at the end of every sheet (see ``client.devices.scanners.sane``); the scanner plugin puts it back
+    afterwards, but in between a write by the outbox or sync thread would end the terminal. A
+    handler is left alone by libsane, and the write still fails with BrokenPipeError. Main thread
+    only (Python's rule for signal handlers); child processes start with the default again.
+    """
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, _broken_pipe)
+
+
 def create_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with a Japanese-capable font (imports Qt only here)."""
     keep_none_alive()
@@ -61,6 +80,7 @@ def run(settings: ClientSettings) -> int:
     from client.ui.main_window import MainWindow
     from client.ui.worker import wait_for_background
 
+    catch_sigpipe()
     log_path = setup_logging(settings.data_dir)
     log.info("starting client, station=%s, log=%s", settings.station, log_path)
     app = create_application()

@@ -194,6 +194,43 @@ def test_a_hung_up_connection_after_a_scan_is_an_error_not_the_end_of_the_termin
     assert proc.stdout.split() == ["BrokenPipeError", "10"]
 
 
+CAUGHT_THEN_SCAN = """
+import socket, threading
+from client.app.main import catch_sigpipe
+from client.devices.scanners.sane import SaneScanner
+from tests.conftest import sigpipe_caught
+catch_sigpipe()
+scanner = SaneScanner(device="test:0", source="Automatic Document Feeder", resolution=50, output_dir="out")
+seen = []
+worker = threading.Thread(target=lambda: seen.append((len(scanner.scan()), sigpipe_caught())))
+worker.start()
+worker.join()
+ours, theirs = socket.socketpair()
+theirs.close()
+try:
+    ours.sendall(b"x" * 100_000)
+except BrokenPipeError:
+    print("BrokenPipeError", *seen[0])
+"""
+
+
+def test_the_terminal_catches_sigpipe_so_libsane_leaves_it_alone(sane_config: Path, tmp_path: Path) -> None:
+    """The terminal catches SIGPIPE with a handler that does nothing (``catch_sigpipe`` at start):
+    libsane resets only an *ignored* SIGPIPE, so after a feeder scan on a worker thread the handler is
+    still installed in the kernel (no window between libsane's reset and the plugin's repair) and a
+    write to a closed connection is still a BrokenPipeError."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CAUGHT_THEN_SCAN],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    assert proc.stdout.split() == ["BrokenPipeError", "10", "True"]
+
+
 # ------------------------------------------------------------------------------------ folder
 
 
