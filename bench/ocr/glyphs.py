@@ -28,8 +28,30 @@ from client.core.ocr.engines.base import ReadRequest
 from client.core.ocr.pipeline import shared_engines
 from shared.schemas.ocr_template import ZoneType
 
-VARIANT_NAMES = ["髙橋", "山﨑", "渡邊", "濱田", "齋藤", "澤田", "德永", "嶋田", "櫻井", "𠮷田", "渡邉"]
+#: "葛*西": 葛 in its IVS form (人 inside, the JIS90 form), printed with the sequence the printing
+#: font draws (IPAmj明朝 葛󠄂 of Moji_Joho, IPAex明朝 and Noto 葛󠄀 of Adobe-Japan1).
+IVS_NAME = "葛*西"
+FOLDED = ["髙橋", "山﨑", "渡邊", "濱田", "齋藤", "澤田", "德永", "嶋田", "櫻井", "𠮷田", "渡邉"]
+VARIANT_NAMES = [*FOLDED, IVS_NAME]
 COMMON_NAMES = ["高橋", "山崎", "渡辺", "浜田", "斎藤", "沢田", "徳永", "島田", "桜井", "吉田", "中村"]
+COMMON_NAMES.append("葛西")
+
+
+def _ivs_form(spec: glyph_check.FontSpec) -> str:
+    """The sequence of 葛's IVS form that the font draws ("" when it draws none)."""
+    members = glyph_check.set_of("葛") or ()
+    return next((m for m in members if glyph_check.draws_selector(m, spec)), "")
+
+
+def same_form(a: str, b: str) -> bool:
+    """Equal up to the collection of an IVS: 葛󠄂 (Moji_Joho) and 葛󠄀 (Adobe-Japan1) are one form."""
+
+    def key(text: str) -> str:
+        return "".join("\U000e0100" if 0xE0100 <= ord(c) <= 0xE01EF else c for c in text)
+
+    return key(a) == key(b)
+
+
 GIVEN = ["恵子", "惠子", "花子", "太郎", "健太", "美咲", "一郎", "由美"]
 
 
@@ -66,7 +88,11 @@ def main() -> None:
         for _ in range(args.lines):
             family = rng.choice(VARIANT_NAMES if rng.random() < 0.5 else COMMON_NAMES)
             truth = f"{family}　{rng.choice(GIVEN)}"
-            if any(ord(c) > 0xFFFF for c in truth) and glyph_check.glyph("𠮷", printed_in) is None:
+            if family == IVS_NAME:
+                if not _ivs_form(printed_in):
+                    continue  # the font cannot print it
+                truth = truth.replace("葛*", _ivs_form(printed_in))
+            if "𠮷" in truth and glyph_check.glyph("𠮷", printed_in) is None:
                 continue  # the font cannot print it
             crop, _ = image.clean_zone_pair(_scan(truth, printed_in, rng))
             crop = image.resize(crop, image.enlargement(crop))
@@ -78,20 +104,25 @@ def main() -> None:
                 glyph_check.FONT_NAMES = tuple(f.name for f in use)
                 checked, _ = glyph_check.check_name(crop, read)
                 t = tally[label]
+                right_before, right_after = same_form(read, truth), same_form(checked, truth)
                 t["lines"] += 1
-                t["right before"] += read == truth
-                t["right after"] += checked == truth
+                t["right before"] += right_before
+                t["right after"] += right_after
                 t["changed"] += checked != read
-                t["helped"] += checked != read and checked == truth
-                t["harmed"] += checked != read and read == truth
-                if args.show and checked != read and checked != truth:
+                t["helped"] += checked != read and right_after and not right_before
+                t["harmed"] += checked != read and right_before and not right_after
+                if "葛" in truth:
+                    t["葛 lines" if truth.startswith("葛西") else "葛 IVS lines"] += 1
+                    t["葛 IVS right" if not truth.startswith("葛西") else "葛 right"] += right_after
+                if args.show and checked != read and not right_after:
                     print(f"  {printed_in.name} {label}: {truth} read {read} → {checked}")
         glyph_check.FONT_NAMES = None
         for label, t in tally.items():
             print(
                 f"printed in {printed_in.name:<18} checked with {label:<26} lines {t['lines']}: right "
                 f"{t['right before']} → {t['right after']}; changed {t['changed']}, helped {t['helped']}, "
-                f"harmed {t['harmed']}"
+                f"harmed {t['harmed']}; 葛 lines {t['葛 lines']} right after {t['葛 right']}, "
+                f"葛-IVS lines {t['葛 IVS lines']} right after {t['葛 IVS right']}"
             )
 
 
