@@ -24,7 +24,8 @@ from shared.text.checkdigit import normalize_my_number, normalize_resident_code
 from shared.text.normalize import is_katakana, to_fullwidth_katakana
 from shared.text.wareki import parse_date
 
-from .towns import check_town, posted_cities
+from .glyph_check import KANA_KANJI
+from .towns import KE_NOTE, check_town, fold_ke, posted_cities
 from .variants import ADDRESS_OLD_FORMS
 
 _CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
@@ -85,7 +86,33 @@ def _plain(text: str) -> Parsed:
     return Parsed(text, text)
 
 
+def _is_katakana_char(char: str) -> bool:
+    return "\u30a1" <= char <= "\u30fa" or char == "ー"
+
+
+def _is_kanji(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" or char in "々〆"
+
+
+def kana_kanji_swaps(text: str) -> str:
+    """A name with the kanji and katakana that print alike (八/ハ, 口/ロ, 卜/ト …) put back by their
+    neighbours: a kanji of the pair next to katakana is the katakana (加藤卜メ → 加藤トメ), a
+    katakana of the pair with only kanji beside it is the kanji (山ロ → 山口)."""
+    to_kanji = {kana: kanji for kanji, kana in KANA_KANJI.items()}
+    chars = list(text)
+    for i, char in enumerate(text):
+        beside = [text[j] for j in (i - 1, i + 1) if 0 <= j < len(text) and text[j] not in "　 "]
+        if char in KANA_KANJI and any(_is_katakana_char(c) for c in beside):
+            chars[i] = KANA_KANJI[char]
+        elif char in to_kanji and beside and all(_is_kanji(c) for c in beside):
+            chars[i] = to_kanji[char]
+    return "".join(chars)
+
+
 def _name(text: str) -> Parsed:
+    fixed = kana_kanji_swaps(text)
+    if fixed != text:
+        return Parsed(fixed, fixed, note="カタカナと漢字の取り違えを補正しました。確認してください。")
     return Parsed(text, text)
 
 
@@ -181,7 +208,7 @@ def is_real_place(address: str) -> bool:
     prefecture, municipality, rest, _ = parts
     if "郡" in municipality and (prefecture, municipality) not in posted_cities():
         return False
-    return check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)[1] is None
+    return check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)[1] in (None, KE_NOTE)
 
 
 _OLD_FORMS = str.maketrans(ADDRESS_OLD_FORMS)
@@ -207,13 +234,21 @@ def _address(text: str) -> Parsed:
         notes.append("市区町村名を一覧の表記に補正しました。確認してください。")
         parts = split_address(main)
     repaired = bool(notes)
+    if parts is not None and parts[2].startswith("郡"):  # 多摩市郡瑞穂町: 西多摩郡 misread
+        return Parsed(main + gap + building, None, "住所の都道府県・市区町村が一覧と一致しません。")
     if parts is not None:
         prefecture, municipality, rest, _ = parts
+        gun = posted_gun(prefecture, municipality)
+        if gun != municipality:
+            main = main.replace(municipality, gun, 1)
+            municipality = gun
+            notes.append("郡名を郵便番号データの表記に補正しました。確認してください。")
+            repaired = True
         town_rest, town_note = check_town(prefecture, _GUN_PREFIX.sub("", municipality), rest)
         if town_note is not None:
             main = main[: len(main) - len(rest)] + town_rest
             notes.append(town_note)
-            repaired = repaired or town_rest != rest
+            repaired = repaired or fold_ke(town_rest) != fold_ke(rest)  # ケ/ヶ alone: 要確認
     text = main + gap + building
     note = " ".join(notes) or None
     if not _plausible_block(main):
@@ -222,6 +257,20 @@ def _address(text: str) -> Parsed:
 
 
 _GUN_PREFIX = re.compile(r"^.{1,4}郡")
+
+
+def posted_gun(prefecture: str, municipality: str) -> str:
+    """``municipality`` (郡 + 町村, as read) with its 郡 as Japan Post writes it when the 郡 read is
+    not one (為珠郡能登町 → 鳳珠郡能登町) and exactly one 郡 of the prefecture has that 町村."""
+    if "郡" not in municipality or (prefecture, municipality) in posted_cities():
+        return municipality
+    town = _GUN_PREFIX.sub("", municipality)
+    found = {
+        city
+        for pref, city in posted_cities()
+        if pref == prefecture and city.endswith("郡" + town) and _GUN_PREFIX.sub("", city) == town
+    }
+    return next(iter(found)) if len(found) == 1 else municipality
 
 
 #: Five digits, or four not followed by 番 (rural 番地 reach 2823番地; 1711号 lost its 番).

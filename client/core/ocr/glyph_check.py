@@ -42,6 +42,11 @@ MIN_SCORE = 0.55
 MIN_MARGIN = 0.04
 #: … and its lead in each font: one font barely in favour is no vote (fonts draw 惠 apart).
 MIN_FONT_MARGIN = 0.02
+#: An IVS form (葛󠄂 against 葛) differs in a few strokes: its lead over the base character, on
+#: average over the fonts drawing a sequence of the set, and in each of them (bench.ocr.glyphs:
+#: printed 葛 never came within 0.03 of its IVS form in any of the three fonts).
+MIN_IVS_MARGIN = 0.03
+MIN_IVS_FONT_MARGIN = 0.005
 #: Side of the square both the cut character and the drawn glyphs are scaled to.
 CELL = 48
 _DRAW_SIZE = 96
@@ -130,6 +135,26 @@ def glyph(char: str, spec: FontSpec) -> np.ndarray | None:
     return normalise(drawn)
 
 
+#: Kanji → the katakana printed alike (the recognisers swap them: 加藤トメ read 加藤卜メ).
+KANA_KANJI = {"八": "ハ", "口": "ロ", "卜": "ト", "力": "カ", "工": "エ", "夕": "タ", "二": "ニ", "匕": "ヒ"}
+
+
+@cache
+def similarity(a: str, b: str) -> float:
+    """How alike two characters look in print: their glyphs' correlation, averaged over the check
+    fonts drawing both (0.0 when none does). 阪/坂 0.50, 阪/谷 0.02. Kana and kanji printed alike
+    (:data:`KANA_KANJI`: 八/ハ, 口/ロ) count as 1.0: scaled to one box, the smaller kana loses
+    the likeness the eye sees."""
+    if KANA_KANJI.get(a) == b or KANA_KANJI.get(b) == a:
+        return 1.0
+    scores = []
+    for spec in installed_fonts():
+        first, second = glyph(a, spec), glyph(b, spec)
+        if first is not None and second is not None:
+            scores.append(float((first * second).sum()))
+    return float(np.mean(scores)) if scores else 0.0
+
+
 def _draw(char: str, spec: FontSpec) -> np.ndarray | None:
     canvas = Image.new("L", (_DRAW_SIZE * 2, _DRAW_SIZE * 2), 0)
     ImageDraw.Draw(canvas).text((_DRAW_SIZE // 2, _DRAW_SIZE // 2), char, font=_font(spec), fill=255)
@@ -173,8 +198,10 @@ def decide(
 ) -> tuple[str | None, float, int]:
     """(member chosen or None, mean margin, fonts used) for one cut character (ink, 0 = paper)."""
     observed = normalise(cell)
-    if observed is None or any(len(m) != 1 for m in members):
-        return None, 0.0, 0  # IVS members: only IPAmj明朝 draws them, never decided here
+    if observed is None:
+        return None, 0.0, 0
+    if any(len(m) != 1 for m in members):
+        return decide_ivs(observed, members, fonts)
     winners: list[str] = []
     margins: list[float] = []
     for spec in fonts:
@@ -193,6 +220,49 @@ def decide(
     margin = float(np.mean(margins))
     strong = margin >= MIN_MARGIN and min(margins) >= MIN_FONT_MARGIN
     return (winners[0] if strong else None), margin, len(winners)
+
+
+def draws_selector(member: str, spec: FontSpec) -> bool:
+    """The font draws ``member`` (a base character + an ideographic variation selector) as a form
+    of its own: a font that does not know the sequence draws the base character instead."""
+    if len(member) == 1:
+        return False
+    drawn, base = glyph(member, spec), glyph(member[0], spec)
+    return drawn is not None and base is not None and not bool(np.allclose(drawn, base, atol=1e-4))
+
+
+def decide_ivs(
+    observed: np.ndarray, members: tuple[str, ...], fonts: tuple[FontSpec, ...]
+) -> tuple[str | None, float, int]:
+    """A set with IVS members (葛, 葛󠄀, 葛󠄂): each font votes only between the base character and
+    the sequences it draws as forms of their own (IPAmj明朝 draws 葛󠄂 of the Moji_Joho collection,
+    IPAex明朝 and Noto draw 葛󠄀 of Adobe-Japan1; a font ignoring a selector draws the base). A
+    sequence is taken only when every font drawing any sequence of the set puts one first, ahead
+    of the base in each font by :data:`MIN_IVS_FONT_MARGIN` and by :data:`MIN_IVS_MARGIN` on
+    average; when sequences of two collections win (the same form), the one listed first in the
+    YAML. Without a font drawing a sequence nothing is decided (the clerk note stays)."""
+    base = next((m for m in members if len(m) == 1), None)
+    if base is None:
+        return None, 0.0, 0
+    winners: list[str] = []
+    margins: list[float] = []
+    for spec in fonts:
+        drawn = [m for m in members if draws_selector(m, spec)]
+        base_glyph = glyph(base, spec)
+        if not drawn or base_glyph is None:
+            continue
+        base_score = float((observed * base_glyph).sum())
+        score, best = max((float((observed * glyph(m, spec)).sum()), m) for m in drawn)
+        if max(score, base_score) < MIN_SCORE:
+            return None, 0.0, len(winners)
+        winners.append(best)
+        margins.append(score - base_score)
+    if not winners:
+        return None, 0.0, 0
+    margin = float(np.mean(margins))
+    if margin < MIN_IVS_MARGIN or min(margins) < MIN_IVS_FONT_MARGIN:
+        return None, margin, len(winners)
+    return min(winners, key=members.index), margin, len(winners)
 
 
 def check_part(

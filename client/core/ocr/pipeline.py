@@ -457,6 +457,28 @@ def read_line(
     return read
 
 
+#: A grey reading at least this sure is taken without reading the binarised crop too.
+GREY_SURE = 0.9
+
+
+def read_grey_line(
+    engine: OcrEngine,
+    crop: np.ndarray,
+    soft: np.ndarray,
+    request: ReadRequest,
+    voiceable: str = _HALF_VOICED_BASES,
+) -> OcrEngineResult:
+    """A name, kana or address part read by an engine that takes grey input (PP-OCR): the grey crop
+    first — binarising a blurred 200-dpi scan drops the thin horizontal strokes of 明朝 (田 becomes
+    川, 中 loses its box and is dropped); when that reading is unsure (< :data:`GREY_SURE`), the
+    binarised crop too (:func:`read_line`), and the surer of the two is taken."""
+    grey = read_text(engine, soft, request)
+    if grey.confidence >= GREY_SURE and grey.text.strip():
+        return grey
+    binary = read_line(engine, crop, soft, request, voiceable)
+    return binary if binary.confidence > grey.confidence or not grey.text.strip() else grey
+
+
 def read_zone(
     aligned: np.ndarray, zone: Zone, engine: OcrEngine, others: Sequence[OcrEngine] = ()
 ) -> FieldResult:
@@ -490,33 +512,38 @@ def read_zone(
     if image.ink_pixels(crop) < EMPTY_ZONE_INK:
         return result("", None, 0.0, "記載がありません。" if zone.required else None)
 
-    def recognise(reader: OcrEngine, grey_first: bool = False) -> tuple[Parsed, float]:
+    def recognise(reader: OcrEngine, source: str = "usual") -> tuple[Parsed, float]:
+        """``source``: "usual" (SPACED types by a grey-reading engine: grey first, binarised when
+        unsure; others binarised), "grey" or "binary" (that crop only)."""
         if zone.type in SPACED:
             cut = image.gap_column(crop)
             pieces = [(crop, soft)]
             if cut is not None:
                 pieces = [(crop[:, :cut], soft[:, :cut]), (crop[:, cut:], soft[:, cut:])]
-            if grey_first:
+            if source == "grey":
                 pieces = [(grey, grey) for _, grey in pieces]
             voiceable = _VOICEABLE if zone.type is ZoneType.address else _HALF_VOICED_BASES
+            line_reader = read_grey_line if reader.reads_grey and source == "usual" else read_line
             parts = [
-                read_line(reader, part, grey, request_for(zone, part), voiceable) for part, grey in pieces
+                line_reader(reader, part, grey, request_for(zone, part), voiceable) for part, grey in pieces
             ]
             text = "　".join(p.text.replace(" ", "") for p in parts if p.text.strip())
             confidence = min((p.confidence for p in parts), default=0.0)
         else:
-            first = soft if grey_first else crop
+            first = soft if source == "grey" else crop
             read = read_line(reader, first, soft, request_for(zone, crop))
             text, confidence = read.text, read.confidence
         return parse(zone.type, text, zone.field), confidence
 
     parsed, confidence = recognise(engine)
     if parsed.problem is not None and (zone.type in REREAD_TYPES or has_grammar(zone.type, zone.field)):
-        # Read again: the grey crop with the same engine when it takes grey input (PP-OCR; the
-        # binarised crop loses strokes of a blurred scan), then each other engine.
-        tries = [(engine, True)] if engine.reads_grey else []
-        for reader, grey_first in [*tries, *((other, False) for other in others)]:
-            again, other_confidence = recognise(reader, grey_first)
+        # Read again by the same engine from the other crop when it takes grey input (PP-OCR: the
+        # binarised crop loses strokes of a blurred scan; names, kana and addresses were read from
+        # the grey crop first, so the binarised one), then by each other engine.
+        other_crop = "binary" if zone.type in SPACED else "grey"
+        tries = [(engine, other_crop)] if engine.reads_grey else []
+        for reader, source in [*tries, *((other, "usual") for other in others)]:
+            again, other_confidence = recognise(reader, source)
             if again.problem is None:
                 parsed, confidence = again, other_confidence
                 break

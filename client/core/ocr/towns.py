@@ -32,9 +32,12 @@ _GUN = re.compile(r"^.+?郡(?=.)")
 _WARD = re.compile(r"^(.+?市)(.+区)$")
 
 
-def _fold(text: str) -> str:
+def fold_ke(text: str) -> str:
     """The small ヶ and ケ are written either way in addresses (旭ヶ丘 / 旭ケ丘)."""
     return text.replace("ヶ", "ケ").replace("ヵ", "カ")
+
+
+_fold = fold_ke
 
 
 class PostalRow(NamedTuple):
@@ -64,6 +67,30 @@ def postal_rows() -> tuple[PostalRow, ...]:
         PostalRow(code, prefecture, city, town or "", '"chome": true' in data, '"note": null' not in data)
         for code, data, prefecture, city, town in rows
     )
+
+
+@cache
+def _spellings() -> dict[tuple[str, str, str], frozenset[str]]:
+    """(都道府県, 市区町村 without 郡, 町域 with ヶ folded) → the 町域 as Japan Post spells it (ケ or ヶ)."""
+    spellings: dict[tuple[str, str, str], set[str]] = {}
+    for _, prefecture, city, town, _, _ in postal_rows():
+        if not town or not is_town_name(town):
+            continue
+        city = _GUN.sub("", city)
+        spellings.setdefault((prefecture, city, _fold(town)), set()).add(town)
+        ward = _WARD.match(city)
+        if ward:
+            spellings.setdefault((prefecture, ward.group(1), _fold(ward.group(2) + town)), set()).add(
+                ward.group(2) + town
+            )
+    return {k: frozenset(v) for k, v in spellings.items()}
+
+
+def posted_spelling(prefecture: str, municipality: str, folded: str) -> str | None:
+    """The one spelling Japan Post gives the municipality's 町域 ``folded`` (ケ/ヶ as posted), or
+    None when it has none or both."""
+    found = _spellings().get((prefecture, municipality, folded), frozenset())
+    return next(iter(found)) if len(found) == 1 else None
 
 
 @cache
@@ -128,17 +155,65 @@ def check_town(prefecture: str, municipality: str, rest: str) -> tuple[str, str 
     """The rest of an address after its municipality, with its 町域 repaired when one postal
     町域 of that municipality is clearly meant; and a note for the clerk (None: nothing to say).
 
-    Returns ``(rest, note)``; ``rest`` is unchanged unless the note says it was repaired."""
+    Returns ``(rest, note)``; ``rest`` is unchanged unless the note says it was repaired. A town
+    found with ケ where Japan Post writes only ヶ (or the other way round) takes the posted
+    spelling, with :data:`KE_NOTE` (the two are read alike: PP-OCR reads a printed ケ as ヶ)."""
     known = towns_of(prefecture, municipality)
     town, block = split_town(rest)
     if not known or not town:
         return rest, None
     folded = _fold(town)
-    if folded in known or any(folded.startswith(name) for name in known if len(name) >= 2):
-        return rest, None  # 大字・字 after the postal 町域 (本町字東) are not in the data
-    if len(folded) < MIN_LENGTH or folded in _index()[1]:
-        return rest, "町域が郵便番号データにありません。確認してください。"
+    found = folded if folded in known else None
+    if found is None:  # 大字・字 after the postal 町域 (本町字東) are not in the data
+        found = max(
+            (name for name in known if len(name) >= 2 and folded.startswith(name)), key=len, default=None
+        )
+    if found is not None:
+        posted = posted_spelling(prefecture, municipality, found)
+        if posted is None or posted == town[: len(found)]:
+            return rest, None
+        return posted + town[len(found) :] + block, KE_NOTE
     near = [name for name in known if within_one_edit(folded, name)]
-    if len(near) != 1:
+    if len(folded) < MIN_LENGTH or folded in _index()[1]:
+        # Too short to guess, or a real name elsewhere: only a misread into a look-alike (小阪 for
+        # 小坂, 八 for ハ) of exactly one 町域 here is repaired.
+        near = [name for name in near if _look_alike(folded, name) >= MIN_LOOK_ALIKE]
+        chosen = near[0] if len(near) == 1 else None
+    else:
+        chosen = near[0] if len(near) == 1 else nearest_look(folded, near)
+    if chosen is None:
         return rest, "町域が郵便番号データにありません。確認してください。"
-    return near[0] + block, "町域名を郵便番号データの表記に補正しました。確認してください。"
+    posted = posted_spelling(prefecture, municipality, chosen) or chosen
+    return posted + block, "町域名を郵便番号データの表記に補正しました。確認してください。"
+
+
+KE_NOTE = "町域の「ケ」「ヶ」を郵便番号データの表記に合わせました。確認してください。"
+#: A 町域 is repaired by its look only into a look-alike this close (阪/坂 0.50, 本/木 0.76; 豊/盤
+#: 0.34 and 赤/天 0.16 are not enough; kana and kanji printed alike, 八/ハ, count as 1.0).
+MIN_LOOK_ALIKE = 0.45
+#: Between several 町域 one edit away, the look-alike must be ahead of the next by this much.
+LOOK_MARGIN = 0.15
+
+
+def _look_alike(read: str, name: str) -> float:
+    """How alike the one character that differs between ``read`` and ``name`` (same length) looks
+    in print: the mean correlation of the two glyphs over the check fonts (glyph_check); −1 when
+    they differ otherwise (a character added or dropped: no look to compare)."""
+    if len(read) != len(name):
+        return -1.0
+    pairs = [(a, b) for a, b in zip(read, name, strict=True) if a != b]
+    if len(pairs) != 1:
+        return -1.0
+    from .glyph_check import similarity
+
+    return similarity(*pairs[0])
+
+
+def nearest_look(read: str, near: list[str]) -> str | None:
+    """Of several 町域 one edit from the reading, the one whose differing character looks most like
+    the character read (小阪 → 小坂, not 小谷; 蓮沼八 → 蓮沼ハ, not 蓮沼ニ), when it is clearly ahead."""
+    if len(near) < 2:
+        return None
+    ranked = sorted(((_look_alike(read, name), name) for name in near), reverse=True)
+    (best, name), (second, _) = ranked[0], ranked[1]
+    return name if best >= MIN_LOOK_ALIKE and best - second >= LOOK_MARGIN else None

@@ -87,12 +87,38 @@ def test_weak_evidence_changes_nothing() -> None:
     assert glyph_check.check_part("高橋", _line("髙", "IPAex明朝"))[0] == "高橋"
 
 
-def test_ivs_forms_are_noted_never_decided() -> None:
-    """葛 with a variation selector is drawn by IPAmj明朝 only: noted for the clerk, not decided."""
-    text, decisions = glyph_check.check_part("葛西", _line("葛西", "IPAex明朝"))
-    assert text == "葛西" and all(d.chosen is None for d in decisions)
+IVS_MJ, IVS_AJ1 = "葛\U000e0102", "葛\U000e0100"  # the same form (人 inside) in two collections
+
+
+def test_ivs_form_is_decided_by_the_fonts_drawing_its_selector() -> None:
+    """葛 printed in its IVS form (here Noto's and IPAex's 葛󠄀, not IPAmj明朝): with IPAmj明朝 among
+    the fonts the Moji_Joho sequence 葛󠄂 (listed first) is taken; without it, the Adobe-Japan1
+    sequence 葛󠄀 that IPAex明朝 and Noto draw; the common form printed stays 葛."""
+    for font_name in NOT_IPAMJ:
+        printed = _line(IVS_AJ1 + "西", font_name)
+        text, decisions = glyph_check.check_part("葛西", printed)
+        assert text == IVS_MJ + "西", font_name
+        assert glyph_check.change_note(decisions) is not None
+        assert (
+            glyph_check.check_part("葛西", printed, tuple(FONTS[n] for n in NOT_IPAMJ))[0] == IVS_AJ1 + "西"
+        )
+        text, decisions = glyph_check.check_part("葛西", _line("葛西", font_name))
+        assert text == "葛西" and glyph_check.change_note(decisions) is None, font_name
+    assert [f.name for f in FONTS.values() if glyph_check.draws_selector(IVS_MJ, f)] == ["IPAmj明朝"]
+
+
+def test_ivs_form_without_a_font_drawing_a_selector_is_only_noted() -> None:
+    """A sequence no configured font draws (葛 + VS20: every font here draws the base for it) is never
+    decided, however clearly the page prints a form of its own: the clerk note stays."""
+    unknown = "葛\U000e0103"
+    fonts = tuple(FONTS.values())
+    assert not any(glyph_check.draws_selector(unknown, f) for f in fonts)
+    cells = glyph_check.cut_characters(_line(IVS_AJ1 + "西", "IPAex明朝"), 2)
+    assert cells is not None
+    assert glyph_check.decide(cells[0], ("葛", unknown), fonts)[0] is None
+    assert glyph_check.decide(cells[0], ("葛", IVS_AJ1), fonts)[0] == IVS_AJ1  # the same cell, drawn
     note = variant_note("葛西　一郎")
-    assert note is not None and "葛\U000e0102" in note
+    assert note is not None and IVS_MJ in note
 
 
 def test_variant_file_refuses_a_character_in_two_sets(tmp_path: Path) -> None:

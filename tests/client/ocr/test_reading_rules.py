@@ -8,6 +8,7 @@ each rule is tested on its own; the real engines are exercised by ``test_pipelin
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,8 +16,11 @@ import pytest
 
 from client.core.ocr import image, pipeline, register
 from client.core.ocr.engines.base import OcrEngine, OcrResult, ReadRequest
+from client.core.ocr.engines.registry import registry
 from client.core.ocr.pipeline import (
+    GREY_SURE,
     REPAIRED_CONFIDENCE,
+    read_grey_line,
     read_line,
     read_zone,
     reference_features,
@@ -220,3 +224,51 @@ def test_ppocr_session_runs_on_one_thread_without_spinning() -> None:
     options = session.get_session_options()
     assert options.intra_op_num_threads == 1
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+REGRESSION = Path(__file__).resolve().parents[2] / "data" / "ocr" / "regression"
+
+
+@pytest.mark.parametrize(
+    ("file", "truth", "binarised"),
+    [("degraded_name_tanaka.png", "田中　陽子", "川中"), ("degraded_name_nakamura.png", "中村　結衣", "村")],
+)
+def test_degraded_name_is_read_from_the_grey_crop(file: str, truth: str, binarised: str) -> None:
+    """Two name zones of degraded pages (200 dpi, blur; bench seed 7, pages 53 and 19): binarising
+    drops the thin horizontal strokes of 明朝 and PP-OCR reads 田 as 川 or drops 中 from the
+    binarised crop; the name is read from the grey crop first."""
+    engine = registry.create("ppocr")
+    grey = cv2.imread(str(REGRESSION / file), cv2.IMREAD_GRAYSCALE)
+    page = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
+    zone = Zone(
+        field="name",
+        type=ZoneType.name,
+        box=Box(x=0, y=0, width=grey.shape[1], height=grey.shape[0]),
+        reading=ReadingSettings(),
+    )
+    crop, _ = image.clean_zone_pair(grey)
+    family = crop[:, : image.gap_column(crop)]
+    assert engine.read(family, ReadRequest(language="jpn", psm=7)).text == binarised  # the failure
+    assert read_zone(page, zone, engine).text == truth
+
+
+def test_unsure_grey_reading_is_checked_against_the_binarised_crop() -> None:
+    """A grey reading below GREY_SURE is compared with the binarised one and the surer is taken; a
+    sure grey reading is taken alone (one call)."""
+    crop, soft = _crops()
+
+    class GreyAt(Scripted):
+        """简田 from the grey crop at ``grey`` confidence, 岡田 from the binarised one at 0.82."""
+
+        def __init__(self, grey: float) -> None:
+            super().__init__(lambda c, _: "", reads_grey=True)
+            self.grey = grey
+
+        def read(self, image: np.ndarray, request: ReadRequest) -> OcrResult:
+            self.calls += 1
+            return OcrResult("简田", self.grey) if _is_grey(image) else OcrResult("岡田", 0.82)
+
+    unsure = GreyAt(0.76)
+    assert read_grey_line(unsure, crop, soft, ReadRequest()).text == "岡田" and unsure.calls == 2
+    sure = GreyAt(GREY_SURE)
+    assert read_grey_line(sure, crop, soft, ReadRequest()).text == "简田" and sure.calls == 1
