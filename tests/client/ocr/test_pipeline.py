@@ -55,16 +55,16 @@ def test_every_fixed_page_is_identified(results: list[tuple[Page, OcrResult]]) -
 
 
 def test_field_accuracy_floor(results: list[tuple[Page, OcrResult]]) -> None:
-    """Field exact match stays above the floor: measured with routing.yaml 272/281 (0.968) all,
-    143/144 clean, 129/137 degraded (2026-12-01); each floor a few misses under it."""
-    assert _exact(results) >= 0.95  # Tesseract alone: 0.85 / 0.91 clean
+    """Field exact match stays above the floor: measured with routing.yaml 275/281 (0.979) all,
+    143/144 clean, 132/137 degraded (2026-12-01, grey-first reading); each floor a few misses under it."""
+    assert _exact(results) >= 0.96  # Tesseract alone: 0.85 / 0.91 clean
     assert _exact(results, clean=True) >= 0.98
-    assert _exact(results, clean=False) >= 0.92
+    assert _exact(results, clean=False) >= 0.94
 
 
 def test_name_accuracy_floor_and_the_glyph_check_harms_none(results: list[tuple[Page, OcrResult]]) -> None:
-    """Names: measured 51/58 (the misses: 葛󠄂 IVS ×3, 𠮷 read as 告, one degraded 下妻 ×3); the
-    glyph check never turns a right reading wrong on the fixed set."""
+    """Names: measured 56/58 (the misses: one degraded 下妻 ×2, read as 下); the glyph check never
+    turns a right reading wrong on the fixed set."""
     hits = total = 0
     for page, result in results:
         for field, truth in page.fields.items():
@@ -74,18 +74,18 @@ def test_name_accuracy_floor_and_the_glyph_check_harms_none(results: list[tuple[
             if read.type is ZoneType.name:
                 total += 1
                 hits += comparable(read.text) == comparable(truth)
-    assert hits / total >= 0.84
+    assert hits / total >= 0.90
 
 
 #: Field exact match per document type on the fixed set (2 pages each, clean and degraded), measured
 #: with routing.yaml: a floor one or two misses under it, so a regression in a type is caught.
 TYPE_FLOORS = {
-    "move_out_certificate_equivalent": 0.92,  # measured 26/26
-    "move_out_certificate_info": 0.88,  # measured 25/26 (a 住民票コード digit)
+    "move_out_certificate_equivalent": 0.92,  # measured 25/26 (a 方書 katakana)
+    "move_out_certificate_info": 0.88,  # measured 26/26
     "koseki_certificate": 0.87,  # measured 16/16
     "fuhyo_copy": 0.87,  # measured 16/16
     "special_permanent_resident_certificate": 0.85,  # measured 13/14
-    "drivers_license": 0.83,  # measured 11/12
+    "drivers_license": 0.83,  # measured 24/24
 }
 
 
