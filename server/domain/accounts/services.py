@@ -420,6 +420,19 @@ def tenant_of_token(token: str) -> str:
     return lg_code
 
 
+#: One statement (every request pays it): the session, its user and the user's groups and
+#: permissions, one row per permission. Built once: the statement object keeps its SQLAlchemy
+#: cache key, so no request builds it or computes the key again.
+_AUTHENTICATE = (
+    sa.select(AuthSession, User, Group.name, GroupPermission.permission)
+    .join(User, User.id == AuthSession.user_id)
+    .outerjoin(UserGroup, sa.and_(UserGroup.user_id == User.id, UserGroup.lg_code == User.lg_code))
+    .outerjoin(Group, Group.id == UserGroup.group_id)
+    .outerjoin(GroupPermission, GroupPermission.group_id == Group.id)
+    .where(AuthSession.token_hash == sa.bindparam("token_hash"), AuthSession.lg_code == sa.bindparam("lg"))
+)
+
+
 async def authenticate(
     session: AsyncSession,
     token: str,
@@ -434,18 +447,7 @@ async def authenticate(
     from an allowed network and only for a user with the second factor.
     """
     lg_code = tenant_of_token(token)
-    # One statement (every request pays it): the session, its user and the user's groups and
-    # permissions, one row per permission.
-    rows = (
-        await session.execute(
-            sa.select(AuthSession, User, Group.name, GroupPermission.permission)
-            .join(User, User.id == AuthSession.user_id)
-            .outerjoin(UserGroup, sa.and_(UserGroup.user_id == User.id, UserGroup.lg_code == User.lg_code))
-            .outerjoin(Group, Group.id == UserGroup.group_id)
-            .outerjoin(GroupPermission, GroupPermission.group_id == Group.id)
-            .where(AuthSession.token_hash == hash_token(token), AuthSession.lg_code == lg_code)
-        )
-    ).all()
+    rows = (await session.execute(_AUTHENTICATE, {"token_hash": hash_token(token), "lg": lg_code})).all()
     if not rows:
         raise AuthenticationRequired()
     auth, user = rows[0][0], rows[0][1]
