@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.config import Settings
 from server.crypto import KeyRing
@@ -758,7 +758,7 @@ def _statements(shape: _Shape) -> _Statements:
 
 
 async def _count(
-    session: AsyncSession,
+    conn: AsyncConnection,
     statements: _Statements,
     values: dict[str, Any],
     offset: int,
@@ -779,12 +779,12 @@ async def _count(
         return offset + found, False
     limit = settings.search_count_limit
     if statements.keyed_count is not None:
-        receptions, keys = (await session.execute(statements.keyed_count, values)).one()
+        receptions, keys = (await conn.execute(statements.keyed_count, values)).one()
         if keys < values["count_scan"]:
             return int(receptions), False
         if receptions > limit:
             return max(limit, offset + found), True
-    counted = (await session.execute(statements.count, values)).scalar_one()
+    counted = (await conn.execute(statements.count, values)).scalar_one()
     if counted > limit:
         return max(limit, offset + found if found else 0), True
     return int(counted), False
@@ -804,11 +804,14 @@ async def search_page(
         )
     values = _parameters(query, lg_code, own, settings)
     statements = _statements(_shape(query, own, session.bind.dialect.name))
-    fetched = (await session.execute(statements.page, values)).all()
+    # The session's connection (same transaction, same binding): plain rows without the ORM's
+    # result layer, which only columns would pass through anyway.
+    conn = await session.connection()
+    fetched = (await conn.execute(statements.page, values)).all()
     if fetched and fetched[0].total is not None:
         return list(fetched), int(fetched[0].total), False
     total, capped = await _count(
-        session, statements, values, values["offset"], len(fetched), query.page_size, settings
+        conn, statements, values, values["offset"], len(fetched), query.page_size, settings
     )
     return list(fetched), total, capped
 
