@@ -39,7 +39,14 @@ from bench.records.run import SHAPE_WEIGHTS, SHAPES, queries
 from server.config import Settings
 from server.db.engine import Database
 from server.db.models import Attachment, Reception, User
-from server.domain.documents.services import _SORT_COLUMNS, SearchQuery, _conditions, search_page
+from server.domain.documents.services import (
+    _SORT_COLUMNS,
+    SearchQuery,
+    _conditions,
+    _parameters,
+    _shape,
+    search_page,
+)
 from shared.api_records import SortKey
 
 LG = "082104"
@@ -69,9 +76,11 @@ def compile_sql(stmt: sa.Select[tuple[object, ...]]) -> str:
 
 async def main(url: str, plans: bool, limit: int) -> None:
     db = Database(url)
+    settings = Settings(database_url=url)
     try:
         for label, query in shapes(date.today()).items():
-            cond = _conditions(query, LG, None, "postgresql")
+            cond = _conditions(_shape(query, None, "postgresql"))
+            values = _parameters(query, LG, None, settings)
             column = _SORT_COLUMNS[query.sort]
             page = (
                 sa.select(Reception.id)
@@ -101,7 +110,11 @@ async def main(url: str, plans: bool, limit: int) -> None:
             ):
                 async with db.tenant(LG) as session:
                     rows = (
-                        (await session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + compile_sql(stmt))))
+                        (
+                            await session.execute(
+                                sa.text("EXPLAIN (ANALYZE, BUFFERS) " + compile_sql(stmt.params(values)))
+                            )
+                        )
                         .scalars()
                         .all()
                     )
@@ -127,7 +140,8 @@ def _query(params: dict[str, str]) -> SearchQuery:
 async def _before(session: AsyncSession, settings: Settings, query: SearchQuery) -> int:
     """The search statements of the code before migration 0021: page (receptions walked in the
     sort's order), then, when the page is full or empty past page 1, the capped count."""
-    cond = _conditions(query, LG, None, "postgresql")
+    cond = _conditions(_shape(query, None, "postgresql"))
+    values = _parameters(query, LG, None, settings)
     column = _SORT_COLUMNS[query.sort]
     order = [column.desc() if query.descending else column.asc(), Reception.id]
     offset = (query.page - 1) * query.page_size
@@ -156,7 +170,8 @@ async def _before(session: AsyncSession, settings: Settings, query: SearchQuery)
             .join(page_ids, page_ids.c.page_id == Reception.id)
             .join(User, User.id == Reception.created_by)
             .where(Reception.lg_code == LG)
-            .order_by(*order)
+            .order_by(*order),
+            values,
         )
     ).all()
     found = len(rows)
@@ -166,7 +181,7 @@ async def _before(session: AsyncSession, settings: Settings, query: SearchQuery)
     count = sa.select(sa.func.count()).select_from(
         sa.select(Reception.id).where(*cond).limit(limit + 1).subquery()
     )
-    return int((await session.execute(count)).scalar_one())
+    return int((await session.execute(count, values)).scalar_one())
 
 
 async def _now(session: AsyncSession, settings: Settings, query: SearchQuery) -> int:

@@ -132,7 +132,9 @@ async def _profile(
             kind_ms.clear()
             trips.clear()
             begins["n"] = 0
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(
+                time.process_time
+            )  # CPU, not wall: preemption by other work is not counted
             cpu0 = time.process_time()
             for i in range(n):
                 _shape, params = qs[i % len(qs)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 
@@ -23,12 +24,20 @@ def in_networks(ip: str | None, networks: Iterable[str]) -> bool:
     if addr is None:
         return False
     for cidr in networks:
-        try:
-            if addr in ipaddress.ip_network(cidr, strict=False):
-                return True
-        except ValueError:
-            continue
+        network = _network(cidr)
+        if network is not None and addr in network:
+            return True
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """``cidr`` parsed (None if it is not one), once per process: every request checks the
+    settings' and the allow-list's networks."""
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
 
 
 def client_ip(peer: str | None, headers: Mapping[str, str], trusted_proxies: Iterable[str]) -> str | None:

@@ -13,6 +13,7 @@ builds them for receptions stored before the index existed or loaded by other me
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.config import Settings
 from server.crypto import KeyRing
@@ -467,79 +468,169 @@ class SearchQuery:
 #: Sorts after every character a key can hold, so ``prefix <= key < prefix + _TOP`` is "starts with".
 _TOP = "\U0010ffff"
 
+#: The criteria of :class:`SearchQuery`; which of them are set (with the sort, its direction,
+#: whether the user sees only their own receptions and the dialect) is a search's *shape*.
+_CRITERIA = (
+    "name",
+    "birth_date",
+    "date_from",
+    "date_to",
+    "reception_number",
+    "confirmation_number",
+    "kind",
+    "status",
+    "clerk",
+    "terminal_id",
+)
 
-def _prefix(column: Any, prefix: str, dialect: str) -> list[Any]:
-    """``column`` starts with ``prefix``, as a byte-wise range.
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a search's statements depend on; the values go in as bound parameters.
+
+    The statements of one shape are built once per process (:func:`_statements`): building a
+    statement and computing its SQLAlchemy cache key cost more CPU per search than the rest of
+    the server's work on it (the key is memoised on the statement object, so a reused statement
+    finds its compiled form without either).
+    """
+
+    criteria: frozenset[str]
+    sort: SortKey
+    descending: bool
+    own: bool
+    dialect: str
+
+    def has(self, criterion: str) -> bool:
+        return criterion in self.criteria
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the name (with birth date and 受付日 range) is the whole search and the sort is
+        by 受付番号: then the matching keys alone say which receptions, in which order."""
+        others = {"reception_number", "confirmation_number", "kind", "status", "terminal_id", "clerk"}
+        return (
+            self.has("name")
+            and not self.own
+            and self.sort == SortKey.reception_number
+            and not self.criteria & others
+        )
+
+
+def _shape(query: SearchQuery, own: uuid.UUID | None, dialect: str) -> _Shape:
+    return _Shape(
+        frozenset(k for k in _CRITERIA if getattr(query, k)),
+        query.sort,
+        query.descending,
+        own is not None,
+        dialect,
+    )
+
+
+def _parameters(
+    query: SearchQuery, lg_code: str, own: uuid.UUID | None, settings: Settings
+) -> dict[str, Any]:
+    """The bound values of a search's statements (one dict for all of them)."""
+    values: dict[str, Any] = {
+        "lg": lg_code,
+        "own": own,
+        "birth_date": query.birth_date,
+        "kind": query.kind,
+        "status": query.status,
+        "terminal_id": query.terminal_id,
+        "clerk": query.clerk,
+        "offset": (query.page - 1) * query.page_size,
+        "page_size": query.page_size,
+        "scan_max": settings.search_keyed_scan_max,
+        "count_limit": settings.search_count_limit + 1,
+        "count_scan": min(settings.search_keyed_scan_max, 4 * (settings.search_count_limit + 1)),
+        "name_from": None,
+        "name_to": None,
+        "number_from": f"{query.date_from:%Y%m%d}" if query.date_from else None,
+        "number_to": f"{query.date_to + timedelta(days=1):%Y%m%d}" if query.date_to else None,
+        "reception_number": query.reception_number.strip() if query.reception_number else None,
+        "confirmation": search_key(query.confirmation_number) if query.confirmation_number else None,
+    }
+    if query.name:
+        key = search_key(query.name)
+        if not key:
+            raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
+        values["name_from"], values["name_to"] = key, key + _TOP
+    return values
+
+
+_P = sa.bindparam
+
+
+def _prefix(column: Any, dialect: str) -> list[Any]:
+    """``column`` starts with the name key (``name_from`` ≤ column < ``name_to`` = key + ``_TOP``),
+    as a byte-wise range.
 
     Not LIKE: under row-level security PostgreSQL applies only leakproof operators before the
     policy, and LIKE is not leakproof, so it would scan every key. The pattern operators
     ``~>=~`` / ``~<~`` are leakproof and use the ``varchar_pattern_ops`` index; SQLite's default
     BINARY collation compares bytes already.
     """
-    upper = prefix + _TOP
+    lower, upper = _P("name_from", type_=sa.String), _P("name_to", type_=sa.String)
     if dialect == "postgresql":
-        return [column.op("~>=~")(prefix), column.op("~<~")(upper)]
-    return [column >= prefix, column < upper]
+        return [column.op("~>=~")(lower), column.op("~<~")(upper)]
+    return [column >= lower, column < upper]
 
 
-def _name_conditions(query: SearchQuery, lg_code: str, dialect: str) -> list[Any]:
-    """The name key matches ``query.name`` (a prefix) and ``query.birth_date``."""
-    cond: list[Any] = [ReceptionSearchKey.lg_code == lg_code, ReceptionSearchKey.kind == "name"]
-    if query.name:
-        key = search_key(query.name)
-        if not key:
-            raise InvalidInput("氏名の検索語を入力してください。", code="search.name_empty", field="name")
-        cond.extend(_prefix(ReceptionSearchKey.key, key, dialect))
-    if query.birth_date:
-        cond.append(ReceptionSearchKey.birth_date == query.birth_date)
+def _name_conditions(shape: _Shape) -> list[Any]:
+    """The name key matches the name (a prefix) and the birth date, those of them searched."""
+    cond: list[Any] = [ReceptionSearchKey.lg_code == _P("lg"), ReceptionSearchKey.kind == "name"]
+    if shape.has("name"):
+        cond.extend(_prefix(ReceptionSearchKey.key, shape.dialect))
+    if shape.has("birth_date"):
+        cond.append(ReceptionSearchKey.birth_date == _P("birth_date"))
     return cond
 
 
-def _number_range(column: Any, query: SearchQuery) -> list[Any]:
+def _number_range(column: Any, shape: _Shape) -> list[Any]:
     """受付日 from/to as a range of 受付番号 (``YYYYMMDD-NNNN``: the receptions domain's invariant)."""
     cond: list[Any] = []
-    if query.date_from:
-        cond.append(column >= f"{query.date_from:%Y%m%d}")
-    if query.date_to:
-        cond.append(column < f"{query.date_to + timedelta(days=1):%Y%m%d}")
+    if shape.has("date_from"):
+        cond.append(column >= _P("number_from"))
+    if shape.has("date_to"):
+        cond.append(column < _P("number_to"))
     return cond
 
 
-def _conditions(query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect: str) -> list[Any]:
-    cond: list[Any] = [Reception.lg_code == lg_code]
-    if own is not None:
-        cond.append(Reception.created_by == own)
-    if query.name or query.birth_date:
+def _conditions(shape: _Shape) -> list[Any]:
+    cond: list[Any] = [Reception.lg_code == _P("lg")]
+    if shape.own:
+        cond.append(Reception.created_by == _P("own"))
+    if shape.has("name") or shape.has("birth_date"):
         sub = sa.select(ReceptionSearchKey.id).where(
-            ReceptionSearchKey.reception_id == Reception.id, *_name_conditions(query, lg_code, dialect)
+            ReceptionSearchKey.reception_id == Reception.id, *_name_conditions(shape)
         )
         cond.append(sub.exists())
-    if query.confirmation_number:
+    if shape.has("confirmation_number"):
         cond.append(
             sa.select(ReceptionSearchKey.id)
             .where(
                 ReceptionSearchKey.reception_id == Reception.id,
-                ReceptionSearchKey.lg_code == lg_code,
+                ReceptionSearchKey.lg_code == _P("lg"),
                 ReceptionSearchKey.kind == "confirmation",
-                ReceptionSearchKey.key == search_key(query.confirmation_number),
+                ReceptionSearchKey.key == _P("confirmation"),
             )
             .exists()
         )
     # 受付日 by the number's YYYYMMDD prefix: one range on the unique (lg_code, reception_number)
     # index, and no double condition to spoil row estimates.
-    cond.extend(_number_range(Reception.reception_number, query))
-    if query.reception_number:
-        cond.append(Reception.reception_number == query.reception_number.strip())
-    if query.kind:
-        cond.append(Reception.kind == query.kind)
-    if query.status:
-        cond.append(Reception.status == query.status)
-    if query.terminal_id:
-        cond.append(Reception.terminal_id == query.terminal_id)
-    if query.clerk:
+    cond.extend(_number_range(Reception.reception_number, shape))
+    for criterion, column in (
+        ("reception_number", Reception.reception_number),
+        ("kind", Reception.kind),
+        ("status", Reception.status),
+        ("terminal_id", Reception.terminal_id),
+    ):
+        if shape.has(criterion):
+            cond.append(column == _P(criterion))
+    if shape.has("clerk"):
         cond.append(
             Reception.created_by.in_(
-                sa.select(User.id).where(User.lg_code == lg_code, User.username == query.clerk)
+                sa.select(User.id).where(User.lg_code == _P("lg"), User.username == _P("clerk"))
             )
         )
     return cond
@@ -553,23 +644,7 @@ _SORT_COLUMNS = {
 }
 
 
-def _keyed(query: SearchQuery, own: uuid.UUID | None) -> bool:
-    """Whether the name (with birth date and 受付日 range) is the whole search and the sort is by
-    受付番号: then the matching keys alone say which receptions, in which order."""
-    others = (
-        query.reception_number,
-        query.confirmation_number,
-        query.kind,
-        query.status,
-        query.terminal_id,
-        query.clerk,
-    )
-    return bool(query.name) and own is None and query.sort == SortKey.reception_number and not any(others)
-
-
-def _page_ids(
-    query: SearchQuery, lg_code: str, own: uuid.UUID | None, dialect: str, offset: int, scan_max: int
-) -> Any:
+def _page_ids(shape: _Shape) -> Any:
     """The page's reception ids (``page_id``) in order, sorted from indexes only, and ``total``:
     the exact number of matches when the name's keys answered, else NULL.
 
@@ -579,37 +654,39 @@ def _page_ids(
     kana) the receptions walked in the sort's order, each checked against the criteria, which
     stops after one page.
     """
-    column = _SORT_COLUMNS[query.sort]
+    column = _SORT_COLUMNS[shape.sort]
+    offset, size = _P("offset", type_=sa.Integer), _P("page_size", type_=sa.Integer)
     walked = (
         sa.select(Reception.id.label("page_id"), sa.cast(sa.null(), sa.Integer).label("total"))
-        .where(*_conditions(query, lg_code, own, dialect))
-        .order_by(column.desc() if query.descending else column.asc(), Reception.id)
+        .where(*_conditions(shape))
+        .order_by(column.desc() if shape.descending else column.asc(), Reception.id)
         .offset(offset)
-        .limit(query.page_size)
+        .limit(size)
     )
-    if not _keyed(query, own):
+    if not shape.keyed:
         return walked.subquery("page")
     key = ReceptionSearchKey
+    scan_max = _P("scan_max", type_=sa.Integer)
     # The name's keys, read once (a CTE used twice is materialised): at most scan_max of them.
     matched = (
         sa.select(key.reception_id, key.reception_number)
-        .where(*_name_conditions(query, lg_code, dialect))
+        .where(*_name_conditions(shape))
         .limit(scan_max)
         .cte("matched")
     )
     few = sa.select(sa.func.count()).select_from(matched).scalar_subquery() < scan_max
     hits = (
         sa.select(matched.c.reception_id, matched.c.reception_number)
-        .where(*_number_range(matched.c.reception_number, query))
+        .where(*_number_range(matched.c.reception_number, shape))
         .distinct()
         .subquery("hits")
     )
     number = hits.c.reception_number
     keyed = (
         sa.select(hits.c.reception_id.label("page_id"), sa.func.count().over().label("total"))
-        .order_by(number.desc() if query.descending else number.asc(), hits.c.reception_id)
+        .order_by(number.desc() if shape.descending else number.asc(), hits.c.reception_id)
         .offset(offset)
-        .limit(query.page_size)
+        .limit(size)
         .subquery("keyed")
     )
     walked_ids = walked.subquery("walked")
@@ -619,13 +696,74 @@ def _page_ids(
     ).subquery("page")
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """A shape's statements: the page, and the counts for a page that did not give the total."""
+
+    page: Any
+    keyed_count: Any
+    count: Any
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(shape: _Shape) -> _Statements:
+    column = _SORT_COLUMNS[shape.sort]
+    # The page's ids first (index columns only), then only those rows with their clerk and
+    # number of documents — one statement: the matches are sorted without reading every
+    # matching reception's stored notice.
+    page = _page_ids(shape)
+    documents = (
+        sa.select(sa.func.count())
+        .where(Attachment.reception_id == Reception.id, Attachment.lg_code == _P("lg"))
+        .correlate(Reception)
+        .scalar_subquery()
+    )
+    # Columns, not ORM entities: no identity map, and of the stored notice only its persons.
+    rows = (
+        sa.select(
+            Reception.id,
+            Reception.reception_number,
+            Reception.business_date,
+            Reception.kind,
+            Reception.status,
+            Reception.terminal_id,
+            Reception.created_at,
+            Reception.notice["persons"].label("persons"),
+            User.username,
+            documents.label("documents"),
+            page.c.total,
+        )
+        .join(page, page.c.page_id == Reception.id)
+        .join(User, User.id == Reception.created_by)
+        .where(Reception.lg_code == _P("lg"))
+        .order_by(column.desc() if shape.descending else column.asc(), Reception.id)
+    )
+    keyed_count = None
+    if shape.keyed:
+        key = ReceptionSearchKey
+        raw = (
+            sa.select(key.reception_id)
+            .where(*_name_conditions(shape), *_number_range(key.reception_number, shape))
+            .limit(_P("count_scan", type_=sa.Integer))
+            .subquery("raw")
+        )
+        keyed_count = sa.select(sa.func.count(raw.c.reception_id.distinct()), sa.func.count())
+    count = sa.select(sa.func.count()).select_from(
+        sa.select(Reception.id)
+        .where(*_conditions(shape))
+        .limit(_P("count_limit", type_=sa.Integer))
+        .subquery()
+    )
+    return _Statements(rows, keyed_count, count)
+
+
 async def _count(
-    session: AsyncSession,
-    query: SearchQuery,
-    lg_code: str,
-    own: uuid.UUID | None,
+    conn: AsyncConnection,
+    statements: _Statements,
+    values: dict[str, Any],
     offset: int,
     found: int,
+    page_size: int,
     settings: Settings,
 ) -> tuple[int, bool]:
     """(number of matches, whether counting stopped at ``search_count_limit``), for a page that
@@ -637,34 +775,16 @@ async def _count(
     distinct receptions among the first keys found: more than the limit already proves "以上"),
     then, if that did not settle it, by the receptions.
     """
-    if 0 < found < query.page_size or (found == 0 and offset == 0):
+    if 0 < found < page_size or (found == 0 and offset == 0):
         return offset + found, False
     limit = settings.search_count_limit
-    dialect = session.bind.dialect.name
-    if _keyed(query, own):
-        key = ReceptionSearchKey
-        scan = min(settings.search_keyed_scan_max, 4 * (limit + 1))
-        raw = (
-            sa.select(key.reception_id)
-            .where(*_name_conditions(query, lg_code, dialect), *_number_range(key.reception_number, query))
-            .limit(scan)
-            .subquery("raw")
-        )
-        receptions, keys = (
-            await session.execute(sa.select(sa.func.count(raw.c.reception_id.distinct()), sa.func.count()))
-        ).one()
-        if keys < scan:
+    if statements.keyed_count is not None:
+        receptions, keys = (await conn.execute(statements.keyed_count, values)).one()
+        if keys < values["count_scan"]:
             return int(receptions), False
         if receptions > limit:
             return max(limit, offset + found), True
-    cond = _conditions(query, lg_code, own, dialect)
-    counted = (
-        await session.execute(
-            sa.select(sa.func.count()).select_from(
-                sa.select(Reception.id).where(*cond).limit(limit + 1).subquery()
-            )
-        )
-    ).scalar_one()
+    counted = (await conn.execute(statements.count, values)).scalar_one()
     if counted > limit:
         return max(limit, offset + found if found else 0), True
     return int(counted), False
@@ -682,44 +802,17 @@ async def search_page(
             f"1ページの件数は 1〜{size_max})。",
             code="search.page",
         )
-    column = _SORT_COLUMNS[query.sort]
-    order = [column.desc() if query.descending else column.asc(), Reception.id]
-    offset = (query.page - 1) * query.page_size
-    # The page's ids first (index columns only), then only those rows with their clerk and
-    # number of documents — one statement: the matches are sorted without reading every
-    # matching reception's stored notice.
-    page = _page_ids(query, lg_code, own, session.bind.dialect.name, offset, settings.search_keyed_scan_max)
-    documents = (
-        sa.select(sa.func.count())
-        .where(Attachment.reception_id == Reception.id, Attachment.lg_code == lg_code)
-        .correlate(Reception)
-        .scalar_subquery()
-    )
-    # Columns, not ORM entities: no identity map, and of the stored notice only its persons.
-    fetched = (
-        await session.execute(
-            sa.select(
-                Reception.id,
-                Reception.reception_number,
-                Reception.business_date,
-                Reception.kind,
-                Reception.status,
-                Reception.terminal_id,
-                Reception.created_at,
-                Reception.notice["persons"].label("persons"),
-                User.username,
-                documents.label("documents"),
-                page.c.total,
-            )
-            .join(page, page.c.page_id == Reception.id)
-            .join(User, User.id == Reception.created_by)
-            .where(Reception.lg_code == lg_code)
-            .order_by(*order)
-        )
-    ).all()
+    values = _parameters(query, lg_code, own, settings)
+    statements = _statements(_shape(query, own, session.bind.dialect.name))
+    # The session's connection (same transaction, same binding): plain rows without the ORM's
+    # result layer, which only columns would pass through anyway.
+    conn = await session.connection()
+    fetched = (await conn.execute(statements.page, values)).all()
     if fetched and fetched[0].total is not None:
         return list(fetched), int(fetched[0].total), False
-    total, capped = await _count(session, query, lg_code, own, offset, len(fetched), settings)
+    total, capped = await _count(
+        conn, statements, values, values["offset"], len(fetched), query.page_size, settings
+    )
     return list(fetched), total, capped
 
 

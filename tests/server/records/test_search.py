@@ -227,6 +227,20 @@ async def test_clerk_without_search_permission_sees_only_own(api: Api) -> None:
     assert r.status_code == 404
 
 
+async def test_a_search_shape_is_built_once_and_its_values_bound(api: Api) -> None:
+    """Searches of one shape (same criteria set, sort, limitation) share one cached statement;
+    each still gets the rows of its own values."""
+    from server.domain.documents.services import _statements
+
+    admin, made = await _seed(api)
+    await _numbers(api, admin, name="高崎")  # the shape is built (or already cached)
+    before = _statements.cache_info()
+    assert await _numbers(api, admin, name="スミス") == [made[2]["reception_number"]]
+    assert await _numbers(api, admin, name="たかさき") == [made[1]["reception_number"]]
+    after = _statements.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 2
+
+
 async def test_every_search_and_view_is_audited_without_personal_data(api: Api) -> None:
     """Search and view write audit events; the search event names criteria but not the name."""
     import sqlalchemy as sa
