@@ -441,22 +441,7 @@ class SearchQuery:
     def audit_details(self) -> dict[str, Any]:
         """Which criteria were used (names and birth dates are personal data: only flagged)."""
         details: dict[str, Any] = {
-            "criteria": sorted(
-                k
-                for k in (
-                    "name",
-                    "birth_date",
-                    "date_from",
-                    "date_to",
-                    "reception_number",
-                    "confirmation_number",
-                    "kind",
-                    "status",
-                    "clerk",
-                    "terminal_id",
-                )
-                if getattr(self, k) not in (None, "")
-            )
+            "criteria": sorted(k for k in _CRITERIA if getattr(self, k) not in (None, ""))
         }
         for k in ("date_from", "date_to", "reception_number", "kind", "status", "clerk", "terminal_id"):
             value = getattr(self, k)
