@@ -170,12 +170,21 @@ class Journeys:
         return [ms for k, ms, _ in self.samples if k == kind]
 
     def figures(self) -> JourneyFigures:
-        """p50 and p95 of each kind (ms), and the arrival rate (requests begun per second)."""
+        """p50 and p95 of each kind (ms), the arrival rate (requests begun per second), CPU ms per
+        request of the server and of PostgreSQL, the machine's busy share and the 1-minute load average."""
         out: list[float] = []
         for kind in KINDS:
             lat = self.of(kind) or [0.0]
             out += [statistics.median(lat), pct(lat, 95)]
-        return (*out, len(self.samples) / self.seconds)  # type: ignore[return-value]
+        n = len(self.samples) or 1
+        return (  # type: ignore[return-value]
+            *out,
+            len(self.samples) / self.seconds,
+            self.server / n * 1000,
+            self.database / n * 1000,
+            self.busy / self.available if self.available else 0.0,
+            os.getloadavg()[0],
+        )
 
     def lines(self, users: int, think: float) -> str:
         n = len(self.samples) or 1
@@ -374,8 +383,9 @@ class Load:
 
 
 Figures = tuple[float, float, float, float, float, float, float]
-#: Journeys: form page p50, p95; form post p50, p95; 送信 p50, p95; arrival rate (requests/s).
-JourneyFigures = tuple[float, float, float, float, float, float, float]
+#: Journeys: form page p50, p95; form post p50, p95; 送信 p50, p95; arrival rate (requests/s);
+#: server and PostgreSQL CPU ms per request; machine busy (0–1); load average (1 min) at the end.
+JourneyFigures = tuple[float, float, float, float, float, float, float, float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -691,9 +701,25 @@ def main() -> None:
                 print(
                     f"  {users:>3} residents: form page p50 {j[0]:.0f} / p95 {j[1]:.0f} ms, form post p50"
                     f" {j[2]:.0f} / p95 {j[3]:.0f} ms, 送信 p50 {j[4]:.0f} / p95 {j[5]:.0f} ms, arrival"
-                    f" {j[6]:.1f} requests/s — burst (all {users} at once): form page p95 {b[1]:.0f} ms,"
-                    f" submission (form post + 送信) p95 {b[3]:.0f} ms"
+                    f" {j[6]:.1f} requests/s, CPU per request server {j[7]:.1f} / PostgreSQL {j[8]:.1f} ms,"
+                    f" machine busy {j[9]:.0%}, load average {j[10]:.1f} — burst (all {users} at once):"
+                    f" form page p95 {b[1]:.0f} ms, submission (form post + 送信) p95 {b[3]:.0f} ms"
                 )
+        if baseline is not None and journeys:
+            first = journeys.get((passes[0][0], 1), {})
+            for (label, workers), levels in journeys.items():
+                if label == passes[0][0]:
+                    continue
+                print(f"journey ratios baseline / now ({workers} process(es)):")
+                for users, runs in levels.items():
+                    if users not in first:
+                        continue
+                    j, b = _median(runs), _median(first[users])
+                    print(
+                        f"  {users:>3} residents: form page p95 ×{b[1] / j[1]:.2f}  form post p95"
+                        f" ×{b[3] / j[3]:.2f}  送信 p95 ×{b[5] / j[5]:.2f}  server CPU per request"
+                        f" ×{b[7] / j[7]:.2f}"
+                    )
         if baseline is not None:
             before = medians[passes[0][0], 1]
             for (label, workers), now in medians.items():

@@ -244,16 +244,14 @@ async def correct(
         await drop_draft_file(str(raw.get(path, "")))
     stored = sum(f.size for f in existing.values())
     for path, upload in posted.files.items():
-        data = await upload.read()
+        data = await blobs.read(upload)
         try:
             accepted = check_file(upload.filename or "", data, definition.uploads, stored)
         except MadoguchiError as exc:
             posted.errors[path] = exc.message
             continue
         await drop_draft_file(str(raw.get(path, "")))
-        file_id = uuid.uuid4()
-        key = files.key_of(app.lg_code, app.id, file_id)
-        await blobs.put(key, accepted.data)
+        file_id, key = await blobs.keep(upload, app.lg_code, app.id, accepted.data)
         session.add(
             ApplicationFile(
                 id=file_id,

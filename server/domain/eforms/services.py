@@ -404,8 +404,9 @@ async def update_from_form(
 ) -> FormResult:
     """Take a posted form into the draft: raw values, encrypted 個人番号, checked files.
 
-    Accepted files go to the blob store through ``blobs`` (written now, removed again if the
-    transaction fails); replaced and removed files lose their blobs after the commit.
+    Accepted files go to the blob store through ``blobs`` (staged before the transaction by
+    :meth:`files.Changes.stage`, or written now; removed again if the transaction fails); replaced
+    and removed files lose their blobs after the commit.
 
     Everything valid is kept even when other fields have errors (一時保存 keeps what was typed).
     """
@@ -429,7 +430,7 @@ async def update_from_form(
     stored = sum(f.size for f in by_id.values())
     added: list[ApplicationFile] = []
     for path, upload in posted.files.items():
-        data = await upload.read()
+        data = await blobs.read(upload)
         try:
             accepted = check_file(upload.filename or "", data, definition.uploads, stored)
         except MadoguchiError as exc:
@@ -440,9 +441,7 @@ async def update_from_form(
             stored -= previous.size
             blobs.remove(previous.blob_key)
             await session.delete(previous)
-        file_id = uuid.uuid4()
-        key = files.key_of(app.lg_code, app.id, file_id)
-        await blobs.put(key, accepted.data)
+        file_id, key = await blobs.keep(upload, app.lg_code, app.id, accepted.data)
         row = ApplicationFile(
             id=file_id,
             lg_code=app.lg_code,

@@ -8,6 +8,7 @@ stay on the form with an error summary, and everything typed survives.
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 import weakref
@@ -111,6 +112,24 @@ def _secret(request: Req, app_id: uuid.UUID) -> str | None:
 
 def _check_csrf(secret: str | None, form: Any) -> None:
     verify_csrf(secret, form, code="eform.csrf")
+
+
+def _looks_own(request: Req, app_id: uuid.UUID, form: Any) -> bool:
+    """Whether a post carries the CSRF token of a cookie it holds (the application's, or a
+    resident login's): only such a post has its files written before its transaction (not yet a
+    check of who may change the application: :func:`_load` and :func:`_check_csrf` do that)."""
+    sent = str(form.get("csrf") or "")
+    login = account_pages.login_cookie(request)
+    secrets_held = [_secret(request, app_id), f"account:{login}" if login else None]
+    return any(s and hmac.compare_digest(sent, csrf_token(s)) for s in secrets_held)
+
+
+async def stage_uploads(
+    blobs: files_store.Changes, request: Req, lg_code: str, app_id: uuid.UUID, form: Any
+) -> None:
+    """Write the post's files before its transaction opens (see :mod:`server.domain.eforms.files`)."""
+    if _looks_own(request, app_id, form):
+        await blobs.stage(lg_code, app_id, {k: form.getall(k) for k in form})
 
 
 def _ua(request: Req) -> str:
@@ -485,33 +504,34 @@ async def form_post(
     keys = key_ring(request.app.state)
     notice = None
     candidates = None
-    async with (
-        files_store.changes(blob_store(request.app.state)) as blobs,
-        db.tenant(site["lg_code"]) as session,
-    ):
-        app, row, definition, secret = await _load(db, site, request, app_id, session)
-        _check_csrf(secret, form)
-        if app.status != ApplicationStatus.draft:
-            return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
-        one = _only(definition, str(form.get("only") or ""))
-        if one["only"]:
-            multi = _keep_others(dict(app.values or {}), multi, one["only"])
-        result = await services.update_from_form(session, keys, app, definition, multi, action, blobs)
-        raw = dict(result.raw)
-        candidates = _address_actions(definition, raw, action)
-        corporate = await _corporate_action(request, settings, definition, raw, action)
-        if raw != result.raw:
-            app.values = raw
-            result.checked = F.validate(definition, raw, app.sealed or {})
-        cookies = []
-        if action == "save":
-            secret = await services.save_notice(session, settings, app, row)
-            cookies.append(_cookie(settings, site["lg_code"], app_id, secret))
-            notice = "入力内容を一時保存しました。続きを入力するためのリンクをメールで送りました。"
-        files = {str(f.id): f for f in result.files}
-        if action == "confirm" and result.checked.ok:
-            return Redirect(f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER)
-        note = await resident_accounts.applicant_note(session, app, definition, raw)
+    async with files_store.changes(blob_store(request.app.state)) as blobs:
+        await stage_uploads(blobs, request, site["lg_code"], app_id, form)
+        async with db.tenant(site["lg_code"]) as session:
+            app, row, definition, secret = await _load(db, site, request, app_id, session)
+            _check_csrf(secret, form)
+            if app.status != ApplicationStatus.draft:
+                return Redirect(_app_url(site["lg_code"], app_id), status_code=HTTP_303_SEE_OTHER)
+            one = _only(definition, str(form.get("only") or ""))
+            if one["only"]:
+                multi = _keep_others(dict(app.values or {}), multi, one["only"])
+            result = await services.update_from_form(session, keys, app, definition, multi, action, blobs)
+            raw = dict(result.raw)
+            candidates = _address_actions(definition, raw, action)
+            corporate = await _corporate_action(request, settings, definition, raw, action)
+            if raw != result.raw:
+                app.values = raw
+                result.checked = F.validate(definition, raw, app.sealed or {})
+            cookies = []
+            if action == "save":
+                secret = await services.save_notice(session, settings, app, row)
+                cookies.append(_cookie(settings, site["lg_code"], app_id, secret))
+                notice = "入力内容を一時保存しました。続きを入力するためのリンクをメールで送りました。"
+            files = {str(f.id): f for f in result.files}
+            if action == "confirm" and result.checked.ok:
+                return Redirect(
+                    f"{_app_url(site['lg_code'], app_id)}/confirm", status_code=HTTP_303_SEE_OTHER
+                )
+            note = await resident_accounts.applicant_note(session, app, definition, raw)
     errors = result.checked.errors if action == "confirm" else result.posted_errors
     if one["only"] and any(not _belongs(p, one["only"]) for p in errors):
         # The change made another item wrong (e.g. a rule now requires it): show the whole form.

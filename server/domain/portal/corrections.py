@@ -134,20 +134,20 @@ async def fix_post(
     form = await request.form()
     multi = {k: form.getall(k) for k in form}
     action = str(form.get("action") or "refresh")[:100]
-    async with (
-        files_store.changes(blob_store(request.app.state)) as blobs,
-        db.tenant(site["lg_code"]) as session,
-    ):
-        app, _row, definition, secret = await C._load(db, site, request, app_id, session)
-        C._check_csrf(secret, form)
-        result = await returns.correct(session, key_ring(request.app.state), app, definition, multi, blobs)
-        ret, files = await _open_return(session, app)
-        if action == "confirm" and result.checked.ok:
-            return Redirect(
-                f"{C._app_url(site['lg_code'], app_id)}/fix/confirm", status_code=HTTP_303_SEE_OTHER
-            )
-        errors = result.checked.errors if action == "confirm" else result.posted_errors
-        ctx = _context(site, app, definition, ret, secret, files, errors)
+    async with files_store.changes(blob_store(request.app.state)) as blobs:
+        await C.stage_uploads(blobs, request, site["lg_code"], app_id, form)
+        async with db.tenant(site["lg_code"]) as session:
+            app, _row, definition, secret = await C._load(db, site, request, app_id, session)
+            C._check_csrf(secret, form)
+            keys = key_ring(request.app.state)
+            result = await returns.correct(session, keys, app, definition, multi, blobs)
+            ret, files = await _open_return(session, app)
+            if action == "confirm" and result.checked.ok:
+                return Redirect(
+                    f"{C._app_url(site['lg_code'], app_id)}/fix/confirm", status_code=HTTP_303_SEE_OTHER
+                )
+            errors = result.checked.errors if action == "confirm" else result.posted_errors
+            ctx = _context(site, app, definition, ret, secret, files, errors)
     return page("portal/fix.html", ctx, status=422 if errors else 200, user_agent=C._ua(request))
 
 
