@@ -10,7 +10,7 @@ and no row. The failure is real: a database trigger refuses the attachment's row
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psycopg
@@ -18,26 +18,15 @@ import pytest
 import sqlalchemy as sa
 
 from server.db.models import Application, ApplicationFile
-from server.domain.eforms import services
 from tests.conftest import DEMO_LG_CODE
 from tests.server.conftest import Api
 from tests.server.eforms.conftest import PDF, Resident
-from tests.server.eforms.test_eforms_postgres import KOSEKI, _settings
+from tests.server.eforms.test_eforms_postgres import KOSEKI
+from tests.server.eforms.test_submit_serial import papi  # noqa: F401  (PostgreSQL Api with the starters)
 from tests.server.test_postgres import PgDatabase, _libpq, pg  # noqa: F401
 
 GIF = b"GIF89a" + b"\x00" * 32  # a known image type that the 戸籍 procedure does not allow
 REFUSED_NAME = "refused-by-trigger.pdf"
-
-
-@pytest.fixture
-async def papi(pg: PgDatabase) -> AsyncIterator[Api]:  # noqa: F811
-    api = Api(_settings(pg))
-    async with api.db.tenant(DEMO_LG_CODE) as s:
-        await services.import_procedures(s, DEMO_LG_CODE)
-    try:
-        yield api
-    finally:
-        await api.close()
 
 
 def blobs_of(api: Api, app_id: uuid.UUID) -> list[Path]:
@@ -160,7 +149,7 @@ async def test_failed_transaction_leaves_no_blob_sqlite(eapi: Api) -> None:
 
 
 @pytest.mark.postgres
-async def test_refused_posts_leave_no_blob_postgres(papi: Api) -> None:
+async def test_refused_posts_leave_no_blob_postgres(papi: Api) -> None:  # noqa: F811
     await _refused_posts_leave_nothing(papi)
 
 
