@@ -16,9 +16,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.db.engine import Database
+from server.db.models import ResidentAccount
 from server.deps import key_ring
 from server.domain.accounts.access import PUBLIC
 from server.domain.accounts.guards import request_client_ip
@@ -261,9 +263,7 @@ async def logout(
     form = await request.form()
     check_csrf(request, form)
     async with db.tenant(site["lg_code"]) as session:
-        account = await A.current_account(
-            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
-        )
+        account = await _signed_in(session, request, site)
         if account is not None:
             await A.logout(session, account, request_client_ip(request))
     gone = _cookie(settings, site["lg_code"], LOGIN_COOKIE, "", 0)
@@ -382,6 +382,16 @@ async def reset_confirm(
     )
 
 
+async def _signed_in(session: AsyncSession, request: Req, site: dict[str, Any]) -> ResidentAccount | None:
+    """The resident logged in with this request's cookie, or None."""
+    keys = key_ring(request.app.state)
+    return await A.current_account(session, keys, site["lg_code"], login_cookie(request))
+
+
+def _to_login(site: dict[str, Any]) -> Redirect:
+    return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+
+
 # ---------------------------------------------------------------- my applications
 
 
@@ -392,11 +402,9 @@ async def my_page(
     """My applications, their status, links to each."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
-        account = await A.current_account(
-            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
-        )
+        account = await _signed_in(session, request, site)
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         apps = await A.applications_of(session, account)
     card, card_error = None, None
     try:
@@ -449,11 +457,9 @@ async def settings_page(
     """申請者の種別 (個人 / 法人 / 団体), 氏名 or 名称, and a 法人's 法人番号 with its lookup."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
-        account = await A.current_account(
-            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
-        )
+        account = await _signed_in(session, request, site)
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         v = {
             "applicant_type": account.applicant_type,
             "name": account.name,
@@ -476,11 +482,9 @@ async def settings_save(
     v = {k: _get(form, k) for k in ("applicant_type", "name", "corporate_number")}
     ip = request_client_ip(request)
     async with db.tenant(site["lg_code"]) as session:
-        account = await A.current_account(
-            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
-        )
+        account = await _signed_in(session, request, site)
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         if _get(form, "action") == "lookup":
             try:
                 found = await corporate.guard_of(request.app.state).find(
@@ -560,11 +564,9 @@ async def card_page(
     """The saved card (brand, last 4, expiry), a form to register or replace it, and delete."""
     site = await _site(db, lg_code)
     async with db.tenant(site["lg_code"]) as session:
-        account = await A.current_account(
-            session, key_ring(request.app.state), site["lg_code"], login_cookie(request)
-        )
+        account = await _signed_in(session, request, site)
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         card, lost = await _card_of(request, settings, account)
     return _card_page(request, settings, site, card=card, lost=lost, notice=CARD_NOTICES.get(notice))
 
@@ -582,7 +584,7 @@ async def card_save(
     async with db.tenant(site["lg_code"]) as session:
         account = await A.current_account(session, keys, site["lg_code"], login_cookie(request))
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         provider = payments.provider_for(settings, keys)
         try:
             tokenise = getattr(provider, "tokenise", None)
@@ -625,7 +627,7 @@ async def card_delete(
     async with db.tenant(site["lg_code"]) as session:
         account = await A.current_account(session, keys, site["lg_code"], login_cookie(request))
         if account is None:
-            return Redirect(f"{site['home_url']}account/login", status_code=HTTP_303_SEE_OTHER)
+            return _to_login(site)
         await payments.delete_card(
             session, settings, keys, account, A._actor(account, request_client_ip(request))
         )
