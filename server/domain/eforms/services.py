@@ -18,7 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -508,7 +508,11 @@ async def save_notice(session: AsyncSession, settings: Settings, app: Applicatio
 async def _next_reference(session: AsyncSession, lg_code: str, now: datetime) -> str:
     """申請番号 ``E-YYYYMMDD-NNNNNN`` of the Japanese business day, from the atomic daily counter."""
     day = now.astimezone(JST).date()
-    n = await next_daily_number(session, lg_code, "eform", day)
+    return reference_of(day, await next_daily_number(session, lg_code, "eform", day))
+
+
+def reference_of(day: date, n: int) -> str:
+    """申請番号 ``E-YYYYMMDD-NNNNNN`` of the ``n``-th application of ``day``."""
     return f"E-{day:%Y%m%d}-{n:06d}"
 
 
@@ -656,7 +660,7 @@ async def _submit_pipelined(
         session,
         [(NEXT_SQL, (app.lg_code, "eform", day)), audit.lock_statement(app.lg_code)],
     )
-    reference = f"E-{day:%Y%m%d}-{int(n):06d}"
+    reference = reference_of(day, int(n))
     history = [*(app.history or []), _history_entry(ApplicationStatus.submitted, "resident")]
     for name, value in (
         ("reference", reference),
