@@ -17,11 +17,12 @@ import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -501,14 +502,37 @@ class _Shape:
         )
 
 
+#: A name search with a 受付日 range reads its keys month by month (one index descent each) when
+#: the range spans at most this many months; a longer one reads the name's keys of all time.
+_MONTHS_MAX = 120
+
+
+def _months(query: SearchQuery) -> list[int] | None:
+    """The months (YYYYMM) of the 受付日 range of a name search, oldest first; None when the
+    search has no name or no start, or the range is longer than :data:`_MONTHS_MAX` months.
+
+    An open end is tomorrow in UTC: no 受付番号 is dated after today in JST."""
+    if not query.name or not query.date_from:
+        return None
+    first = query.date_from
+    last = query.date_to or datetime.now(UTC).date() + timedelta(days=1)
+    if last < first:
+        return [first.year * 100 + first.month]
+    span = (last.year - first.year) * 12 + last.month - first.month + 1
+    if span > _MONTHS_MAX:
+        return None
+    months = []
+    for i in range(span):
+        year, month = divmod(first.month - 1 + i, 12)
+        months.append((first.year + year) * 100 + month + 1)
+    return months
+
+
 def _shape(query: SearchQuery, own: uuid.UUID | None, dialect: str) -> _Shape:
-    return _Shape(
-        frozenset(k for k in _CRITERIA if getattr(query, k)),
-        query.sort,
-        query.descending,
-        own is not None,
-        dialect,
-    )
+    criteria = {k for k in _CRITERIA if getattr(query, k)}
+    if _months(query) is not None:
+        criteria.add("months")
+    return _Shape(frozenset(criteria), query.sort, query.descending, own is not None, dialect)
 
 
 def _parameters(
@@ -534,6 +558,7 @@ def _parameters(
         "number_to": f"{query.date_to + timedelta(days=1):%Y%m%d}" if query.date_to else None,
         "reception_number": query.reception_number.strip() if query.reception_number else None,
         "confirmation": search_key(query.confirmation_number) if query.confirmation_number else None,
+        "months": _months(query),
     }
     if query.name:
         key = search_key(query.name)
@@ -561,9 +586,20 @@ def _prefix(column: Any, dialect: str) -> list[Any]:
     return [column >= lower, column < upper]
 
 
-def _name_conditions(shape: _Shape) -> list[Any]:
-    """The name key matches the name (a prefix) and the birth date, those of them searched."""
+def _name_conditions(shape: _Shape, *, by_month: bool = False) -> list[Any]:
+    """The name key matches the name (a prefix) and the birth date, those of them searched.
+
+    ``by_month`` (for statements that read the keys themselves, not those probing one
+    reception's keys): also the key's month is one of the 受付日 range's (``months``), so that
+    the month index bounds the read to the range's months."""
     cond: list[Any] = [ReceptionSearchKey.lg_code == _P("lg"), ReceptionSearchKey.kind == "name"]
+    if by_month and shape.has("months"):
+        month = ReceptionSearchKey.month
+        if shape.dialect == "postgresql":
+            # One array parameter: the same statement text for any number of months.
+            cond.append(month == sa.any_(_P("months", type_=ARRAY(sa.Integer))))
+        else:
+            cond.append(month.in_(_P("months", expanding=True)))
     if shape.has("name"):
         cond.extend(_prefix(ReceptionSearchKey.key, shape.dialect))
     if shape.has("birth_date"):
@@ -655,7 +691,7 @@ def _page_ids(shape: _Shape) -> Any:
     # The name's keys, read once (a CTE used twice is materialised): at most scan_max of them.
     matched = (
         sa.select(key.reception_id, key.reception_number)
-        .where(*_name_conditions(shape))
+        .where(*_name_conditions(shape, by_month=True))
         .limit(scan_max)
         .cte("matched")
     )
@@ -728,7 +764,7 @@ def _statements(shape: _Shape) -> _Statements:
         key = ReceptionSearchKey
         raw = (
             sa.select(key.reception_id)
-            .where(*_name_conditions(shape), *_number_range(key.reception_number, shape))
+            .where(*_name_conditions(shape, by_month=True), *_number_range(key.reception_number, shape))
             .limit(_P("count_scan", type_=sa.Integer))
             .subquery("raw")
         )

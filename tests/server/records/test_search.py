@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 import anyio.to_thread
 import httpx
+import sqlalchemy as sa
 
 from server.config import Settings
+from server.db.models import Reception, ReceptionSearchKey
+from tests.conftest import DEMO_LG_CODE
 from tests.server.conftest import Api
 from tests.server.records.conftest import actions, make_reception
 
@@ -206,9 +210,65 @@ async def check_name_search_from_keys_and_walked(settings: Settings) -> None:
         assert by_time == (numbers[:1:-1], 2, True)
         assert await page(keyed, name="渡柳", page_size=2, terminal_id="T-01") == (numbers[:1:-1], 2, True)
         assert await page(keyed, name="存在しない名前", page_size=2) == ([], 0, False)
+
+        # 受付日 ranges read the keys month by month (the month is the database's, computed from
+        # the number): two of the receptions renumbered into earlier months, as if made then.
+        old = {made[0]["id"]: "20240131-9001", made[1]["id"]: "20240201-9002"}
+        async with keyed.db.tenant(DEMO_LG_CODE) as session:
+            for rid, number in old.items():
+                for table in (Reception, ReceptionSearchKey):
+                    column = table.id if table is Reception else table.reception_id
+                    await session.execute(
+                        sa.update(table).where(column == uuid.UUID(rid)).values(reception_number=number)
+                    )
+            months = (
+                await session.execute(
+                    sa.select(ReceptionSearchKey.month)
+                    .where(ReceptionSearchKey.reception_id == uuid.UUID(made[0]["id"]))
+                    .distinct()
+                )
+            ).scalars()
+            assert list(months) == [202401]
+        recent = numbers[2:]
+        for api in (keyed, walked):
+            january = {"date_from": "2024-01-01", "date_to": "2024-01-31"}
+            assert await page(api, name="渡柳", page_size=10, **january) == (["20240131-9001"], 1, False)
+            across = {"date_from": "2024-01-31", "date_to": "2024-02-01"}
+            assert await page(api, name="渡柳", page_size=10, **across) == (
+                ["20240201-9002", "20240131-9001"],
+                2,
+                False,
+            )
+            since = await page(api, name="渡柳", page_size=10, date_from="2024-02-01")
+            assert since == ([*recent[::-1], "20240201-9002"], 3, False)
+            # Longer than 120 months: the name's keys of all time.
+            decades = await page(api, name="わたりやなぎ", page_size=10, date_from="1990-01-01")
+            assert decades == ([*recent[::-1], "20240201-9002", "20240131-9001"], 4, False)
+            backwards = {"date_from": "2024-02-01", "date_to": "2024-01-01"}
+            assert await page(api, name="渡柳", page_size=10, **backwards) == ([], 0, False)
     finally:
         await keyed.close()
         await walked.close()
+
+
+def test_months_of_a_range() -> None:
+    """The months a 受付日 range reads, across a year's end; none without a name or a start, or
+    for a range longer than ten years (then the name's keys of all time are read)."""
+    from server.domain.documents.services import SearchQuery as Q
+    from server.domain.documents.services import _months
+
+    assert _months(Q(name="さとう", date_from=date(2025, 11, 20), date_to=date(2026, 2, 3))) == [
+        202511,
+        202512,
+        202601,
+        202602,
+    ]
+    assert _months(Q(name="さとう", date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))) == [202601]
+    assert _months(Q(name="さとう", date_from=date(2016, 1, 1), date_to=date(2025, 12, 31))) is not None
+    assert _months(Q(name="さとう", date_from=date(2015, 12, 31), date_to=date(2025, 12, 31))) is None
+    assert _months(Q(date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))) is None
+    assert _months(Q(name="さとう", date_to=date(2026, 1, 31))) is None
+    assert _months(Q(name="さとう", date_from=date(2026, 3, 1), date_to=date(2026, 1, 31))) == [202603]
 
 
 async def test_name_search_from_keys_and_walked(settings: Settings) -> None:
