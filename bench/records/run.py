@@ -39,9 +39,11 @@ from server.config import Settings
 
 LG = "082104"
 APP_ROLE = "madoguchi_bench_app"
-#: Indexes of migration 0010; the naive pass runs without them (and with the two they replaced).
+#: Indexes of migrations 0010 and 0024; the naive pass runs without them (and with the two they
+#: replaced).
 NEW_INDEXES = [
     "ix_reception_search_keys_lookup",
+    "ix_reception_search_keys_month",
     "ix_reception_search_keys_reception",
     "ix_receptions_terminal",
     "ix_receptions_status",
