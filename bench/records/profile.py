@@ -212,6 +212,7 @@ def _concurrent(
     requests: int,
     pool: tuple[int, int] | None = None,
     source: Path | None = None,
+    think: float = 0.0,
 ) -> None:
     """The same searches against a real server process (1 worker) from ``clients`` clients.
 
@@ -244,13 +245,14 @@ def _concurrent(
         server = _family(proc.pid)
         cpu_server, cpu_db = _cpu_seconds(server), _cpu_seconds(backends)
         load_before = os.getloadavg()[0]
-        lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests))
+        lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests, think))
         cpu_server = (_cpu_seconds(server) - cpu_server) * 1000 / len(lat)
         cpu_db = (_cpu_seconds(backends) - cpu_db) * 1000 / len(lat)
         pooled = f"pool {pool[0]}+{pool[1]}" if pool else f"pool {min(clients + 5, 50)}+0"
         code = f"code of {source}" if source else "this code"
+        model = f"think time {think:g} s (exponential)" if think > 0 else "no think time"
         print(
-            f"server ({code}, {pooled}), {clients} clients, {len(lat)} searches"
+            f"server ({code}, {pooled}), {clients} clients, {model}, {len(lat)} searches"
             f" (load {load_before:.1f} before,"
             f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
             f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s; CPU per search: server"
@@ -272,6 +274,13 @@ def main() -> None:
         "--clients",
         default="",
         help="also: a server process under this many concurrent clients (e.g. 5,20,100)",
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        action="append",
+        help="also (repeatable) the clients pausing this long on average (s, exponential) after each"
+        " answer, like a clerk reading the list: the concurrent-users model; default: only none",
     )
     parser.add_argument("--pstats", help="also write the cProfile data to this file (for pstats)")
     parser.add_argument(
@@ -328,8 +337,19 @@ def main() -> None:
             pools = [tuple(int(x) for x in p.split("+")) for p in args.pool] if args.pool else [None]
             for clients in (int(c) for c in args.clients.split(",")):
                 for pool in pools:
-                    for source in [args.before, None] if args.before else [None]:
-                        _concurrent(data_dir, app_url, libpq, qs, clients, args.requests, pool, source)  # type: ignore[arg-type]
+                    for think in args.think or [0.0]:
+                        for source in [args.before, None] if args.before else [None]:
+                            _concurrent(
+                                data_dir,
+                                app_url,
+                                libpq,
+                                qs,
+                                clients,
+                                args.requests,
+                                pool,
+                                source,
+                                think,  # type: ignore[arg-type]
+                            )
     finally:
         if not args.keep and not args.database:
             with psycopg.connect(pg_url, autocommit=True) as admin:

@@ -165,9 +165,19 @@ def queries(rng: random.Random, owner_libpq: str) -> list[tuple[str, dict[str, s
 
 
 async def load(
-    base: str, token: str, concurrency: int, qs: list[tuple[str, dict[str, str]]], total: int
+    base: str,
+    token: str,
+    concurrency: int,
+    qs: list[tuple[str, dict[str, str]]],
+    total: int,
+    think: float = 0.0,
+    seed: int = 1,
 ) -> tuple[list[float], float, dict[str, list[float]]]:
     """``total`` searches from ``concurrency`` clients, each on its own keep-alive connection.
+
+    ``think`` > 0: each client pauses after every answer, exponentially with that mean (s) — a
+    clerk reading the result list before the next search (the concurrent-users model of load
+    tools); 0: the next search leaves the moment the answer is in (a closed loop, the harsher).
 
     The requests are pre-built bytes written to plain asyncio sockets and read with
     :func:`bench.portal.load.exchange` (no HTTP library on the timed path): with httpx the clients'
@@ -190,11 +200,14 @@ async def load(
     counter = iter(range(total))
     errors = 0
 
-    async def worker() -> None:
+    async def worker(n: int) -> None:
         nonlocal errors
+        rng = random.Random(seed * 1000 + n)
         reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
         try:
             for i in counter:
+                if think > 0:  # also before the first: the clerks do not start together
+                    await asyncio.sleep(rng.expovariate(1 / think))
                 shape, request = requests[i % len(requests)]
                 t = time.perf_counter()
                 try:
@@ -214,7 +227,7 @@ async def load(
             writer.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
     if errors:
         print(f"  ({errors} errors)")
     return latencies, time.perf_counter() - t0, by_shape
