@@ -164,6 +164,10 @@ def queries(rng: random.Random, owner_libpq: str) -> list[tuple[str, dict[str, s
     return out
 
 
+#: The server closes a keep-alive connection idle this long (uvicorn's default is 5 s).
+_KEEP_ALIVE_S = 4.0
+
+
 async def load(
     base: str,
     token: str,
@@ -206,10 +210,13 @@ async def load(
         reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
         try:
             for i in counter:
-                if think > 0:  # also before the first: the clerks do not start together
-                    await asyncio.sleep(rng.expovariate(1 / think))
+                pause = rng.expovariate(1 / think) if think > 0 else 0.0
+                await asyncio.sleep(pause)  # also before the first: the clerks do not start together
                 shape, request = requests[i % len(requests)]
                 t = time.perf_counter()
+                if pause > _KEEP_ALIVE_S:  # the server has closed the idle connection: a new one, timed
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
                 try:
                     status, _ = await exchange(reader, writer, request)
                 except (OSError, asyncio.IncompleteReadError, ValueError) as exc:  # counted, not timed
