@@ -79,8 +79,8 @@ async def main(url: str, plans: bool, limit: int) -> None:
     settings = Settings(database_url=url)
     try:
         for label, query in shapes(date.today()).items():
-            cond = _conditions(_shape(query, None, "postgresql"))
             values = _parameters(query, LG, None, settings)
+            cond = _conditions(_shape(query, None, "postgresql", values["months"]))
             column = _SORT_COLUMNS[query.sort]
             page = (
                 sa.select(Reception.id)
@@ -140,8 +140,8 @@ def _query(params: dict[str, str]) -> SearchQuery:
 async def _before(session: AsyncSession, settings: Settings, query: SearchQuery) -> int:
     """The search statements of the code before migration 0021: page (receptions walked in the
     sort's order), then, when the page is full or empty past page 1, the capped count."""
-    cond = _conditions(_shape(query, None, "postgresql"))
     values = _parameters(query, LG, None, settings)
+    cond = _conditions(_shape(query, None, "postgresql", values["months"]))
     column = _SORT_COLUMNS[query.sort]
     order = [column.desc() if query.descending else column.asc(), Reception.id]
     offset = (query.page - 1) * query.page_size

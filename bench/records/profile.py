@@ -348,7 +348,7 @@ def main() -> None:
                                 args.requests,
                                 pool,
                                 source,
-                                think,  # type: ignore[arg-type]
+                                think,
                             )
     finally:
         if not args.keep and not args.database:

@@ -511,26 +511,22 @@ def _months(query: SearchQuery) -> list[int] | None:
     """The months (YYYYMM) of the 受付日 range of a name search, oldest first; None when the
     search has no name or no start, or the range is longer than :data:`_MONTHS_MAX` months.
 
-    An open end is tomorrow in UTC: no 受付番号 is dated after today in JST."""
+    An open end is tomorrow in UTC: no 受付番号 is dated after today in JST. A range that ends
+    before it starts gives its first month (the 受付番号 range then matches nothing)."""
     if not query.name or not query.date_from:
         return None
     first = query.date_from
-    last = query.date_to or datetime.now(UTC).date() + timedelta(days=1)
-    if last < first:
-        return [first.year * 100 + first.month]
-    span = (last.year - first.year) * 12 + last.month - first.month + 1
-    if span > _MONTHS_MAX:
+    last = max(first, query.date_to or datetime.now(UTC).date() + timedelta(days=1))
+    start, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    if end - start >= _MONTHS_MAX:
         return None
-    months = []
-    for i in range(span):
-        year, month = divmod(first.month - 1 + i, 12)
-        months.append((first.year + year) * 100 + month + 1)
-    return months
+    return [(i // 12) * 100 + i % 12 + 1 for i in range(start, end + 1)]
 
 
-def _shape(query: SearchQuery, own: uuid.UUID | None, dialect: str) -> _Shape:
+def _shape(query: SearchQuery, own: uuid.UUID | None, dialect: str, months: list[int] | None) -> _Shape:
+    """The shape of ``query``; ``months``: its :func:`_months` (already in its parameters)."""
     criteria = {k for k in _CRITERIA if getattr(query, k)}
-    if _months(query) is not None:
+    if months is not None:
         criteria.add("months")
     return _Shape(frozenset(criteria), query.sort, query.descending, own is not None, dialect)
 
@@ -824,7 +820,7 @@ async def search_page(
             code="search.page",
         )
     values = _parameters(query, lg_code, own, settings)
-    statements = _statements(_shape(query, own, session.bind.dialect.name))
+    statements = _statements(_shape(query, own, session.bind.dialect.name, values["months"]))
     # The session's connection (same transaction, same binding): plain rows without the ORM's
     # result layer, which only columns would pass through anyway.
     conn = await session.connection()

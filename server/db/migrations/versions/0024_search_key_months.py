@@ -30,6 +30,7 @@ MONTH_OF_NUMBER = "CAST(substr(reception_number, 1, 6) AS INTEGER)"
 
 
 def upgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
     # Plain ADD COLUMN (no batch copy on SQLite: a VIRTUAL generated column may be added in place).
     op.add_column(
         "reception_search_keys",
@@ -41,7 +42,7 @@ def upgrade() -> None:
             comment="受付年月 (YYYYMM、受付番号から算出)",
         ),
     )
-    if op.get_bind().dialect.name == "postgresql":
+    if postgres:
         # The planner chooses between this index and the lookup index by its estimate of a name
         # prefix's keys; with the default 100 histogram buckets over millions of keys it
         # estimated one key for 石川 (17 786), chose the lookup index and read all of them.
@@ -54,7 +55,7 @@ def upgrade() -> None:
         postgresql_ops={"key": "varchar_pattern_ops"},
         postgresql_include=["reception_id", "birth_date", "reception_number"],
     )
-    if op.get_bind().dialect.name == "postgresql":
+    if postgres:
         op.execute("ANALYZE reception_search_keys")
 
 
