@@ -40,15 +40,25 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
 @click.option("--port", default=8000, show_default=True, type=int, help="待ち受けるポート")
-@click.option("--workers", type=int, default=None, help="プロセス数 (省略時は設定 server_workers)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="プロセス数 (省略時は設定 server_workers。既定の 0 は CPU コア数と DB の接続上限から決める)",
+)
 def run(host: str, port: int, workers: int | None) -> None:
     """サーバーを起動する。"""
     import uvicorn
 
     from server.app import create_app
+    from server.workers import available_cores, connection_limits, plan_workers
 
     settings = get_settings()
-    count = workers or settings.server_workers
+    plan = plan_workers(settings, workers, available_cores(), run_async(connection_limits))
+    if plan.note:
+        click.echo(plan.note, err=True)
+    click.echo(f"サーバーを {plan.count} プロセスで起動します。", err=True)
+    count = plan.count
     if count > 1:  # each worker process builds its app from the same environment
         uvicorn.run(
             "server.app:create_app",

@@ -74,9 +74,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     """Python logging level of the server."""
 
-    server_workers: int = Field(default=1, ge=1)
+    server_workers: int = Field(default=0, ge=0)
     """Processes ``madoguchi-server run`` starts (uvicorn workers), each with its own connection
-    pool. One process uses one CPU core for HTTP, JSON and Python; 2 suits a two-core server."""
+    pool; one process uses one CPU core for HTTP, JSON and Python. ``0``: automatic — on
+    PostgreSQL one per CPU core, as far as ``max_connections`` leaves room for every process's
+    pool; on SQLite one."""
 
     db_pool_size: int = Field(default=10, ge=1)
     """PostgreSQL: connections each server process keeps open. Requests beyond it wait for a free
