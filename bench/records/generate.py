@@ -202,21 +202,22 @@ GIVEN: list[tuple[str, str]] = [
     ("雄一", "ユウイチ"),
     ("秀樹", "ヒデキ"),
 ]
+#: Foreign residents' family names with their kana and a nationality (ISO 3166 alpha-2).
 FOREIGN_FAMILY = [
-    ("NGUYEN", "グエン"),
-    ("TRAN", "チャン"),
-    ("LE", "レ"),
-    ("WANG", "ワン"),
-    ("LI", "リー"),
-    ("ZHANG", "チャン"),
-    ("KIM", "キム"),
-    ("PARK", "パク"),
-    ("SANTOS", "サントス"),
-    ("SILVA", "シルバ"),
-    ("GARCIA", "ガルシア"),
-    ("SMITH", "スミス"),
-    ("SHRESTHA", "シュレスタ"),
-    ("REYES", "レイエス"),
+    ("NGUYEN", "グエン", "VN"),
+    ("TRAN", "チャン", "VN"),
+    ("LE", "レ", "VN"),
+    ("WANG", "ワン", "CN"),
+    ("LI", "リー", "CN"),
+    ("ZHANG", "チャン", "CN"),
+    ("KIM", "キム", "KR"),
+    ("PARK", "パク", "KR"),
+    ("SANTOS", "サントス", "BR"),
+    ("SILVA", "シルバ", "BR"),
+    ("GARCIA", "ガルシア", "PE"),
+    ("SMITH", "スミス", "US"),
+    ("SHRESTHA", "シュレスタ", "NP"),
+    ("REYES", "レイエス", "PH"),
 ]
 FOREIGN_GIVEN = [
     ("VAN AN", "ヴァン アン"),
@@ -273,9 +274,15 @@ def vocabulary() -> list[dict[str, object]]:
                     "keys": [k for kind, k, _ in keys_of_notice({"persons": [person]}) if kind == "name"],
                 }
             )
-    for fi, (fam, fam_k) in enumerate(FOREIGN_FAMILY):
+    for fi, (fam, fam_k, country) in enumerate(FOREIGN_FAMILY):
         for gi, (giv, giv_k) in enumerate(FOREIGN_GIVEN):
-            person = {"is_foreign": True, "roman_name": f"{fam} {giv}", "name_kana": f"{fam_k} {giv_k}"}
+            person = {
+                "is_foreign": True,
+                "roman_name": f"{fam} {giv}",
+                "name_kana": f"{fam_k} {giv_k}",
+                "nationality": country,
+                "residence_category": "mid_long_term",
+            }
             out.append(
                 {
                     "foreign": True,
@@ -506,6 +513,18 @@ def generate(
         conn.execute("ANALYZE rec_gen")
         conn.execute("ANALYZE per_gen")
         t = step("reception plan", t)
+        # Addresses of the notices (synthetic): in the city, in the city before a move within it,
+        # and another municipality (where a 転入 came from or a 転出 goes).
+        towns = f"ARRAY{TOWNS!r}"
+        here = (
+            "jsonb_build_object('postal_code', '739-0000', 'prefecture', '広島県', 'municipality', '東広島市',"
+            f" 'town', ({towns})[1 + r.first_idx % {len(TOWNS)}], 'block_number', (1 + r.first_idx % 3000) || '番地')"
+        )
+        here_before = here.replace("r.first_idx %", "(r.first_idx + 7) %")
+        elsewhere = (
+            "jsonb_build_object('postal_code', '730-0011', 'prefecture', '広島県', 'municipality',"
+            " '広島市中区', 'town', '基町', 'block_number', (1 + r.first_idx % 30) || '番')"
+        )
         conn.execute(
             f"""
             INSERT INTO receptions (id, lg_code, reception_number, business_date, daily_seq, client_key, kind,
@@ -517,9 +536,19 @@ def generate(
                    'T-' || lpad(r.terminal::text, 2, '0'), r.created_at - r.took, r.created_at, u.id,
                    jsonb_build_object(
                        'kind', r.kind, 'notified_on', r.business_date,
+                       'moved_on', r.business_date - (r.first_idx % 14),
                        'notifier', jsonb_build_object('name', coalesce(p.persons->0->>'family_name',
                                                       p.persons->0->>'roman_name'), 'standing', 'self'),
                        'persons', p.persons, 'confirmation_number', r.conf)
+                   -- the addresses the kind needs (MovementNotice refuses a 転入 without both)
+                   || CASE WHEN r.kind IN ('move_in', 'move_in_special', 'move_in_from_abroad', 'move_within')
+                           THEN jsonb_build_object('new_address', {here}) ELSE '{{}}' END
+                   || CASE WHEN r.kind IN ('move_in', 'move_in_special')
+                           THEN jsonb_build_object('old_address', {elsewhere})
+                           WHEN r.kind = 'move_within'
+                           THEN jsonb_build_object('old_address', {here_before}) ELSE '{{}}' END
+                   || CASE WHEN r.kind = 'move_out'
+                           THEN jsonb_build_object('destination', {elsewhere}) ELSE '{{}}' END
             FROM rec_gen r
             JOIN users u ON u.username = 'clerk' || lpad(r.clerk::text, 2, '0')
             JOIN (
