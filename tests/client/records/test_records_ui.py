@@ -88,6 +88,8 @@ def test_search_open_and_fetch_pdf(
     )
     row = [tab.table.item(r, 0).text() for r in range(tab.table.rowCount())].index(number)
     assert tab.table.item(row, 7).text() == "1"
+    # The 受付番号 is shown whole, not elided.
+    assert tab.table.columnWidth(0) > tab.table.fontMetrics().horizontalAdvance(number)
     assert "1 / 1 ページ" in tab.page_label.text()
     tab.open_row(row)
     qtbot.waitUntil(lambda: tab.attachments.count() == 1, timeout=10000)

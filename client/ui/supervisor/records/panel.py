@@ -160,6 +160,8 @@ class SearchTab(QWidget):
         self.open_button.clicked.connect(lambda: self.open_attachment(self.attachments.currentItem()))
         detail_layout.addWidget(self.open_button)
         splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 3)  # the list is what the supervisor reads first
+        splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020")
@@ -226,7 +228,12 @@ class SearchTab(QWidget):
                 str(item.attachment_count),
             ]
             for col, value in enumerate(values):
-                self.table.setItem(row, col, QTableWidgetItem(value))
+                cell = QTableWidgetItem(value)
+                cell.setToolTip(value)  # a household's names may be longer than the column
+                self.table.setItem(row, col, cell)
+        # The numbers and dates are read whole; the names column takes the rest.
+        for col in (0, 1, 2, 3, 5, 6, 7):
+            self.table.resizeColumnToContents(col)
         self._update_pager()
 
     def _update_pager(self) -> None:
