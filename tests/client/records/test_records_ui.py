@@ -94,6 +94,10 @@ def test_search_open_and_fetch_pdf(
     tab.open_row(row)
     qtbot.waitUntil(lambda: tab.attachments.count() == 1, timeout=10000)
     assert number in tab.detail.toPlainText() and "髙橋" in tab.detail.toPlainText()
+    # The 転入's addresses, as on the form.
+    assert "新住所: 茨城県下妻市本城町2-22" in tab.detail.toPlainText()
+    assert "従前の住所: 茨城県つくば市研究学園1-1-1" in tab.detail.toPlainText()
+    assert "転出先" not in tab.detail.toPlainText()
     assert "委任状" in tab.attachments.item(0).text()
     tab.open_attachment(tab.attachments.item(0))
     qtbot.waitUntil(lambda: bool(opened), timeout=10000)

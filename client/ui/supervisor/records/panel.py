@@ -269,7 +269,20 @@ class SearchTab(QWidget):
             f"状態: {STATUS_LABELS.get(r.status.value, r.status.value)}　"
             f"端末: {escape(r.terminal_id or '')}</p>",
             f"<p>届出日: {notice.notified_on}　異動日: {notice.moved_on or ''}　"
-            f"届出人: {escape(notice.notifier.name)}</p>",
+            f"届出人: {escape(notice.notifier.name)}"
+            + (f"　確認番号: {escape(notice.confirmation_number)}" if notice.confirmation_number else "")
+            + "</p>",
+        ]
+        # The addresses the notice has (a 転入 its new and former one, a 転出 where to), as on the form.
+        addresses = [
+            ("新住所", notice.new_address),
+            ("従前の住所", notice.old_address),
+            ("転出先", notice.destination),
+        ]
+        shown = [(label, a.one_line()) for label, a in addresses if not a.is_empty()]
+        if shown:
+            lines.append("<p>" + "<br>".join(f"{label}: {escape(text)}" for label, text in shown) + "</p>")
+        lines += [
             "<table border='1' cellspacing='0' cellpadding='3'><tr><th>氏名</th><th>フリガナ</th>"
             "<th>生年月日</th><th>続柄</th><th>個人番号</th></tr>",
         ]
@@ -277,7 +290,11 @@ class SearchTab(QWidget):
             name = (
                 " ".join(x for x in (person.family_name, person.given_name) if x) or person.roman_name or ""
             )
-            kana = " ".join(x for x in (person.family_name_kana, person.given_name_kana) if x)
+            kana = (
+                " ".join(x for x in (person.family_name_kana, person.given_name_kana) if x)
+                or person.name_kana
+                or ""
+            )
             number = person.my_number or {"absent": "なし", "masked": "（権限なし）"}.get(state.value, "")
             cells = [name, kana, str(person.birth_date), str(person.relationship), number]
             lines.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
