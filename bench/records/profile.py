@@ -213,23 +213,29 @@ def _concurrent(
     pool: tuple[int, int] | None = None,
     source: Path | None = None,
     think: float = 0.0,
+    workers: int = 1,
 ) -> None:
-    """The same searches against a real server process (1 worker) from ``clients`` clients.
+    """The same searches against a real server (``workers`` processes; 0: as many as ``run``
+    chooses by default) from ``clients`` clients.
 
     Also the CPU time per search of the server process and of its PostgreSQL backends (the
     pool is made large enough that no connection is closed during the run): on a shared
     machine these vary far less with the load than the latencies do."""
     from bench.records.run import load, pct, start_server
+    from server.workers import available_cores
 
+    processes = workers or available_cores()  # 0: what `run` picks here (one per core on PostgreSQL)
+    # Every process's pool, all of them within PostgreSQL's max_connections (100).
+    per_process = min(clients + 5, 50 if processes == 1 else 90 // processes)
     env = {
         **os.environ,
         "MADOGUCHI_DATA_DIR": str(data_dir),
         "MADOGUCHI_DATABASE_URL": app_url,
         "MADOGUCHI_DEMO": "1",
         "MADOGUCHI_LOG_LEVEL": "WARNING",
-        "MADOGUCHI_SERVER_WORKERS": "1",
+        "MADOGUCHI_SERVER_WORKERS": str(workers),
         "MADOGUCHI_SCHEDULER_ENABLED": "0",
-        "MADOGUCHI_DB_POOL_SIZE": str(pool[0] if pool else min(clients + 5, 50)),
+        "MADOGUCHI_DB_POOL_SIZE": str(pool[0] if pool else per_process),
         "MADOGUCHI_DB_POOL_OVERFLOW": str(pool[1] if pool else 0),
     }
     port = 19000 + random.randrange(1000)
@@ -248,11 +254,12 @@ def _concurrent(
         lat, wall, _ = asyncio.run(load(base, token, clients, qs, requests, think))
         cpu_server = (_cpu_seconds(server) - cpu_server) * 1000 / len(lat)
         cpu_db = (_cpu_seconds(backends) - cpu_db) * 1000 / len(lat)
-        pooled = f"pool {pool[0]}+{pool[1]}" if pool else f"pool {min(clients + 5, 50)}+0"
+        pooled = f"pool {pool[0]}+{pool[1]}" if pool else f"pool {per_process}+0"
         code = f"code of {source}" if source else "this code"
         model = f"think time {think:g} s (exponential)" if think > 0 else "no think time"
         print(
-            f"server ({code}, {pooled}), {clients} clients, {model}, {len(lat)} searches"
+            f"server ({code}, {workers or 'default'} process(es), {pooled} each), {clients} clients,"
+            f" {model}, {len(lat)} searches"
             f" (load {load_before:.1f} before,"
             f" {os.getloadavg()[0]:.1f} after): p50 {statistics.median(lat):.1f} ms,"
             f" p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s; CPU per search: server"
@@ -295,6 +302,12 @@ def main() -> None:
         type=Path,
         help="also run each load against a server from this checkout (e.g. `git archive` of the commit"
         " before), alternating with this code, on the same database",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes under load (default 1; 0: the count `madoguchi-server run` picks itself)",
     )
     parser.add_argument("--inprocess", type=int, help="searches one at a time (default: --requests; 0: none)")
     args = parser.parse_args()
@@ -349,6 +362,7 @@ def main() -> None:
                                 pool,
                                 source,
                                 think,
+                                args.workers,
                             )
     finally:
         if not args.keep and not args.database:
