@@ -40,6 +40,7 @@ from shared.errors import (
     PermissionDenied,
     ServiceUnavailable,
 )
+from shared.models.movement_notice import STORED
 
 API_PREFIX = "/api/v1"
 
@@ -155,10 +156,12 @@ class ApiClient:
     def create_reception(self, body: ReceptionCreate) -> ReceptionRead:
         """POST a reception; idempotent on ``client_key`` (a resend answers the stored one)."""
         data = self._ok(self.request("POST", "/receptions", json=body.model_dump(mode="json")))
-        return ReceptionRead.model_validate(data)
+        return ReceptionRead.model_validate(data, context=STORED)
 
     def get_reception(self, reception_id: UUID | str) -> ReceptionRead:
-        return ReceptionRead.model_validate(self._ok(self.request("GET", f"/receptions/{reception_id}")))
+        return ReceptionRead.model_validate(
+            self._ok(self.request("GET", f"/receptions/{reception_id}")), context=STORED
+        )
 
     # -- records (search, archive, backups) ----------------------------------------------------
 
@@ -170,7 +173,7 @@ class ApiClient:
     def reception_record(self, reception_id: UUID | str) -> ReceptionRecord:
         """One reception with its attachments (audited as a view)."""
         return ReceptionRecord.model_validate(
-            self._ok(self.request("GET", f"/records/receptions/{reception_id}"))
+            self._ok(self.request("GET", f"/records/receptions/{reception_id}")), context=STORED
         )
 
     def upload_attachment(

@@ -5,6 +5,12 @@ sample form and the data items of the 住民記録システム標準仕様書 (s
 Japanese term). Names are stored exactly as given (NFC, IVS kept); dates are ISO dates, shown in
 和暦 by the UI. Every rule failure raises a pydantic error with a stable code and a Japanese
 message (``shared.errors.invalid``).
+
+A notice read back from storage is validated with ``context=STORED``: the types and formats are
+checked as always, the submit-time rules between fields (which addresses a kind needs, dates not
+in the future, one 世帯主, a foreign resident's nationality and 区分) are not. They held when the
+notice was accepted, and a rule added in a later version must not make a reception kept for five
+years impossible to open.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from shared.codes.countries import find_country
 from shared.codes.relationship import normalize_relationship
@@ -194,6 +200,15 @@ ResidenceStatusName = Annotated[str | None, AfterValidator(_residence_status)]
 _TEXT = {"max_length": 200}
 
 
+#: Validation context of a notice read back from storage (see the module's docstring).
+STORED: dict[str, bool] = {"stored": True}
+
+
+def is_stored(info: ValidationInfo) -> bool:
+    """Whether this validation reads a stored notice (submit-time rules between fields skipped)."""
+    return bool(info.context and info.context.get("stored"))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=400, validate_assignment=False)
 
@@ -274,7 +289,9 @@ class Person(_Model):
     my_number_card: bool | None = Field(None, description="マイナンバーカード 有無")
 
     @model_validator(mode="after")
-    def _check_by_nationality(self) -> Self:
+    def _check_by_nationality(self, info: ValidationInfo) -> Self:
+        if is_stored(info):
+            return self
         if self.is_foreign:
             if not self.roman_name:
                 raise invalid("person.roman_name_required", "外国人住民はローマ字氏名を入力してください。")
@@ -364,7 +381,9 @@ class MovementNotice(_Model):
     memo: OptionalText = Field(None, description="メモ", max_length=2000)
 
     @model_validator(mode="after")
-    def _check_kind(self) -> Self:
+    def _check_kind(self, info: ValidationInfo) -> Self:
+        if is_stored(info):
+            return self
         today = date.today()
         if self.notified_on > today:
             raise invalid("notice.notified_in_future", "届出日に未来の日付は指定できません。")

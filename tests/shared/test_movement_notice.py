@@ -231,3 +231,22 @@ def test_move_out_needs_destination_and_two_householders_rejected() -> None:
     second["my_number"] = None
     data["persons"].append(second)
     assert [e["code"] for e in errors_of(data)] == ["notice.two_householders"]
+
+
+def test_a_stored_notice_is_read_without_the_submit_time_rules() -> None:
+    """A notice read back from storage (``context=STORED``) is not refused for a rule between
+    fields it may predate; its types and formats are still checked."""
+    from shared.models.movement_notice import STORED
+
+    data = move_in()
+    del data["new_address"]  # as if 新住所 had become required after this notice was accepted
+    assert [e["code"] for e in errors_of(data)] == ["notice.new_address_required"]
+    foreign = _set(move_in(), "persons.0.is_foreign", True)  # nor a foreign resident's ローマ字氏名
+    assert [e["code"] for e in errors_of(foreign)] == ["person.roman_name_required"]
+    assert MovementNotice.model_validate(foreign, context=STORED).persons[0].is_foreign
+    stored = MovementNotice.model_validate(data, context=STORED)
+    assert stored.new_address.is_empty() and stored.persons[0].family_name == "下妻"
+    assert stored.persons[0].family_name_kana == "シモツマ"  # formats still normalised
+    for path, value in [("persons.0.birth_date", "1980-13-01"), ("persons.0.family_name_kana", "abc")]:
+        with pytest.raises(ValidationError):
+            MovementNotice.model_validate(_set(move_in(), path, value), context=STORED)

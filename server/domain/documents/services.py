@@ -45,6 +45,7 @@ from shared.api_records import (
     SortKey,
 )
 from shared.errors import Conflict, InvalidInput, MadoguchiError, NotFound, PayloadTooLarge
+from shared.models.movement_notice import STORED
 from shared.permissions import Permission
 
 if TYPE_CHECKING:
@@ -928,4 +929,4 @@ async def record(
             my_number_shown=shown,
             details={"attachments": len(attachments)},
         )
-    return ReceptionRecord(reception=read, attachments=attachments)
+    return ReceptionRecord.model_validate({"reception": read, "attachments": attachments}, context=STORED)

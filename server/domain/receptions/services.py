@@ -27,7 +27,7 @@ from server.domain.accounts.services import Principal
 from server.domain.documents.services import index_reception
 from shared.api import PersonMyNumberState, ReceptionCreate, ReceptionRead, ReceptionStatus
 from shared.errors import Conflict, NotFound
-from shared.models.movement_notice import MovementKind, MovementNotice, Person
+from shared.models.movement_notice import STORED, MovementKind, Person
 from shared.permissions import Permission
 from shared.text.normalize import search_key
 
@@ -183,18 +183,23 @@ def to_read(
             shown = True
         else:
             states.append(PersonMyNumberState.masked)
-    read = ReceptionRead(
-        id=reception.id,
-        reception_number=reception.reception_number,
-        lg_code=reception.lg_code,
-        kind=MovementKind(reception.kind),
-        status=ReceptionStatus(reception.status),
-        client_key=reception.client_key,
-        terminal_id=reception.terminal_id,
-        created_at=reception.created_at,
-        created_by=str(reception.created_by),
-        notice=MovementNotice.model_validate(notice),
-        my_number_state=states,
+    # Read as it was accepted: a submit-time rule added since must not make it unreadable (the
+    # context reaches the notice's own validators also when the view nests it).
+    read = ReceptionRead.model_validate(
+        {
+            "id": reception.id,
+            "reception_number": reception.reception_number,
+            "lg_code": reception.lg_code,
+            "kind": MovementKind(reception.kind),
+            "status": ReceptionStatus(reception.status),
+            "client_key": reception.client_key,
+            "terminal_id": reception.terminal_id,
+            "created_at": reception.created_at,
+            "created_by": str(reception.created_by),
+            "notice": notice,
+            "my_number_state": states,
+        },
+        context=STORED,
     )
     return read, shown
 

@@ -415,3 +415,29 @@ async def test_search_checks_the_user_inside_its_own_transaction(api: Api) -> No
     ]
     r = await _search(api, admin)
     assert r.status_code == 401 and r.json()["code"] == "auth.revoked", r.text
+
+
+async def test_a_notice_accepted_under_older_rules_still_opens(api: Api) -> None:
+    """A reception whose stored notice the current submit-time rules would refuse (here: a 転入
+    without 新住所, as if that became required after it was accepted) opens in both views and is
+    read by the client's models; nothing of it is lost or rewritten."""
+    from shared.api import ReceptionRead
+    from shared.api_records import ReceptionRecord
+    from shared.models.movement_notice import STORED
+
+    admin = await api.admin_headers()
+    rec = await make_reception(api, admin)
+    async with api.db.unbound() as session:
+        row = await session.get(Reception, uuid.UUID(rec["id"]))
+        assert row is not None
+        row.notice = {k: v for k, v in row.notice.items() if k != "new_address"}
+    for path, model in [
+        (f"/api/v1/records/receptions/{rec['id']}", ReceptionRecord),
+        (f"/api/v1/receptions/{rec['id']}", ReceptionRead),
+    ]:
+        r = await api.http.get(path, headers=admin)
+        assert r.status_code == 200, r.text
+        read = model.model_validate(r.json(), context=STORED)  # as client.core.api reads it
+        notice = read.reception.notice if isinstance(read, ReceptionRecord) else read.notice
+        assert notice.new_address.is_empty()
+        assert notice.old_address.one_line() == "茨城県つくば市研究学園1-1-1"
