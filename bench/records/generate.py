@@ -513,14 +513,18 @@ def generate(
         conn.execute("ANALYZE rec_gen")
         conn.execute("ANALYZE per_gen")
         t = step("reception plan", t)
+
         # Addresses of the notices (synthetic): in the city, in the city before a move within it,
         # and another municipality (where a 転入 came from or a 転出 goes).
-        towns = f"ARRAY{TOWNS!r}"
-        here = (
-            "jsonb_build_object('postal_code', '739-0000', 'prefecture', '広島県', 'municipality', '東広島市',"
-            f" 'town', ({towns})[1 + r.first_idx % {len(TOWNS)}], 'block_number', (1 + r.first_idx % 3000) || '番地')"
-        )
-        here_before = here.replace("r.first_idx %", "(r.first_idx + 7) %")
+        def in_the_city(house: str) -> str:
+            """An address of this city, its town and 番地 chosen by the SQL expression ``house``."""
+            return (
+                "jsonb_build_object('postal_code', '739-0000', 'prefecture', '広島県', 'municipality',"
+                f" '東広島市', 'town', (ARRAY{TOWNS!r})[1 + ({house}) % {len(TOWNS)}],"
+                f" 'block_number', (1 + ({house}) % 3000) || '番地')"
+            )
+
+        here, here_before = in_the_city("r.first_idx"), in_the_city("r.first_idx + 7")
         elsewhere = (
             "jsonb_build_object('postal_code', '730-0011', 'prefecture', '広島県', 'municipality',"
             " '広島市中区', 'town', '基町', 'block_number', (1 + r.first_idx % 30) || '番')"

@@ -225,8 +225,8 @@ def _concurrent(
     from server.workers import available_cores
 
     processes = workers or available_cores()  # 0: what `run` picks here (one per core on PostgreSQL)
-    # Every process's pool, all of them within PostgreSQL's max_connections (100).
-    per_process = min(clients + 5, 50 if processes == 1 else 90 // processes)
+    # Every process's pool; all of them together at most 50 of PostgreSQL's 100 connections.
+    per_process = min(clients + 5, 50 // processes)
     env = {
         **os.environ,
         "MADOGUCHI_DATA_DIR": str(data_dir),
